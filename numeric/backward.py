@@ -1,0 +1,414 @@
+"""Hand-written backward (vector-Jacobian product) functions.
+
+Every function here is named after one op and one operand and computes the
+gradient of a scalar loss ``l`` with respect to that operand, given ``grad``,
+the upstream gradient ``G = dl/dZ`` of the op's output ``Z``.  The closed form
+each one implements is in its docstring.
+
+Un-broadcasting (summing a gradient over the axes that broadcasting created)
+happens in exactly one place, :func:`broadcast_to_grad`.  Binary elementwise ops
+compute their gradients at the broadcast shape and hand them to it.
+
+The bottom of the module exposes the *functions style* of the target protocol:
+one function per op, ``matmul(grad, x, y) -> (grad_x, grad_y)``, with parameters
+as keyword arguments with NumPy's names and ``None`` for an input that is not
+differentiable.  :class:`numeric.Tensor` uses the same per-operand functions, so
+both views share one implementation.
+
+This module imports NumPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "power", "negative",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "exp", "log", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
+    "mse_loss", "cross_entropy", "linear",
+]
+
+
+
+# --------------------------------------------------------------------------
+# shape helpers
+# --------------------------------------------------------------------------
+
+def normalize_axes(axis, ndim):
+    """Return ``axis`` (None, int or tuple, negative allowed) as a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    axes = []
+    for a in axis:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+        axes.append(a % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in {tuple(axis)}")
+    return tuple(sorted(axes))
+
+
+def _reduced_size(shape, axis):
+    axes = normalize_axes(axis, len(shape))
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _expand_reduced(grad, shape, axis, keepdims):
+    """Put back the reduced axes of ``grad`` as size-1 axes (shape of keepdims=True)."""
+    axes = normalize_axes(axis, len(shape))
+    if keepdims:
+        return grad
+    return np.reshape(grad, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+# --------------------------------------------------------------------------
+# broadcasting: the one un-broadcast
+# --------------------------------------------------------------------------
+
+def broadcast_to_grad(grad, x, shape=None):
+    """Gradient of ``Z = np.broadcast_to(X, shape)`` with respect to ``X``.
+
+    Closed form: ``dl/dX = G.sum(axis=new_axes).sum(axis=stretched_axes, keepdims=True)``,
+    that is, ``G`` summed over the leading axes broadcasting added and over the
+    axes where ``X`` has size 1 and ``Z`` does not.  This is the only
+    un-broadcast in :mod:`numeric`.
+    """
+    x_shape = np.shape(x)
+    grad = np.asarray(grad)
+    lead = grad.ndim - len(x_shape)
+    if lead < 0:
+        raise ValueError(f"broadcast_to: gradient of shape {grad.shape} cannot be "
+                         f"reduced to input shape {x_shape}")
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, (g, n) in enumerate(zip(grad.shape, x_shape)) if n == 1 and g != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != tuple(x_shape):
+        raise ValueError(f"broadcast_to: gradient of shape {grad.shape} does not "
+                         f"match input shape {x_shape}")
+    return grad
+
+
+# --------------------------------------------------------------------------
+# elementwise arithmetic (operands already broadcast to the output's shape)
+# --------------------------------------------------------------------------
+
+def add_grad_x(grad, x, y):
+    """``Z = X + Y``: ``dl/dX = G``."""
+    return grad
+
+
+def add_grad_y(grad, x, y):
+    """``Z = X + Y``: ``dl/dY = G``."""
+    return grad
+
+
+def subtract_grad_x(grad, x, y):
+    """``Z = X - Y``: ``dl/dX = G``."""
+    return grad
+
+
+def subtract_grad_y(grad, x, y):
+    """``Z = X - Y``: ``dl/dY = -G``."""
+    return -grad
+
+
+def multiply_grad_x(grad, x, y):
+    """``Z = X * Y``: ``dl/dX = G * Y``."""
+    return grad * y
+
+
+def multiply_grad_y(grad, x, y):
+    """``Z = X * Y``: ``dl/dY = G * X``."""
+    return grad * x
+
+
+def divide_grad_x(grad, x, y):
+    """``Z = X / Y``: ``dl/dX = G / Y``."""
+    return grad / y
+
+
+def divide_grad_y(grad, x, y):
+    """``Z = X / Y``: ``dl/dY = -G * X / Y**2``."""
+    return -grad * x / (y * y)
+
+
+def power_grad_x(grad, x, y):
+    """``Z = X ** Y``: ``dl/dX = G * Y * X**(Y - 1)``."""
+    return grad * y * x ** (y - 1)
+
+
+def power_grad_y(grad, x, y):
+    """``Z = X ** Y`` (X > 0): ``dl/dY = G * X**Y * log(X)``."""
+    return grad * x ** y * np.log(x)
+
+
+def negative_grad_x(grad, x):
+    """``Z = -X``: ``dl/dX = -G``."""
+    return -grad
+
+
+# --------------------------------------------------------------------------
+# matmul, with NumPy's 1-D and batch-broadcasting semantics
+# --------------------------------------------------------------------------
+
+def _matmul_promoted(grad, x, y):
+    """Promote 1-D operands to matrices and put the dropped axes back into ``grad``."""
+    x2 = x[np.newaxis, :] if x.ndim == 1 else x
+    y2 = y[:, np.newaxis] if y.ndim == 1 else y
+    g2 = grad
+    if x.ndim == 1:
+        g2 = np.expand_dims(g2, -1 if y.ndim == 1 else -2)
+    if y.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    return g2, x2, y2
+
+
+def matmul_grad_x(grad, x, y):
+    """``Z = X @ Y``: ``dl/dX = G @ Y.T`` (``Y.T`` transposes the last two axes).
+
+    Index form ``dl/dX[..., i, j] = sum_l G[..., i, l] Y[..., j, l]``; 1-D
+    operands are promoted to matrices as ``np.matmul`` does and batch
+    dimensions that broadcasting added are summed out.
+    """
+    x, y, grad = np.asarray(x), np.asarray(y), np.asarray(grad)
+    g2, x2, y2 = _matmul_promoted(grad, x, y)
+    gx = np.matmul(g2, np.swapaxes(y2, -1, -2))
+    gx = broadcast_to_grad(gx, x2)
+    return gx.reshape(x.shape)
+
+
+def matmul_grad_y(grad, x, y):
+    """``Z = X @ Y``: ``dl/dY = X.T @ G`` (``X.T`` transposes the last two axes).
+
+    Index form ``dl/dY[..., i, j] = sum_k X[..., k, i] G[..., k, j]``; 1-D
+    operands and batch broadcasting as in :func:`matmul_grad_x`.
+    """
+    x, y, grad = np.asarray(x), np.asarray(y), np.asarray(grad)
+    g2, x2, y2 = _matmul_promoted(grad, x, y)
+    gy = np.matmul(np.swapaxes(x2, -1, -2), g2)
+    gy = broadcast_to_grad(gy, y2)
+    return gy.reshape(y.shape)
+
+
+# --------------------------------------------------------------------------
+# moving entries around
+# --------------------------------------------------------------------------
+
+def transpose_grad_x(grad, x, axes=None):
+    """``Z = X.transpose(axes)``: ``dl/dX = G.transpose(argsort(axes))``.
+
+    The inverse permutation, not ``axes`` itself: ``Z[k] = X[k[inv]]``.
+    ``axes=None`` reverses the axes (its own inverse), as ``X.T`` does.
+    """
+    if axes is None:
+        return np.transpose(grad)
+    axes = normalize_axes_permutation(axes, np.ndim(x))
+    return np.transpose(grad, np.argsort(axes))
+
+
+def normalize_axes_permutation(axes, ndim):
+    """Return ``axes`` as a tuple of non-negative ints, checking it is a permutation."""
+    axes = tuple(int(a) % ndim if ndim else int(a) for a in axes)
+    if sorted(axes) != list(range(ndim)):
+        raise ValueError(f"axes {axes} is not a permutation of {ndim} axes")
+    return axes
+
+
+def reshape_grad_x(grad, x, shape=None):
+    """``Z = X.reshape(shape)``: ``dl/dX = G.reshape(X.shape)`` (C order both ways)."""
+    return np.reshape(grad, np.shape(x))
+
+
+# --------------------------------------------------------------------------
+# reductions
+# --------------------------------------------------------------------------
+
+def sum_grad_x(grad, x, axis=None, keepdims=False):
+    """``Z = X.sum(axis, keepdims)``: ``dl/dX = broadcast_to(expand_dims(G, axis), X.shape)``.
+
+    ``G`` is expanded at the reduced axes (by position, never by matching sizes)
+    and then broadcast back to ``X``'s shape.
+    """
+    shape = np.shape(x)
+    return np.broadcast_to(_expand_reduced(np.asarray(grad), shape, axis, keepdims), shape)
+
+
+def mean_grad_x(grad, x, axis=None, keepdims=False):
+    """``Z = X.mean(axis, keepdims)``: ``dl/dX = broadcast_to(expand_dims(G, axis), X.shape) / N``.
+
+    ``N`` is the number of entries averaged: the product of the reduced sizes.
+    """
+    return sum_grad_x(grad, x, axis, keepdims) / _reduced_size(np.shape(x), axis)
+
+
+# --------------------------------------------------------------------------
+# elementwise functions
+# --------------------------------------------------------------------------
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def exp_grad_x(grad, x):
+    """``Z = exp(X)``: ``dl/dX = G * exp(X)``."""
+    return grad * np.exp(x)
+
+
+def log_grad_x(grad, x):
+    """``Z = log(X)``: ``dl/dX = G / X``."""
+    return grad / x
+
+
+def tanh_grad_x(grad, x):
+    """``Z = tanh(X)``: ``dl/dX = G * (1 - tanh(X)**2)``."""
+    t = np.tanh(x)
+    return grad * (1 - t * t)
+
+
+def sigmoid_grad_x(grad, x):
+    """``Z = sigmoid(X)``: ``dl/dX = G * sigmoid(X) * (1 - sigmoid(X))``."""
+    s = _sigmoid(x)
+    return grad * s * (1 - s)
+
+
+def relu_grad_x(grad, x):
+    """``Z = max(X, 0)``: ``dl/dX = G * (X > 0)`` (the derivative at 0 is taken as 0)."""
+    return grad * (np.asarray(x) > 0)
+
+
+# --------------------------------------------------------------------------
+# softmax family
+# --------------------------------------------------------------------------
+
+def _softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_grad_x(grad, x, axis=-1):
+    """``S = softmax(X, axis)``: ``dl/dX = S * (G - (G * S).sum(axis, keepdims=True))``."""
+    s = _softmax(x, axis)
+    return s * (grad - (grad * s).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_grad_x(grad, x, axis=-1):
+    """``Z = log_softmax(X, axis)``: ``dl/dX = G - softmax(X) * G.sum(axis, keepdims=True)``."""
+    return grad - _softmax(x, axis) * grad.sum(axis=axis, keepdims=True)
+
+
+# --------------------------------------------------------------------------
+# losses and layers
+# --------------------------------------------------------------------------
+
+def mse_loss_grad_pred(grad, pred, target):
+    """``l = mean((P - T)**2)``: ``dl/dP = G * 2 * (P - T) / N`` with ``N = P.size``."""
+    return grad * 2 * (pred - target) / np.size(pred)
+
+
+def mse_loss_grad_target(grad, pred, target):
+    """``l = mean((P - T)**2)``: ``dl/dT = -G * 2 * (P - T) / N`` with ``N = P.size``."""
+    return -mse_loss_grad_pred(grad, pred, target)
+
+
+def cross_entropy_grad_logits(grad, logits, labels):
+    """``l = -mean_n log_softmax(X)[n, labels[n]]``: ``dl/dX = G * (softmax(X) - onehot(labels)) / N``."""
+    n, c = np.shape(logits)
+    onehot = np.eye(c)[np.asarray(labels, dtype=np.intp)]
+    return grad * (_softmax(logits, -1) - onehot) / n
+
+
+def linear_grad_x(grad, x, weight, bias):
+    """``Z = X @ W.T + b``: ``dl/dX = G @ W``."""
+    return grad @ weight
+
+
+def linear_grad_weight(grad, x, weight, bias):
+    """``Z = X @ W.T + b``: ``dl/dW = G.T @ X``."""
+    return np.swapaxes(grad, -1, -2) @ x
+
+
+def linear_grad_bias(grad, x, weight, bias):
+    """``Z = X @ W.T + b``: ``dl/db = G.sum(axis=0)``."""
+    return grad.sum(axis=0)
+
+
+# --------------------------------------------------------------------------
+# the functions style: one VJP per op, ``op(grad, *inputs, **params)``
+# --------------------------------------------------------------------------
+
+def _binary(grad_x, grad_y):
+    """Compose a broadcasting binary VJP from its two per-operand functions."""
+
+    def vjp(grad, x, y):
+        x, y = np.asarray(x), np.asarray(y)
+        shape = np.broadcast_shapes(x.shape, y.shape)
+        xb, yb = np.broadcast_to(x, shape), np.broadcast_to(y, shape)
+        grad = np.asarray(grad)
+        return (broadcast_to_grad(grad_x(grad, xb, yb), x),
+                broadcast_to_grad(grad_y(grad, xb, yb), y))
+
+    return vjp
+
+
+def _unary(grad_x):
+    def vjp(grad, x, **params):
+        return (grad_x(np.asarray(grad), np.asarray(x), **params),)
+    return vjp
+
+
+def _named(name, fn, grads):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"VJP of ``{name}``: " + "; ".join(
+        g.__doc__.strip().split("\n")[0] for g in grads)
+    return fn
+
+
+add = _named("add", _binary(add_grad_x, add_grad_y), [add_grad_x, add_grad_y])
+subtract = _named("subtract", _binary(subtract_grad_x, subtract_grad_y),
+                  [subtract_grad_x, subtract_grad_y])
+multiply = _named("multiply", _binary(multiply_grad_x, multiply_grad_y),
+                  [multiply_grad_x, multiply_grad_y])
+divide = _named("divide", _binary(divide_grad_x, divide_grad_y), [divide_grad_x, divide_grad_y])
+power = _named("power", _binary(power_grad_x, power_grad_y), [power_grad_x, power_grad_y])
+negative = _named("negative", _unary(negative_grad_x), [negative_grad_x])
+transpose = _named("transpose", _unary(transpose_grad_x), [transpose_grad_x])
+reshape = _named("reshape", _unary(reshape_grad_x), [reshape_grad_x])
+broadcast_to = _named("broadcast_to", _unary(broadcast_to_grad), [broadcast_to_grad])
+sum = _named("sum", _unary(sum_grad_x), [sum_grad_x])  # noqa: A001 - NumPy's name
+mean = _named("mean", _unary(mean_grad_x), [mean_grad_x])
+exp = _named("exp", _unary(exp_grad_x), [exp_grad_x])
+log = _named("log", _unary(log_grad_x), [log_grad_x])
+tanh = _named("tanh", _unary(tanh_grad_x), [tanh_grad_x])
+sigmoid = _named("sigmoid", _unary(sigmoid_grad_x), [sigmoid_grad_x])
+relu = _named("relu", _unary(relu_grad_x), [relu_grad_x])
+softmax = _named("softmax", _unary(softmax_grad_x), [softmax_grad_x])
+log_softmax = _named("log_softmax", _unary(log_softmax_grad_x), [log_softmax_grad_x])
+
+
+def matmul(grad, x, y):
+    """VJP of ``matmul``: ``(G @ Y.T, X.T @ G)``, with NumPy's 1-D and batch rules."""
+    return matmul_grad_x(grad, x, y), matmul_grad_y(grad, x, y)
+
+
+def mse_loss(grad, pred, target):
+    """VJP of ``mse_loss``: ``(2 G (P - T) / N, -2 G (P - T) / N)``."""
+    return mse_loss_grad_pred(grad, pred, target), mse_loss_grad_target(grad, pred, target)
+
+
+def cross_entropy(grad, logits, labels):
+    """VJP of ``cross_entropy``: ``(G (softmax(X) - onehot) / N, None)``; labels are not differentiable."""
+    return cross_entropy_grad_logits(grad, logits, labels), None
+
+
+def linear(grad, x, weight, bias):
+    """VJP of ``linear``: ``(G @ W, G.T @ X, G.sum(axis=0))``."""
+    return (linear_grad_x(grad, x, weight, bias), linear_grad_weight(grad, x, weight, bias),
+            linear_grad_bias(grad, x, weight, bias))

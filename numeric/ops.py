@@ -1,0 +1,209 @@
+"""Forward ops that build the graph: each returns a :class:`~numeric.Tensor` whose
+edges point at the per-operand backward functions of :mod:`numeric.backward`.
+
+Binary elementwise ops broadcast explicitly: when an operand's shape differs
+from the result's, a ``broadcast_to`` node is inserted first, so that
+un-broadcasting happens only in :func:`numeric.backward.broadcast_to_grad`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backward as B
+from .tensor import Edge, Tensor
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "power", "negative",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "exp", "log", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
+    "mse_loss", "cross_entropy", "linear",
+]
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _node(value, *edges):
+    return Tensor(value, [e for e in edges if e is not None])
+
+
+def _edge(prev, backward_fn, **saved):
+    return Edge(prev=prev, local_grad=saved, backward_fn=backward_fn)
+
+
+# ---- broadcasting ---------------------------------------------------------------
+
+def broadcast_to(x, shape):
+    """``np.broadcast_to(x, shape)``; its backward sums over the broadcast axes."""
+    x = _tensor(x)
+    shape = tuple(int(n) for n in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    try:
+        value = np.broadcast_to(x.value, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return _node(value, _edge(x, B.broadcast_to_grad, x=x.value))
+
+
+def _broadcast_pair(op, x, y):
+    x, y = _tensor(x), _tensor(y)
+    try:
+        shape = np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} cannot be broadcast together") from None
+    if x.shape != shape:
+        x = broadcast_to(x, shape)
+    if y.shape != shape:
+        y = broadcast_to(y, shape)
+    return x, y
+
+
+def _binary(name, forward, grad_x, grad_y):
+    def op(x, y):
+        x, y = _broadcast_pair(name, x, y)
+        return _node(forward(x.value, y.value),
+                     _edge(x, grad_x, x=x.value, y=y.value),
+                     _edge(y, grad_y, x=x.value, y=y.value))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``np.{name}(x, y)`` with broadcasting."
+    return op
+
+
+add = _binary("add", np.add, B.add_grad_x, B.add_grad_y)
+subtract = _binary("subtract", np.subtract, B.subtract_grad_x, B.subtract_grad_y)
+multiply = _binary("multiply", np.multiply, B.multiply_grad_x, B.multiply_grad_y)
+divide = _binary("divide", np.divide, B.divide_grad_x, B.divide_grad_y)
+power = _binary("power", np.power, B.power_grad_x, B.power_grad_y)
+
+
+def _unary(name, forward, grad_x):
+    def op(x):
+        x = _tensor(x)
+        return _node(forward(x.value), _edge(x, grad_x, x=x.value))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}(x)``."
+    return op
+
+
+negative = _unary("negative", np.negative, B.negative_grad_x)
+exp = _unary("exp", np.exp, B.exp_grad_x)
+log = _unary("log", np.log, B.log_grad_x)
+tanh = _unary("tanh", np.tanh, B.tanh_grad_x)
+sigmoid = _unary("sigmoid", B._sigmoid, B.sigmoid_grad_x)
+relu = _unary("relu", lambda v: np.maximum(v, 0), B.relu_grad_x)
+
+
+# ---- matmul -----------------------------------------------------------------------
+
+def matmul(x, y):
+    """``np.matmul(x, y)``: 1-D, 2-D and batched with broadcast batch dimensions."""
+    x, y = _tensor(x), _tensor(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {x.shape} and {y.shape}")
+    try:
+        value = np.matmul(x.value, y.value)
+    except ValueError:
+        raise ValueError(f"matmul: shapes {x.shape} and {y.shape} do not match "
+                         f"(inner dimensions {x.shape[-1]} and {y.shape[-2 if y.ndim > 1 else 0]})") from None
+    return _node(value,
+                 _edge(x, B.matmul_grad_x, x=x.value, y=y.value),
+                 _edge(y, B.matmul_grad_y, x=x.value, y=y.value))
+
+
+# ---- moving entries around -----------------------------------------------------------
+
+def transpose(x, axes=None):
+    """``np.transpose(x, axes)``; ``axes=None`` reverses the axes."""
+    x = _tensor(x)
+    if axes is not None:
+        axes = B.normalize_axes_permutation(axes, x.ndim)
+    return _node(np.transpose(x.value, axes), _edge(x, B.transpose_grad_x, x=x.value, axes=axes))
+
+
+def reshape(x, shape):
+    """``np.reshape(x, shape)`` in C order; one dimension may be ``-1``."""
+    x = _tensor(x)
+    try:
+        value = np.reshape(x.value, shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape shape {x.shape} into {tuple(shape)}") from None
+    return _node(value, _edge(x, B.reshape_grad_x, x=x.value))
+
+
+# ---- reductions --------------------------------------------------------------------
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
+    """``np.sum(x, axis, keepdims=keepdims)``."""
+    x = _tensor(x)
+    axes = B.normalize_axes(axis, x.ndim)
+    return _node(np.sum(x.value, axis=axes, keepdims=keepdims),
+                 _edge(x, B.sum_grad_x, x=x.value, axis=axes, keepdims=keepdims))
+
+
+def mean(x, axis=None, keepdims=False):
+    """``np.mean(x, axis, keepdims=keepdims)``."""
+    x = _tensor(x)
+    axes = B.normalize_axes(axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    return _node(np.sum(x.value, axis=axes, keepdims=keepdims) / n,
+                 _edge(x, B.mean_grad_x, x=x.value, axis=axes, keepdims=keepdims))
+
+
+# ---- softmax family and losses ---------------------------------------------------
+
+def softmax(x, axis=-1):
+    """``exp(x) / exp(x).sum(axis, keepdims=True)``, computed stably."""
+    x = _tensor(x)
+    return _node(B._softmax(x.value, axis), _edge(x, B.softmax_grad_x, x=x.value, axis=axis))
+
+
+def log_softmax(x, axis=-1):
+    """``x - log(exp(x).sum(axis, keepdims=True))``, computed stably."""
+    x = _tensor(x)
+    shifted = x.value - np.max(x.value, axis=axis, keepdims=True)
+    value = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return _node(value, _edge(x, B.log_softmax_grad_x, x=x.value, axis=axis))
+
+
+def mse_loss(pred, target):
+    """``mean((pred - target) ** 2)`` over all entries (shapes must match)."""
+    pred, target = _tensor(pred), _tensor(target)
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_loss: pred shape {pred.shape} and target shape {target.shape} differ")
+    diff = pred.value - target.value
+    return _node(np.sum(diff * diff) / diff.size,
+                 _edge(pred, B.mse_loss_grad_pred, pred=pred.value, target=target.value),
+                 _edge(target, B.mse_loss_grad_target, pred=pred.value, target=target.value))
+
+
+def cross_entropy(logits, labels):
+    """Mean over N of ``-log softmax(logits)[n, labels[n]]``; logits (N, C), labels (N,) ints.
+
+    The labels are not differentiable: no edge leads to them.
+    """
+    logits = _tensor(logits)
+    labels = np.asarray(labels.value if isinstance(labels, Tensor) else labels)
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"cross_entropy: logits must be (N, C) and labels (N,), "
+                         f"got {logits.shape} and {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {logits.shape[1]})")
+    labels = labels.astype(np.intp)
+    shifted = logits.value - np.max(logits.value, axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    value = -logp[np.arange(len(labels)), labels].sum() / len(labels)
+    return _node(value, _edge(logits, B.cross_entropy_grad_logits, logits=logits.value, labels=labels))
+
+
+def linear(x, weight, bias):
+    """``x @ weight.T + bias``: x (N, in), weight (out, in), bias (out,)."""
+    x, weight, bias = _tensor(x), _tensor(weight), _tensor(bias)
+    if x.ndim != 2 or weight.ndim != 2 or bias.shape != weight.shape[:1] or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"linear: expected x (N, in), weight (out, in), bias (out,), "
+                         f"got {x.shape}, {weight.shape}, {bias.shape}")
+    saved = dict(x=x.value, weight=weight.value, bias=bias.value)
+    return _node(x.value @ weight.value.T + bias.value,
+                 _edge(x, B.linear_grad_x, **saved),
+                 _edge(weight, B.linear_grad_weight, **saved),
+                 _edge(bias, B.linear_grad_bias, **saved))
