@@ -1,0 +1,48 @@
+"""derive: derive tensor gradients with SymPy and check hand-written backward functions.
+
+A tour
+------
+Every op is declared once in the catalog, with its elementwise definition:
+
+>>> import derive
+>>> "matmul" in derive.names()
+True
+
+:func:`vjp` derives the gradient through the chain-rule sum
+``dl/dX[i, j] = Sum_{k, l} G[k, l] dZ[k, l]/dX[i, j]``, down to the index
+formula and its closed form:
+
+>>> d = derive.vjp("matmul")
+>>> d["X"].index_formula
+Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+>>> d["X"].closed_form
+'G @ Y.T'
+>>> d["Y"].closed_form
+'X.T @ G'
+
+Shapes may be symbolic or concrete; size-1 dimensions mean broadcasting:
+
+>>> derive.vjp("add", ("n", 1), ("n", "m"))["X"].closed_form
+'G.sum(axis=1, keepdims=True)'
+>>> derive.vjp("sum", ("a", "b", "c"), axis=1)["X"].closed_form
+'np.broadcast_to(np.expand_dims(G, 1), X.shape)'
+
+The teaching steps are kept:
+
+>>> [name for name, _ in d["X"].steps]
+['chain-rule sum', 'after differentiation', 'after contracting the Kronecker deltas', 'closed form']
+
+:func:`check` cross-checks a backward implementation against the derivation
+(see :mod:`derive.verify`), and ``python -m derive.check matmul`` does the
+same from the command line.
+"""
+
+from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister
+from .derivation import Derivation, InputGradient, vjp
+from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
+from .verify import Report
+
+__all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "elementwise", "get_op", "names",
+           "ops", "register", "unregister", "vjp", "check", "Report"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,469 @@
+"""Derive gradients from the chain-rule sum, as the seed text does by hand (15.1).
+
+For an op ``Z = f(X, Y, ...)`` and an input ``X``, the derivation
+
+1. forms the chain-rule sum ``dl/dX[i, j] = Sum_{k, l} G[k, l] * dZ[k, l]/dX[i, j]``
+   over every output index,
+2. differentiates the op's elementwise definition (SymPy turns ``dX[k, r]/dX[i, j]``
+   into Kronecker deltas),
+3. contracts the deltas knowing each index's range, so no ``Piecewise`` range
+   guard and no delta is left: ``dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))``,
+4. recovers the closed form (:mod:`derive.closed_form`): ``G @ Y.T``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import closed_form as cf
+from .catalog import Case, get_op
+from .symbolic import SymArray, Unravel, _fresh, dim, index, ravel
+
+__all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
+
+G_NAME = "G"
+_FREE_NAMES = "i j a b c d e f".split()
+_OUT_NAMES = "k l m n o p q".split()
+_CACHE: dict = {}
+_LOCK = threading.RLock()
+
+
+def clear_cache():
+    """Forget every cached derivation (the catalog changed)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+@dataclass
+class InputGradient:
+    """The gradient of the loss with respect to one input.
+
+    Attributes
+    ----------
+    name : str
+        The input's name.
+    index : tuple
+        The free index symbols, one per dimension of the input.
+    index_formula : sympy.Expr
+        ``dl/dX[index]`` in terms of ``G``, the inputs and the free indices.
+    closed_form : str
+        A NumPy expression that evaluates, with ``np``, ``G``, the inputs and
+        the params bound, to the whole gradient (``G @ Y.T``).
+    einsum : str or None
+        The einsum subscripts, where the gradient is one einsum.
+    steps : list of (str, sympy.Expr or str)
+        The chain-rule sum, after differentiation, after delta contraction, and
+        the closed form, for teaching.
+    """
+
+    name: str
+    index: tuple
+    index_formula: sp.Expr
+    closed_form: str
+    einsum: str | None
+    steps: list = field(default_factory=list)
+    shape: tuple = ()
+
+    @property
+    def lhs(self):
+        idx = ", ".join(str(i) for i in self.index)
+        return f"dl/d{self.name}[{idx}]" if self.index else f"dl/d{self.name}"
+
+    def __str__(self):
+        return f"{self.lhs} = {_pretty(self.index_formula)}\n    {self.closed_form}"
+
+    def latex(self):
+        lhs = (rf"\frac{{\partial l}}{{\partial {self.name}_{{{','.join(map(sp.latex, self.index))}}}}}"
+               if self.index else rf"\frac{{\partial l}}{{\partial {self.name}}}")
+        return (rf"{lhs} = {sp.latex(self.index_formula)} \qquad "
+                rf"\texttt{{{_latex_text(self.closed_form)}}}")
+
+
+def _latex_text(s):
+    return (s.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("{", r"\{")
+            .replace("}", r"\}").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
+            .replace("~", r"\textasciitilde{}").replace("^", r"\^{}"))
+
+
+def _pretty(expr):
+    return str(expr).replace("**", "^") if False else str(expr)
+
+
+@dataclass
+class Derivation:
+    """The derived gradients of one op at one shape pattern and parameters.
+
+    ``d[name]`` is the :class:`InputGradient` of a differentiable input.
+    """
+
+    op: object
+    shapes: tuple
+    params: dict
+    output_shape: tuple
+    output_index: tuple
+    output_entry: sp.Expr
+    gradients: dict
+
+    @property
+    def inputs(self):
+        """The differentiable inputs' names, in call order."""
+        return tuple(self.gradients)
+
+    def __getitem__(self, name):
+        try:
+            return self.gradients[name]
+        except KeyError:
+            raise KeyError(f"{self.op.name} has no gradient for {name!r}; "
+                           f"it has {list(self.gradients)}") from None
+
+    def __iter__(self):
+        return iter(self.gradients.values())
+
+    def header(self):
+        shapes = ", ".join(f"{n}{_shape(s)}" for n, s in zip(self.op.input_names, self.shapes))
+        params = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"{self.op.name}({shapes}{params})"
+
+    def __str__(self):
+        lines = [self.header()]
+        z = f"Z[{', '.join(map(str, self.output_index))}]" if self.output_index else "Z"
+        lines.append(f"  {z} = {self.output_entry}")
+        for g in self:
+            lines.append(f"  {g.lhs} = {g.index_formula}")
+            lines.append(f"  {' ' * len(g.lhs)} = {g.closed_form}")
+        return "\n".join(lines)
+
+    def _repr_latex_(self):
+        rows = []
+        z = (f"Z_{{{','.join(map(sp.latex, self.output_index))}}}" if self.output_index else "Z")
+        rows.append(rf"{z} &= {sp.latex(self.output_entry)}")
+        for g in self:
+            rows.append(g.latex().replace(" = ", " &= ", 1))
+        return r"$\begin{aligned}" + r"\\ ".join(rows) + r"\end{aligned}$"
+
+    def to_dict(self):
+        return {g.name: {"index_formula": str(g.index_formula), "closed_form": g.closed_form,
+                         "einsum": g.einsum} for g in self}
+
+
+def _shape(shape):
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ----------------------------------------------------------------------------------------------
+# shapes
+# ----------------------------------------------------------------------------------------------
+
+def symbolic_case(op, shapes, params):
+    """Normalise user shapes: ints stay ints, strings become size symbols."""
+    op = get_op(op)
+    if len(shapes) != len(op.inputs):
+        raise ValueError(f"{op.name} takes {len(op.inputs)} input(s) "
+                         f"({', '.join(op.input_names)}), got {len(shapes)} shape(s)")
+    out = []
+    for spec, shape in zip(op.inputs, shapes):
+        if isinstance(shape, (int, str, sp.Basic)):
+            shape = (shape,)
+        try:
+            out.append(tuple(dim(n) for n in shape))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{op.name}: shape of {spec.name} {shape!r}: {exc}") from None
+    return tuple(out)
+
+
+def shape_pattern(shapes):
+    """Replace each distinct concrete size > 1 by a size symbol; keep 1s and symbols.
+
+    The formula derived for the pattern holds for every case with the same
+    sizes-equal-to-1 and the same equalities between sizes.
+    """
+    names = iter("n m p q r s t u v w".split() + [f"n{k}" for k in range(1, 100)])
+    used = {str(n) for s in shapes for n in s if isinstance(n, sp.Symbol)}
+    mapping = {}
+    out = []
+    for shape in shapes:
+        row = []
+        for n in shape:
+            if isinstance(n, sp.Integer) and int(n) > 1:
+                if int(n) not in mapping:
+                    name = next(names)
+                    while name in used:
+                        name = next(names)
+                    mapping[int(n)] = sp.Symbol(name, positive=True, integer=True)
+                row.append(mapping[int(n)])
+            else:
+                row.append(n)
+        out.append(tuple(row))
+    return tuple(out), {v: k for k, v in mapping.items()}
+
+
+def _freeze(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _params_symbolic(params):
+    def conv(v):
+        if isinstance(v, str):
+            return dim(v)
+        if isinstance(v, (list, tuple)):
+            return tuple(conv(x) for x in v)
+        return v
+    return {k: (conv(v) if k == "shape" else v) for k, v in params.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# the derivation
+# ----------------------------------------------------------------------------------------------
+
+def vjp(op, *shapes, **params):
+    """Derive the vector-Jacobian product of ``op`` for every differentiable input.
+
+    Parameters
+    ----------
+    op : str or Op
+        The op's name or alias (``"matmul"``, ``"mul"``...).
+    *shapes : tuple
+        One shape per input; sizes are ints, strings (symbol names) or SymPy
+        symbols.  Omitted: the op's canonical symbolic shapes.
+    **params
+        The op's parameters, NumPy's names (``axis``, ``keepdims``, ``shape``, ``axes``).
+
+    Returns
+    -------
+    Derivation
+
+    Raises
+    ------
+    ValueError
+        Unknown op (naming the closest names), or shapes/params that do not fit it.
+
+    Examples
+    --------
+    >>> d = vjp("matmul")
+    >>> d["X"].index_formula
+    Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+    >>> d["X"].closed_form, d["Y"].closed_form
+    ('G @ Y.T', 'X.T @ G')
+    >>> vjp("sum", ("a", "b", "c"), axis=1)["X"].closed_form
+    'np.broadcast_to(np.expand_dims(G, 1), X.shape)'
+    """
+    op = get_op(op)
+    if not shapes:
+        shapes = op.canonical.shapes
+        params = {**op.canonical.params, **params}
+    params = op.with_defaults(params)
+    sym_shapes = symbolic_case(op, shapes, params)
+    key = (op.name, sym_shapes, _freeze(params))
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = _derive(op, sym_shapes, _params_symbolic(params))
+            _CACHE[key] = cached
+    return cached
+
+
+def _sym_inputs(op, shapes):
+    arrays = []
+    for spec, shape in zip(op.inputs, shapes):
+        if spec.domain == "labels":
+            arrays.append(SymArray("onehot", shapes[0]))
+        else:
+            arrays.append(SymArray(spec.name, shape))
+    return arrays
+
+
+def define(op, arrays, params):
+    """Run ``op``'s definition on ``arrays`` (fresh summation names each time)."""
+    reserved = {str(n) for a in arrays for n in a.shape if isinstance(n, sp.Symbol)}
+    reserved |= set(_FREE_NAMES) | set(_OUT_NAMES) | {a.name for a in arrays} | {G_NAME}
+    _fresh.reset(reserved)
+    return op.define(*arrays, **params)
+
+
+def _derive(op, shapes, params):
+    arrays = _sym_inputs(op, shapes)
+    out = define(op, arrays, params)
+    dims = {str(n) for s in shapes for n in s if isinstance(n, sp.Symbol)}
+    out_names = [n for n in _OUT_NAMES if n not in dims]
+    out_index = tuple(index(out_names[t] if t < len(out_names) else f"k{t}") for t in range(len(out.shape)))
+    z = out.entry(*out_index)
+    G = SymArray(G_NAME, out.shape)
+    gradients = {}
+    free_pool = [n for n in _FREE_NAMES if n not in dims]
+    for spec, X in zip(op.inputs, arrays):
+        if not spec.differentiable:
+            continue
+        free = tuple(index(free_pool[t] if t < len(free_pool) else f"i{t}") for t in range(X.ndim))
+        gradients[spec.name] = _derive_input(op, spec.name, X, free, G, out, out_index, z, arrays, params)
+    return Derivation(op=op, shapes=shapes, params=params, output_shape=out.shape,
+                      output_index=out_index, output_entry=z, gradients=gradients)
+
+
+def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
+    ranges = {i: n for i, n in zip(free, X.shape)}
+    limits = [(k, 0, n - 1) for k, n in zip(out_index, out.shape)]
+    term = G[out_index] * sp.Derivative(z, X[free])
+    chain = sp.Sum(term, *limits) if limits else term
+    differentiated_body = G[out_index] * sp.diff(z, X[free])
+    differentiated = sp.Sum(differentiated_body, *limits) if limits else differentiated_body
+    contracted = contract(differentiated, ranges)
+    # a free index whose range is {0} can only be 0
+    contracted = contracted.subs({i: 0 for i, n in ranges.items() if n == 1})
+    contracted = _tidy(contracted)
+    form = cf.closed_form(contracted, free, X, arrays, G, op=op, params=params)
+    steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
+             ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
+    return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,
+                         einsum=form.einsum, steps=steps, shape=X.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# Kronecker-delta contraction
+# ----------------------------------------------------------------------------------------------
+
+def _expand_products(expr):
+    return sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False,
+                     power_base=False, log=False)
+
+
+def contract(expr, ranges):
+    """Contract every Kronecker delta of ``expr`` against the sums it sits in.
+
+    ``ranges`` maps free index symbols to their sizes.  A delta ``δ(k, e)`` in
+    the body of ``Sum(..., (k, 0, n - 1))`` substitutes ``k = e`` and drops the
+    sum when ``e`` provably lies in ``[0, n)`` (a free index of the same size,
+    or 0); a sum whose body does not mention its index becomes a product with
+    its size; a delta of a free index of size 1 with 0 is 1.
+    """
+    if isinstance(expr, sp.Sum):
+        limits = list(expr.limits)
+        inner = dict(ranges)
+        for k, lo, hi in limits:
+            inner[k] = hi - lo + 1
+        body = contract(expr.function, inner)
+        terms = sp.Add.make_args(_expand_products(body))
+        return sp.Add(*[_contract_term(t, limits, ranges) for t in terms])
+    if isinstance(expr, sp.KroneckerDelta):
+        return _delta_value(expr, ranges)
+    if isinstance(expr, (sp.Indexed, sp.Symbol, sp.Number)) or not expr.args:
+        return expr
+    return expr.func(*[contract(a, ranges) for a in expr.args])
+
+
+def _delta_value(delta, ranges):
+    a, b = delta.args
+    if (a - b).is_zero:
+        return sp.Integer(1)
+    for u, v in ((a, b), (b, a)):
+        if u in ranges and ranges[u] == 1 and v == 0:
+            return sp.Integer(1)
+    return delta
+
+
+def _in_range(value, size, ranges):
+    """Whether ``value`` provably lies in ``[0, size)``."""
+    if value.is_Integer:
+        return int(value) >= 0 and (size.is_Integer and int(value) < int(size) or
+                                    (size - value - 1).is_nonnegative is True or int(value) == 0)
+    if value in ranges:
+        return sp.simplify(ranges[value] - size) == 0
+    if isinstance(value, Unravel):
+        f, shape, t = value.args
+        return sp.simplify(shape[int(t)] - size) == 0
+    return False
+
+
+def _contract_term(term, limits, ranges):
+    factors = list(sp.Mul.make_args(term))
+    remaining = list(limits)
+    factors, remaining = _contract_unravel(factors, remaining, ranges)
+    changed = True
+    while changed:
+        changed = False
+        for pos, factor in enumerate(factors):
+            if not isinstance(factor, sp.KroneckerDelta):
+                continue
+            solved = _solve_delta(factor, remaining, ranges)
+            if solved is None:
+                continue
+            subs, used = solved
+            del factors[pos]
+            remaining = [lim for lim in remaining if lim[0] not in used]
+            factors = [f.subs(subs) for f in factors]
+            factors = [_delta_value(f, ranges) if isinstance(f, sp.KroneckerDelta) else f for f in factors]
+            changed = True
+            break
+    body = sp.Mul(*factors)
+    for k, lo, hi in reversed(remaining):
+        size = hi - lo + 1
+        if not body.has(k):
+            body = body * size
+        elif size == 1:
+            body = body.subs(k, lo)
+        else:
+            # factors that do not depend on k move out of the sum
+            outside = [f for f in sp.Mul.make_args(body) if not f.has(k)]
+            inside = [f for f in sp.Mul.make_args(body) if f.has(k)]
+            body = sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), (k, lo, hi))
+    return body
+
+
+def _solve_delta(delta, limits, ranges):
+    """``({k: value}, {k})`` if ``delta`` fixes a summation index ``k`` to an in-range value."""
+    a, b = delta.args
+    sizes = {k: hi - lo + 1 for k, lo, hi in limits}
+    for k, lo, hi in limits:
+        diff = sp.expand(a - b)
+        if not diff.has(k):
+            continue
+        coeff = diff.coeff(k)
+        rest = sp.expand(diff - coeff * k)
+        if coeff in (1, -1) and not rest.has(k) and not any(rest.has(j) for j in sizes):
+            value = -rest / coeff
+            if _in_range(value, sizes[k], ranges) and lo == 0:
+                return {k: value}, {k}
+    return None
+
+
+def _contract_unravel(factors, remaining, ranges):
+    """Contract ``δ(i_0, Unravel(F, S, 0)) ... δ(i_n, Unravel(F, S, n))`` (a reshape).
+
+    The deltas together say ``F = ravel(i, S)``; when ``F`` is the C-order flat
+    index of summation indices ``ks`` of sizes ``S'``, each ``k_t`` is fixed to
+    ``Unravel(ravel(i, S), S', t)``.
+    """
+    groups = {}
+    for f in factors:
+        if not isinstance(f, sp.KroneckerDelta):
+            continue
+        a, b = f.args
+        u, v = (a, b) if isinstance(a, Unravel) else (b, a) if isinstance(b, Unravel) else (None, None)
+        if u is not None and v in ranges:
+            groups.setdefault((u.args[0], u.args[1]), {})[int(u.args[2])] = (f, v)
+    for (flat, shape), by_axis in groups.items():
+        if set(by_axis) != set(range(len(shape))):
+            continue
+        sizes = {k: hi - lo + 1 for k, lo, hi in remaining}
+        ks = [k for k, lo, hi in remaining if flat.has(k)]
+        out_shape = [sizes[k] for k in ks]
+        if not ks or sp.expand(ravel(ks, out_shape) - flat) != 0:
+            continue
+        flat_free = ravel([by_axis[t][1] for t in range(len(shape))], shape)
+        subs = {k: Unravel(flat_free, sp.Tuple(*out_shape), t) for t, k in enumerate(ks)}
+        used = {f for f, _ in by_axis.values()}
+        factors = [f.subs(subs) for f in factors if f not in used]
+        remaining = [lim for lim in remaining if lim[0] not in ks]
+        return factors, remaining
+    return factors, remaining
+
+
+def _tidy(expr):
+    """Light simplification that keeps the index structure readable."""
+    return sp.factor_terms(expr) if not expr.has(sp.Sum) else expr

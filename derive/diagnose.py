@@ -1,0 +1,136 @@
+"""Name the known mistake a wrong gradient matches, when it matches one.
+
+Each candidate rebuilds a classic wrong answer from the expected gradient,
+``G`` and the inputs, and compares it with what the backward returned:
+sign errors, a missing or extra ``1/N``, entries transposed (a transpose
+missing or not inverted), operands swapped, a sum's gradient expanded at the
+wrong axis, an un-broadcast over the wrong axes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["diagnose"]
+
+
+def _close(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def diagnose(op, case, name, got, expected, env=None, expected_all=None, exact=None):
+    """A one-line diagnosis, or None when no known mistake matches."""
+    if exact is not None:
+        return _diagnose_exact(*exact)
+    if got is None or expected is None:
+        return None
+    got = np.asarray(got, dtype=np.float64)
+    for check in (_sign, _scale, _permuted, _swapped, _reduction_axis):
+        message = check(op, case, name, got, expected, env or {}, expected_all or {})
+        if message:
+            return message
+    return None
+
+
+def _diagnose_exact(expected, got):
+    import sympy as sp
+    if all(sp.expand(e + g) == 0 for e, g in zip(expected.ravel(), got.ravel())):
+        return "sign error: every entry has the opposite sign"
+    if expected.ndim >= 2:
+        for perm in itertools.permutations(range(expected.ndim)):
+            if perm == tuple(range(expected.ndim)):
+                continue
+            moved = np.transpose(expected, perm)
+            if moved.shape == got.shape and all(sp.expand(e - g) == 0 for e, g in zip(moved.ravel(), got.ravel())):
+                return (f"entries are transposed: the result equals the right gradient with axes permuted "
+                        f"by {perm} (a transpose missing or not inverted)")
+    ratios = set()
+    for e, g in zip(expected.ravel(), got.ravel()):
+        if e != 0:
+            ratios.add(sp.simplify(g / e))
+    if len(ratios) == 1:
+        r = ratios.pop()
+        if r.is_number and r != 1:
+            return f"off by a constant factor {r} (a missing or wrong 1/N?)"
+    return None
+
+
+def _sign(op, case, name, got, expected, env, all_):
+    if _close(got, -expected) and np.any(expected != 0):
+        return "sign error: every entry has the opposite sign"
+    return None
+
+
+def _scale(op, case, name, got, expected, env, all_):
+    mask = np.abs(expected) > 1e-12
+    if not np.any(mask):
+        return None
+    ratio = got[mask] / expected[mask]
+    r = float(np.median(ratio))
+    if np.allclose(ratio, r, rtol=1e-6) and not np.isclose(r, 1.0):
+        for n in range(2, 1000):
+            if np.isclose(r, n):
+                return f"off by a factor {n}: a missing 1/N (N = {n})?"
+            if np.isclose(r, 1 / n):
+                return f"off by a factor 1/{n}: an extra 1/N, or a sum's gradient divided by N?"
+        return f"off by a constant factor {r:.6g}"
+    return None
+
+
+def _permuted(op, case, name, got, expected, env, all_):
+    if expected.ndim < 2:
+        return None
+    for perm in itertools.permutations(range(expected.ndim)):
+        if perm == tuple(range(expected.ndim)):
+            continue
+        moved = np.transpose(expected, perm)
+        if _close(got, moved):
+            return (f"entries are transposed: the result equals the right gradient with axes permuted "
+                    f"by {perm} (a transpose missing or not inverted)")
+    if op.name == "transpose" and "G" in env and env.get("axes") is not None:
+        wrong = np.transpose(env["G"], env["axes"])
+        if _close(got, wrong):
+            return "transpose not inverted: the backward applied `axes` instead of its inverse np.argsort(axes)"
+    return None
+
+
+def _swapped(op, case, name, got, expected, env, all_):
+    for other, value in all_.items():
+        if other != name and _close(got, value):
+            return f"operands swapped: this is the gradient of {other}, not of {name}"
+    if op.name in ("multiply", "divide", "matmul") and len(op.inputs) == 2:
+        x, y = env.get(op.inputs[0].name), env.get(op.inputs[1].name)
+        G = env.get("G")
+        if x is not None and y is not None and G is not None:
+            candidates = {"multiply": {op.inputs[0].name: lambda: G * x, op.inputs[1].name: lambda: G * y},
+                          "matmul": {op.inputs[0].name: lambda: G @ np.swapaxes(x, -1, -2),
+                                     op.inputs[1].name: lambda: np.swapaxes(y, -1, -2) @ G}}
+            fn = candidates.get(op.name, {}).get(name)
+            try:
+                if fn is not None and _close(got, fn()):
+                    return "operands swapped: the formula uses the input itself where the other operand belongs"
+            except ValueError:
+                return None
+    return None
+
+
+def _reduction_axis(op, case, name, got, expected, env, all_):
+    if op.name not in ("sum", "mean") or "G" not in env:
+        return None
+    G = np.asarray(env["G"], dtype=np.float64)
+    shape = expected.shape
+    factor = expected.size / max(G.size, 1) if op.name == "mean" else 1
+    for positions in itertools.permutations(range(len(shape)), len(shape) - G.ndim):
+        try:
+            candidate = np.broadcast_to(np.expand_dims(G, tuple(sorted(positions))), shape)
+        except ValueError:
+            continue
+        for f in {1.0, 1.0 / factor if factor else 1.0}:
+            if _close(got, candidate * f) and not _close(candidate * f, expected):
+                return (f"the upstream gradient was expanded at axes {tuple(sorted(positions))} instead of the "
+                        "reduced axes (aligning axes by their size goes wrong when two sizes are equal)")
+    return None
+

@@ -1,0 +1,193 @@
+"""Hypothesis strategies for ops: shapes and parameters, inputs in the op's domain, and G.
+
+Shape strategies are built on :mod:`hypothesis.extra.numpy` and favour what
+breaks hand-written backward functions: size-1 dimensions, several dimensions
+of the same size, 0-d arrays, broadcasting pairs, 1-D and batched matmul,
+every axis form with keepdims, reshape targets with ``-1``, and permutations
+that are not their own inverse.  They shrink towards small shapes.
+
+Use them in your own tests:
+
+>>> from hypothesis import given
+>>> import derive.strategies as dst
+>>> @given(dst.cases("matmul"))
+... def test_shapes(case):
+...     x_shape, y_shape = case.shapes
+...     assert x_shape[-1] == y_shape[0 if len(y_shape) == 1 else -2]
+>>> test_shapes()
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from .catalog import Case, get_op
+
+__all__ = ["cases", "inputs", "upstream", "examples", "one_array", "broadcast_pair", "same_shape_pair",
+           "matmul_pair", "transpose_case", "reshape_case", "broadcast_to_case", "reduction_case",
+           "softmax_case", "cross_entropy_case", "linear_case", "MAX_SIDE"]
+
+MAX_SIDE = 4
+MAX_DIMS = 3
+
+
+def _shape(min_dims=0, max_dims=MAX_DIMS):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=MAX_SIDE)
+
+
+# ---- shape/parameter strategies, referenced from the catalog ---------------------------
+
+def one_array(min_dims=0):
+    """One array of up to 3 dims, sides 1..4 (0-d included by default)."""
+    return _shape(min_dims).map(lambda s: Case((s,)))
+
+
+def broadcast_pair():
+    """Two mutually broadcastable shapes, 0-d to 3-d."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS,
+                                             min_side=1, max_side=MAX_SIDE).map(
+        lambda b: Case(tuple(b.input_shapes)))
+
+
+def same_shape_pair():
+    """Two arrays of the same shape."""
+    return _shape().map(lambda s: Case((s, s)))
+
+
+def matmul_pair():
+    """Operands of ``np.matmul``: 1-D, 2-D and batched with broadcast batch dimensions."""
+    return hnp.mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)", max_dims=2,
+                                             min_side=1, max_side=MAX_SIDE).map(
+        lambda b: Case(tuple(b.input_shapes)))
+
+
+@st.composite
+def transpose_case(draw):
+    """A shape and ``axes``: None (reverse) or a permutation, often not its own inverse."""
+    shape = draw(_shape(min_dims=1))
+    if draw(st.booleans()):
+        return Case((shape,), {"axes": None})
+    axes = tuple(draw(st.permutations(range(len(shape)))))
+    return Case((shape,), {"axes": axes})
+
+
+@st.composite
+def reshape_case(draw):
+    """A shape and a C-order reshape target of the same size, possibly with one ``-1``."""
+    shape = draw(_shape())
+    size = math.prod(shape)
+    factors = []
+    rest = size
+    for _ in range(draw(st.integers(0, 3))):
+        divisors = [d for d in range(1, rest + 1) if rest % d == 0]
+        d = draw(st.sampled_from(divisors))
+        factors.append(d)
+        rest //= d
+    factors.append(rest)
+    factors = draw(st.permutations(factors))
+    if factors and draw(st.booleans()):
+        factors[draw(st.integers(0, len(factors) - 1))] = -1
+    return Case((shape,), {"shape": tuple(factors)})
+
+
+@st.composite
+def broadcast_to_case(draw):
+    """A shape and a target it broadcasts to (new leading axes and stretched size-1 axes)."""
+    target = draw(_shape())
+    keep = draw(st.integers(0, len(target)))
+    tail = target[len(target) - keep:]
+    shape = tuple(1 if draw(st.booleans()) else n for n in tail)
+    return Case((shape,), {"shape": target})
+
+
+@st.composite
+def reduction_case(draw):
+    """A shape and ``axis`` in every form (None, int, negative int, tuple) with ``keepdims``."""
+    shape = draw(_shape())
+    ndim = len(shape)
+    keepdims = draw(st.booleans())
+    kind = draw(st.sampled_from(["none", "int", "tuple"] if ndim else ["none", "tuple"]))
+    if kind == "none":
+        axis = None
+    elif kind == "int":
+        axis = draw(st.integers(-ndim, ndim - 1))
+    else:
+        axis = draw(hnp.valid_tuple_axes(ndim))
+    return Case((shape,), {"axis": axis, "keepdims": keepdims})
+
+
+@st.composite
+def softmax_case(draw):
+    """A shape of at least one dimension and an ``axis`` (negative allowed)."""
+    shape = draw(_shape(min_dims=1))
+    return Case((shape,), {"axis": draw(st.integers(-len(shape), len(shape) - 1))})
+
+
+def cross_entropy_case():
+    """Logits (N, C) and labels (N,)."""
+    return st.tuples(st.integers(1, MAX_SIDE), st.integers(1, MAX_SIDE)).map(
+        lambda nc: Case(((nc[0], nc[1]), (nc[0],))))
+
+
+def linear_case():
+    """x (N, in), weight (out, in), bias (out,)."""
+    return st.tuples(*[st.integers(1, MAX_SIDE)] * 3).map(
+        lambda s: Case(((s[0], s[1]), (s[2], s[1]), (s[2],))))
+
+
+# ---- public entry points ---------------------------------------------------------------------
+
+def cases(op):
+    """Shapes and parameters (a :class:`~derive.catalog.Case`) for ``op``, from the catalog."""
+    return get_op(op).cases()
+
+
+def _values(rng, shape, domain, labels_of=None):
+    if domain == "labels":
+        classes = labels_of
+        return rng.integers(0, classes, size=shape)
+    x = rng.uniform(-2.0, 2.0, size=shape)
+    if domain == "positive":
+        return np.abs(x) + 0.25
+    if domain in ("nonzero", "away_from_zero"):
+        return np.where(x < 0, x - 0.25, x + 0.25)
+    return x
+
+
+def make_inputs(op, case, seed, dtype=np.float64):
+    """Float inputs for ``case`` of ``op`` in its domain, from a NumPy generator seeded by ``seed``."""
+    op = get_op(op)
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec, shape in zip(op.inputs, case.shapes):
+        if spec.domain == "labels":
+            classes = case.shapes[0][-1]
+            arrays.append(_values(rng, shape, "labels", classes))
+        else:
+            arrays.append(np.asarray(_values(rng, shape, spec.domain), dtype=dtype))
+    return arrays
+
+
+def make_upstream(shape, seed, dtype=np.float64):
+    """An arbitrary upstream gradient G (never all ones) of ``shape``."""
+    rng = np.random.default_rng(seed + 7919)
+    return np.asarray(rng.uniform(-1.5, 1.5, size=shape) + 0.1, dtype=dtype)
+
+
+def inputs(op, case):
+    """Strategy of float64 input arrays for ``case`` of ``op``, inside the op's domain."""
+    return st.integers(0, 2**32 - 1).map(lambda seed: make_inputs(op, case, seed))
+
+
+def upstream(shape):
+    """Strategy of upstream gradients ``G`` of ``shape`` (arbitrary values, never ones)."""
+    return st.integers(0, 2**32 - 1).map(lambda seed: make_upstream(shape, seed))
+
+
+def examples(op):
+    """Strategy of ``(case, seed)``: a case of ``op`` and the seed of its values and G."""
+    return st.tuples(cases(op), st.integers(0, 2**32 - 1))
