@@ -252,8 +252,14 @@ def _reshape_form(formula, free, X, names):
     coeff, rest = _split_coefficient(formula, free)
     if not isinstance(rest, sp.Indexed) or str(rest.base) != names.G.name:
         return None
-    flat = ravel(free, X.shape)
-    for t, idx in enumerate(rest.indices):
+    flat = ravel([0 if n == 1 else i for i, n in zip(free, X.shape)], X.shape)
+    if not flat.free_symbols:
+        return None  # a single entry: the remap form reads better
+    # axes of size 1 are read at 0; the others form the multi-index of the flat index
+    indices = [idx for idx, n in zip(rest.indices, names.G.shape) if not (n == 1 and idx == 0)]
+    for t, idx in enumerate(indices):
+        if len(indices) == 1 and sp.expand(idx - flat) == 0:
+            continue  # a flat index is its own multi-index in one dimension
         if not (isinstance(idx, Unravel) and int(idx.args[2]) == t and sp.expand(idx.args[0] - flat) == 0):
             return None
     return ClosedForm(_with_coefficient(coeff, f"G.reshape({X.name}.shape)", names), None, "reshape")

@@ -382,7 +382,12 @@ def _in_range(value, size, ranges):
 
 def _contract_term(term, limits, ranges):
     factors = list(sp.Mul.make_args(term))
-    remaining = list(limits)
+    # a summation index of range {lo} is lo
+    single = {k: lo for k, lo, hi in limits if hi - lo == 0}
+    if single:
+        factors = [_delta_value(f, ranges) if isinstance(f, sp.KroneckerDelta) else f
+                   for f in sp.Mul.make_args(sp.Mul(*factors).subs(single))]
+    remaining = [lim for lim in limits if lim[0] not in single]
     factors, remaining = _contract_unravel(factors, remaining, ranges)
     changed = True
     while changed:
@@ -432,13 +437,28 @@ def _solve_delta(delta, limits, ranges):
     return None
 
 
-def _contract_unravel(factors, remaining, ranges):
-    """Contract ``δ(i_0, Unravel(F, S, 0)) ... δ(i_n, Unravel(F, S, n))`` (a reshape).
+def _solve_flat(flat, flat_free, factors, used, remaining):
+    """Solve ``flat = flat_free`` when ``flat`` is the C-order ravel of summation indices."""
+    sizes = {k: hi - lo + 1 for k, lo, hi in remaining}
+    ks = [k for k, lo, hi in remaining if flat.has(k)]
+    out_shape = [sizes[k] for k in ks]
+    if len(ks) < 1 or sp.expand(ravel(ks, out_shape) - flat) != 0:
+        return None
+    subs = {k: Unravel(flat_free, sp.Tuple(*out_shape), t) for t, k in enumerate(ks)}
+    factors = [f.subs(subs) for f in factors if f not in used]
+    remaining = [lim for lim in remaining if lim[0] not in ks]
+    return factors, remaining
 
-    The deltas together say ``F = ravel(i, S)``; when ``F`` is the C-order flat
-    index of summation indices ``ks`` of sizes ``S'``, each ``k_t`` is fixed to
-    ``Unravel(ravel(i, S), S', t)``.
+
+def _contract_unravel(factors, remaining, ranges):
+    """Contract the deltas of a reshape: a flat index of summation indices set equal to one of free indices.
+
+    ``δ(i_0, Unravel(F, S, 0)) ... δ(i_n, Unravel(F, S, n))`` together say
+    ``F = ravel(i, S)``; a single ``δ(i, F)`` says ``F = i``.  When ``F`` is the
+    C-order flat index of summation indices ``ks`` of sizes ``S'``, each ``k_t``
+    is fixed to ``Unravel(ravel(i, S), S', t)``.
     """
+    summed = {k for k, _, _ in remaining}
     groups = {}
     for f in factors:
         if not isinstance(f, sp.KroneckerDelta):
@@ -447,20 +467,19 @@ def _contract_unravel(factors, remaining, ranges):
         u, v = (a, b) if isinstance(a, Unravel) else (b, a) if isinstance(b, Unravel) else (None, None)
         if u is not None and v in ranges:
             groups.setdefault((u.args[0], u.args[1]), {})[int(u.args[2])] = (f, v)
+            continue
+        for flat, other in ((a, b), (b, a)):
+            if len(flat.free_symbols & summed) >= 2 and not (other.free_symbols & summed):
+                solved = _solve_flat(flat, other, factors, {f}, remaining)
+                if solved is not None:
+                    return solved
     for (flat, shape), by_axis in groups.items():
         if set(by_axis) != set(range(len(shape))):
             continue
-        sizes = {k: hi - lo + 1 for k, lo, hi in remaining}
-        ks = [k for k, lo, hi in remaining if flat.has(k)]
-        out_shape = [sizes[k] for k in ks]
-        if not ks or sp.expand(ravel(ks, out_shape) - flat) != 0:
-            continue
         flat_free = ravel([by_axis[t][1] for t in range(len(shape))], shape)
-        subs = {k: Unravel(flat_free, sp.Tuple(*out_shape), t) for t, k in enumerate(ks)}
-        used = {f for f, _ in by_axis.values()}
-        factors = [f.subs(subs) for f in factors if f not in used]
-        remaining = [lim for lim in remaining if lim[0] not in ks]
-        return factors, remaining
+        solved = _solve_flat(flat, flat_free, factors, {f for f, _ in by_axis.values()}, remaining)
+        if solved is not None:
+            return solved
     return factors, remaining
 
 

@@ -176,6 +176,8 @@ class Unravel(sp.Function):
 
     @classmethod
     def eval(cls, f, shape, t):
+        if len(shape) == 1:
+            return f  # a flat index is its own multi-index in one dimension
         if f.is_Integer and all(n.is_Integer for n in shape) and t.is_Integer:
             stride = 1
             for n in shape[int(t) + 1:]:

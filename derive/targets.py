@@ -149,21 +149,28 @@ class TensorTarget(Target):
                    for spec, a in zip(op.inputs, inputs)]
         try:
             out = op.call(self.api, *tensors, **params)
-        except (AttributeError, NotImplementedError) as exc:
-            raise CannotExpress(f"{type(exc).__name__}: {exc}") from None
+        except AttributeError as exc:
+            if any(getattr(exc, "obj", None) is t for t in tensors):
+                # the Tensor lacks the method/attribute: a case it cannot express
+                raise CannotExpress(f"{type(tensors[0]).__name__} has no {exc.name!r}") from None
+            raise
         if out is None:
             raise CannotExpress(f"{self.name} cannot express {op.name} with {params}")
         _seed_backward(out, G)
-        grads = []
-        for spec, t in zip(op.inputs, tensors):
-            grads.append(_grad_of(t) if spec.differentiable else None)
-            if spec.differentiable:
-                value = getattr(t, "value", None)
-                if value is not None and hasattr(value, "shape"):
-                    # report in-place changes of the input through the Tensor
-                    pass
-        self._last_tensors = tensors
-        return tuple(grads)
+        for spec, t, a in zip(op.inputs, tensors, inputs):
+            value = getattr(t, "value", None)
+            if spec.domain != "labels" and value is not None and not _same_values(value, a):
+                raise AssertionError(f"the backward modified the value of input {spec.name} in place")
+        return tuple(_grad_of(t) if spec.differentiable else None for spec, t in zip(op.inputs, tensors))
+
+
+def _same_values(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype == object or b.dtype == object:
+        return all(x == y for x, y in zip(a.ravel(), b.ravel()))
+    return np.array_equal(a, b, equal_nan=True)
 
 
 # ---- function-class style -------------------------------------------------------------------------

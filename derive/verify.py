@@ -187,6 +187,14 @@ def expected_gradients(op, case, arrays, G):
     return out
 
 
+def _expected_or_error(op, case, arrays, G):
+    try:
+        return expected_gradients(op, case, arrays, G)
+    except Exception as exc:  # noqa: BLE001  a fault of derive, never blamed on the target
+        raise DerivationError(f"evaluating the derived closed form of {op.name} at "
+                              f"{case.describe(op)} failed: {type(exc).__name__}: {exc}") from exc
+
+
 def _output_shape(op, case):
     derivation, sizes = derivation_for(op, case)
     return tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape)
@@ -293,8 +301,11 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True)
     """
     op = get_op(op)
     evidence = {} if evidence is None else evidence
-    derivation, sizes = derivation_for(op, case)
-    out_shape = _output_shape(op, case)
+    try:
+        derivation, sizes = derivation_for(op, case)
+        out_shape = _output_shape(op, case)
+    except Exception as exc:  # noqa: BLE001
+        raise DerivationError(f"cannot derive {op.name} at {case.describe(op)}: {exc}") from exc
 
     # 1. exact
     if op.exact and target.exact_capable:
@@ -309,7 +320,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True)
         except Exception:  # noqa: BLE001  the target cannot take symbols: fall back to numeric
             grads = None
         if grads is not None:
-            expected = expected_gradients(op, case, inputs, G)
+            expected = _expected_or_error(op, case, inputs, G)
             _check_structure(op, case, grads, "exact", dtype)
             for name, exp in expected.items():
                 got = np.asarray(grads[op.input_names.index(name)])
@@ -329,7 +340,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True)
     G64 = dst.make_upstream(out_shape, seed)
     arrays = [a.astype(np_dtype) if spec.domain != "labels" else a for spec, a in zip(op.inputs, arrays64)]
     G = G64.astype(np_dtype)
-    expected = expected_gradients(op, case, [a.astype(np.float64) if s.domain != "labels" else a
+    expected = _expected_or_error(op, case, [a.astype(np.float64) if s.domain != "labels" else a
                                              for s, a in zip(op.inputs, arrays)], G.astype(np.float64))
     grads = _call(target, op, case, arrays, G)
     _check_structure(op, case, grads, "numeric", dtype)

@@ -171,7 +171,7 @@ def mse_loss(pred, target):
     pred, target = _tensor(pred), _tensor(target)
     if pred.shape != target.shape:
         raise ValueError(f"mse_loss: pred shape {pred.shape} and target shape {target.shape} differ")
-    diff = pred.value - target.value
+    diff = np.asarray(pred.value - target.value)
     return _node(np.sum(diff * diff) / diff.size,
                  _edge(pred, B.mse_loss_grad_pred, pred=pred.value, target=target.value),
                  _edge(target, B.mse_loss_grad_target, pred=pred.value, target=target.value))
