@@ -257,6 +257,8 @@ def _reshape_form(formula, free, X, names):
         return None  # a single entry: the remap form reads better
     # axes of size 1 are read at 0; the others form the multi-index of the flat index
     indices = [idx for idx, n in zip(rest.indices, names.G.shape) if not (n == 1 and idx == 0)]
+    if not indices:
+        return None
     for t, idx in enumerate(indices):
         if len(indices) == 1 and sp.expand(idx - flat) == 0:
             continue  # a flat index is its own multi-index in one dimension

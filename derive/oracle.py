@@ -52,8 +52,15 @@ class _Concrete(SymArray):
     def __getitem__(self, idx):
         if not isinstance(idx, tuple):
             idx = (idx,)
-        idx = tuple(int(i) for i in idx)
-        return self.values[idx] if idx else self.values[()]
+        if not idx:
+            return self.values[()]
+        if all(sp.sympify(i).is_Integer for i in idx):
+            return self.values[tuple(int(i) for i in idx)]
+        return self.base[idx]  # inside a sum: looked up once the sum is expanded
+
+    def lookup(self, expr):
+        return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == self.base,
+                            lambda e: self.values[tuple(int(i) for i in e.indices)])
 
 
 def _onehot(labels, classes):
@@ -94,7 +101,10 @@ def oracle_gradients(op, case, inputs=None, G=None):
     G = symbol_array(G_NAME, out_shape) if G is None else G
     loss = sp.Integer(0)
     for idx in np.ndindex(*out_shape):
-        loss += G[idx] * sp.sympify(out.entry(*[sp.Integer(i) for i in idx])).doit()
+        entry = sp.sympify(out.entry(*[sp.Integer(i) for i in idx])).doit()
+        for arr in arrays:
+            entry = arr.lookup(entry)
+        loss += G[idx] * entry
     grads = {}
     for spec, arr in zip(op.inputs, arrays):
         if not spec.differentiable:

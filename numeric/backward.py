@@ -84,10 +84,11 @@ def broadcast_to_grad(grad, x, shape=None):
         raise ValueError(f"broadcast_to: gradient of shape {grad.shape} cannot be "
                          f"reduced to input shape {x_shape}")
     if lead:
-        grad = grad.sum(axis=tuple(range(lead)))
+        # np.asarray: reductions of object arrays (exact checks) to 0-d return scalars
+        grad = np.asarray(grad.sum(axis=tuple(range(lead))))
     stretched = tuple(i for i, (g, n) in enumerate(zip(grad.shape, x_shape)) if n == 1 and g != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = np.asarray(grad.sum(axis=stretched, keepdims=True))
     if grad.shape != tuple(x_shape):
         raise ValueError(f"broadcast_to: gradient of shape {grad.shape} does not "
                          f"match input shape {x_shape}")

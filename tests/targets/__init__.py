@@ -1,0 +1,1 @@
+"""Sample user targets for the verifier's tests (not part of the product)."""

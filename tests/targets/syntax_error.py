@@ -1,0 +1,2 @@
+def matmul(grad, x, y)
+    return grad

@@ -1,0 +1,218 @@
+"""The derivation engine: generic formulas against the concrete oracle, closed forms against
+the index formula and finite differences, the seed's worked results, and errors."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import derive
+from derive import strategies as dst
+from derive.catalog import Case
+from derive.derivation import G_NAME
+from derive.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
+from derive.verify import derivation_for, expected_gradients
+
+OPS = derive.names()
+SMALL = 12  # entries per input, to keep the oracle fast
+
+
+def small_case(op):
+    return dst.cases(op).filter(lambda c: all(int(np.prod(s, dtype=int)) <= SMALL for s in c.shapes))
+
+
+def _tables(op, case, inputs, G):
+    tables = {}
+    for spec, a in zip(op.inputs, inputs):
+        if spec.domain == "labels":
+            onehot = np.zeros(tuple(case.shapes[0]), dtype=object)
+            onehot[...] = sp.Integer(0)
+            for n, c in enumerate(a):
+                onehot[n, int(c)] = sp.Integer(1)
+            tables["onehot"] = onehot
+        else:
+            tables[spec.name] = a
+    return tables
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_generic_formula_equals_concrete_oracle(name):
+    op = derive.get_op(name)
+
+    @settings(max_examples=8)
+    @given(small_case(name))
+    def run(case):
+        derivation, sizes = derivation_for(op, case)
+        inputs = exact_inputs(op, case)
+        out_shape = tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape)
+        G = symbol_array(G_NAME, out_shape)
+        oracle = oracle_gradients(op, case, inputs, G)
+        tables = _tables(op, case, inputs, G)
+        assert set(oracle) == set(derivation.inputs)
+        for grad in derivation:
+            got = instantiate(grad, sizes, tables, G)
+            want = oracle[grad.name]
+            assert got.shape == want.shape
+            for idx in np.ndindex(*want.shape):
+                assert sp.simplify(got[idx] - want[idx]) == 0, (name, case, grad.name, idx)
+
+    run()
+
+
+def _index_formula_numeric(grad, sizes, env, shape):
+    """The index formula evaluated entry by entry with floats (independent of the closed form)."""
+    formula = grad.index_formula.subs(sizes)
+    out = np.empty(shape)
+    for idx in np.ndindex(*shape):
+        expr = formula.subs(dict(zip(grad.index, idx))).doit()
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed),
+                            lambda e: sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)]))
+        expr = expr.subs({sp.Symbol(k): sp.Float(float(v)) for k, v in env.items()
+                          if isinstance(v, np.ndarray) and v.shape == ()})
+        expr = expr.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Integer(1 if e.args[0] > 0 else 0))
+        out[idx] = float(sp.N(expr.rewrite(sp.exp)))
+    return out
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_closed_form_equals_index_formula_and_finite_differences(name):
+    op = derive.get_op(name)
+
+    @settings(max_examples=6)
+    @given(small_case(name), st.integers(0, 2**16))
+    def run(case, seed):
+        derivation, sizes = derivation_for(op, case)
+        arrays = dst.make_inputs(op, case, seed)
+        out_shape = tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape)
+        G = dst.make_upstream(out_shape, seed)
+        closed = expected_gradients(op, case, arrays, G)
+        env = {G_NAME: G, **{s.name: a for s, a in zip(op.inputs, arrays)}}
+        for spec, a in zip(op.inputs, arrays):
+            if spec.domain == "labels":
+                env["onehot"] = np.eye(case.shapes[0][-1])[a]
+        params = op.with_defaults(case.params)
+        for k, spec in enumerate(op.inputs):
+            if not spec.differentiable:
+                continue
+            grad = derivation[spec.name]
+            by_index = _index_formula_numeric(grad, sizes, env, tuple(case.shapes[k]))
+            np.testing.assert_allclose(closed[spec.name], by_index, rtol=1e-9, atol=1e-12)
+            fd = np.zeros_like(a := arrays[k])
+            for idx in np.ndindex(*a.shape):
+                plus = [b.copy() for b in arrays]
+                minus = [b.copy() for b in arrays]
+                plus[k][idx] += 1e-6
+                minus[k][idx] -= 1e-6
+                fd[idx] = (np.sum(G * op.forward(*plus, **params)) -
+                           np.sum(G * op.forward(*minus, **params))) / 2e-6
+            np.testing.assert_allclose(closed[spec.name], fd, rtol=1e-5, atol=1e-6)
+
+    run()
+
+
+# ---- the seed's worked results -------------------------------------------------------------------
+
+def test_matmul_is_G_Yt_and_Xt_G():
+    d = derive.vjp("matmul")
+    i, j, l = (sp.Symbol(n, integer=True) for n in "ijl")
+    G, Y = sp.IndexedBase("G"), sp.IndexedBase("Y")
+    r = sp.Symbol("r", positive=True, integer=True)
+    assert d["X"].index_formula == sp.Sum(G[i, l] * Y[j, l], (l, 0, r - 1))
+    assert (d["X"].closed_form, d["Y"].closed_form) == ("G @ Y.T", "X.T @ G")
+    assert d["X"].einsum == "il,jl->ij"
+    assert not d["X"].index_formula.has(sp.KroneckerDelta, sp.Piecewise)
+
+
+def test_transpose_reshape_broadcast_and_sum_closed_forms():
+    assert derive.vjp("transpose")["X"].closed_form == "G.T"
+    assert derive.vjp("transpose", ("a", "b", "c"), axes=(1, 2, 0))["X"].closed_form == "G.transpose((2, 0, 1))"
+    assert derive.vjp("reshape")["X"].closed_form == "G.reshape(X.shape)"
+    assert derive.vjp("broadcast_to", ("n", 1), shape=("n", "m"))["X"].closed_form == \
+        "G.sum(axis=1, keepdims=True)"
+    assert derive.vjp("add", ("m",), ("n", "m"))["X"].closed_form == "G.sum(axis=0)"
+    assert derive.vjp("sum", ("a", "b", "c"), axis=1)["X"].closed_form == \
+        "np.broadcast_to(np.expand_dims(G, 1), X.shape)"
+    assert derive.vjp("sum", ("a", "b", "c"), axis=1, keepdims=True)["X"].closed_form == \
+        "np.broadcast_to(G, X.shape)"
+
+
+def test_sum_gradient_is_G_expanded_at_the_reduced_axis_even_with_equal_sizes():
+    d = derive.vjp("sum", (3, 2, 3), axis=0)
+    G = np.arange(6.0).reshape(2, 3)
+    X = np.zeros((3, 2, 3))
+    got = evaluate_closed_form(d["X"], {"G": G, "X": X, "axis": 0, "keepdims": False})
+    np.testing.assert_array_equal(got, np.broadcast_to(G[None], (3, 2, 3)))
+
+
+def test_steps_and_rendering():
+    d = derive.vjp("matmul")
+    names = [name for name, _ in d["X"].steps]
+    assert names == ["chain-rule sum", "after differentiation", "after contracting the Kronecker deltas",
+                     "closed form"]
+    assert d["X"].steps[1][1].has(sp.KroneckerDelta)
+    text = str(d)
+    assert "dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))" in text and "G @ Y.T" in text
+    latex = d._repr_latex_()
+    assert latex.startswith("$") and r"\sum" in latex and "G @ Y.T" in latex
+
+
+def test_derivations_are_cached():
+    assert derive.vjp("matmul", ("p", "q"), ("q", "r")) is derive.vjp("matmul", ("p", "q"), ("q", "r"))
+
+
+def test_user_registered_op_derives_and_checks():
+    silu = derive.elementwise("silu", lambda x: x / (1 + sp.exp(-x)), lambda X: X / (1 + np.exp(-X)))
+    try:
+        d = derive.vjp("silu")
+        X = np.linspace(-2, 2, 6).reshape(2, 3)
+        G = np.ones((2, 3))
+        got = evaluate_closed_form(d["X"], {"G": G, "X": X})
+        s = 1 / (1 + np.exp(-X))
+        np.testing.assert_allclose(got, s * (1 + X * (1 - s)))
+
+        def silu_backward(grad, x):
+            s = 1 / (1 + np.exp(-x))
+            return grad * s * (1 + x * (1 - s))
+
+        import types
+        module = types.SimpleNamespace(silu=silu_backward)
+        report = derive.check("silu", target=derive.targets.FunctionsTarget(module, "mine"), examples=20,
+                              database=None)
+        assert report and report.examples == 20
+    finally:
+        derive.unregister("silu")
+    assert "silu" not in derive.names()
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+def test_unknown_op_names_closest():
+    with pytest.raises(ValueError, match=r"unknown op 'matmull'.*matmul"):
+        derive.vjp("matmull")
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    ((("p", "q"), ("r", "s")), {}, "inner dimensions"),
+    ((("n", "m"), ("k", "m")), {}, "cannot be broadcast"),
+    ((("n",),), {"shape": ("m",)}, "cannot broadcast"),
+    ((("a", "b"),), {"axis": 2}, "out of bounds"),
+    ((("a", "b"),), {"axes": (0, 0)}, "not a permutation"),
+])
+def test_shapes_that_do_not_fit(args, kwargs, match):
+    op = {"inner dimensions": "matmul", "cannot be broadcast": "add", "cannot broadcast": "broadcast_to",
+          "out of bounds": "sum", "not a permutation": "transpose"}[match]
+    with pytest.raises(ValueError, match=match):
+        derive.vjp(op, *args, **kwargs)
+
+
+def test_wrong_number_of_shapes_and_unknown_param():
+    with pytest.raises(ValueError, match="takes 2 input"):
+        derive.vjp("matmul", ("p", "q"))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        derive.vjp("exp", ("n",), axis=0)
+
+
+def test_reshape_size_mismatch():
+    with pytest.raises(ValueError, match="cannot reshape"):
+        derive.vjp("reshape", (2, 3), shape=(4,))

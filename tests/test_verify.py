@@ -1,0 +1,240 @@
+"""The verifier: no false alarms on correct targets, readable failures on wrong ones,
+all three target styles, and no vacuous passes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import derive
+from derive.targets import FunctionsTarget, TargetError, load_target
+
+HERE = os.path.dirname(__file__)
+TARGETS = os.path.join(HERE, "targets")
+BUGGY = os.path.join(TARGETS, "buggy_functions.py")
+
+
+def check(op, target, **kw):
+    kw.setdefault("examples", 30)
+    kw.setdefault("database", None)
+    kw.setdefault("seed", 0)
+    return derive.check(op, target=target, **kw)
+
+
+# ---- correct targets: no false alarms -------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["numeric", "numeric.backward"])
+@pytest.mark.parametrize("op", derive.names())
+def test_correct_targets_pass(op, target):
+    report = check(op, target)
+    assert report, str(report)
+    assert report.examples == 30 and report.status == "pass" and not report.failures
+    assert report.evidence["numeric"] == 30
+    if derive.get_op(op).exact:
+        assert report.evidence.get("exact", 0) == 30
+
+
+@pytest.mark.parametrize("op", ["matmul", "sum", "softmax", "cross_entropy", "linear"])
+def test_float32_uses_dtype_aware_tolerance(op):
+    report = check(op, "numeric.backward", dtype="float32")
+    assert report, str(report)
+
+
+def test_torch_reference_target():
+    pytest.importorskip("torch")
+    for op in ["matmul", "transpose", "sum", "softmax", "cross_entropy"]:
+        report = check(op, "torch", examples=15)
+        assert report, str(report)
+
+
+# ---- wrong backward functions fail with an actionable report -----------------------------------------
+
+def test_matmul_missing_transpose_is_caught_exactly():
+    report = check("matmul", BUGGY, examples=50)
+    assert not report and report.status == "fail"
+    failure = report.failures[0]
+    assert failure.kind in ("value", "structure", "exception")
+    if failure.kind == "value":
+        assert failure.evidence == "exact"
+        assert failure.message.startswith("dl/dX[") or failure.message.startswith("dl/dY[")
+        assert "expected" in failure.message and "got" in failure.message
+
+
+def test_transpose_not_inverted_shrinks_to_a_three_axis_case_with_a_diagnosis():
+    report = check("transpose", BUGGY, examples=80)
+    assert not report
+    f = report.failures[0]
+    assert len(f.case.shapes[0]) == 3 and f.case.params["axes"] is not None
+    assert "not inverted" in f.diagnosis
+    # with all sizes equal the shape cannot give it away: the entries do, exactly
+    cube = derive.check("transpose", target=BUGGY, shapes=[(2, 2, 2)], params={"axes": (1, 2, 0)},
+                        database=None)
+    f = cube.failures[0]
+    assert f.kind == "value" and f.evidence == "exact" and "transposed" in f.diagnosis
+    assert f.message.startswith("dl/dX[0,0,1]: expected G[0,1,0], got G[1,0,0]")
+
+
+def test_sum_aligned_by_size_fails_only_with_equal_sizes():
+    report = check("sum", BUGGY, examples=100)
+    assert not report
+    f = report.failures[0]
+    shape = f.case.shapes[0]
+    assert len(set(shape)) < len(shape), f"the minimal case needs two equal sizes, got {shape}"
+    # and a case without repeated sizes passes
+    ok = derive.check("sum", target=BUGGY, shapes=[(2, 3, 4)], params={"axis": 1}, database=None)
+    assert ok
+
+
+def test_mean_missing_one_over_n_is_diagnosed():
+    report = check("mean", BUGGY, examples=50)
+    assert not report
+    assert "factor" in report.failures[0].diagnosis
+
+
+def test_sign_error_is_diagnosed():
+    report = check("subtract", BUGGY)
+    assert not report
+    assert "sign" in (report.failures[0].diagnosis or "")
+
+
+def test_missing_unbroadcast_reports_shapes():
+    report = check("add", BUGGY, examples=60)
+    assert not report
+    f = report.failures[0]
+    assert f.kind == "structure" and "shape" in f.message
+    assert "un-broadcast" in f.diagnosis
+
+
+@pytest.mark.parametrize("op,words", [("exp", "raised RuntimeError: not implemented yet"),
+                                      ("log", "returned None"),
+                                      ("tanh", "modified the upstream gradient"),
+                                      ("negative", "not finite")])
+def test_broken_backwards_are_failures_never_passes(op, words):
+    report = check(op, BUGGY, examples=10)
+    assert not report and report.status == "fail"
+    assert words in report.failures[0].message
+
+
+def test_mutating_an_input_is_a_failure():
+    def multiply(grad, x, y):
+        x *= 0  # in place!
+        return grad * y, grad * x
+
+    import types
+    report = check("multiply", FunctionsTarget(types.SimpleNamespace(multiply=multiply), "mut"), examples=5)
+    assert not report and "modified its input X" in report.failures[0].message
+
+
+def test_nondeterministic_backward_is_a_failure():
+    rng = np.random.default_rng(0)
+
+    def exp(grad, x):
+        return grad * np.exp(x) + rng.uniform(0, 1e-3)
+
+    import types
+    report = check("exp", FunctionsTarget(types.SimpleNamespace(exp=exp), "noisy"), examples=5)
+    assert not report
+
+
+def test_missing_op_is_skipped_not_passed():
+    report = check("softmax", BUGGY)
+    assert not report and report.status == "skipped" and report.examples == 0
+
+
+def test_single_case_and_report_json():
+    report = derive.check("matmul", shapes=[(2, 3), (3, 4)], database=None)
+    assert report and report.examples == 1
+    data = json.loads(report.to_json())
+    assert data["status"] == "pass" and data["derivation"]["X"]["closed_form"] == "G @ Y.T"
+
+
+# ---- the three styles -------------------------------------------------------------------------------
+
+def test_seed_style_tensor_is_seeded_with_G_not_ones():
+    target = load_target(os.path.join(TARGETS, "seed_tensor.py"))
+    assert target.style == "tensor"
+    assert check("matmul", target, examples=30)
+    assert check("multiply", target, examples=30)  # equal shapes only: it has no broadcasting
+    # .T exists, transpose(axes) does not: those cases are skipped and counted
+    report = check("transpose", target, examples=40)
+    assert report.skipped_cases > 0
+    assert report.examples == 0 or report
+
+
+def test_function_class_style():
+    target = load_target(os.path.join(TARGETS, "homework.py"))
+    assert target.style == "function-class"
+    assert check("add", target)
+    assert check("multiply", target)
+    report = check("divide", target)
+    assert not report and "sign" in report.failures[0].diagnosis
+
+
+def test_forced_style_and_module_attr_form():
+    target = load_target("numeric:backward", style="functions")
+    assert target.style == "functions"
+    assert check("matmul", target, examples=5)
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("no_such_module_anywhere", "cannot import"),
+    (os.path.join(TARGETS, "syntax_error.py"), "syntax error"),
+    (os.path.join(TARGETS, "raises_on_import.py"), "boom at import"),
+    (os.path.join(TARGETS, "missing.py"), "does not exist"),
+    ("numeric:nothing_here", "no attribute"),
+])
+def test_target_errors(spec, match):
+    with pytest.raises(TargetError, match=match):
+        load_target(spec)
+
+
+# ---- the CLI -----------------------------------------------------------------------------------------
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "derive.check", *args], capture_output=True, text=True,
+                          cwd=cwd or HERE, timeout=300)
+
+
+def test_cli_matmul_prints_derivation_and_passes():
+    r = cli("matmul", "--examples", "20", "--seed", "1", "--no-database")
+    assert r.returncode == 0, r.stderr
+    assert "dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))" in r.stdout
+    assert "G @ Y.T" in r.stdout and "X.T @ G" in r.stdout
+    assert "PASS matmul: 20 examples" in r.stdout
+
+
+def test_cli_json_and_failure_exit_code(tmp_path):
+    r = cli("transpose", "sum", "softmax", "--target", BUGGY, "--format", "json", "--examples", "40",
+            "--seed", "3", "--database", str(tmp_path / "db"))
+    assert r.returncode == 1, r.stderr
+    data = json.loads(r.stdout)
+    statuses = {o["op"]: o["status"] for o in data["ops"]}
+    assert statuses == {"transpose": "fail", "sum": "fail", "softmax": "skipped"}
+    assert data["passed"] == 0 and data["failed"] == 2
+    first = data["ops"][0]
+    assert first["failures"][0]["index"] is not None and first["derivation"]["X"]["closed_form"] == "G.T"
+    assert (tmp_path / "db").exists()  # failing examples persist
+
+
+@pytest.mark.parametrize("args,words", [
+    (["matmull"], "did you mean matmul"),
+    (["matmul", "--target", "no_such_module_anywhere"], "cannot import"),
+    (["matmul", "--examples", "0"], "at least 1"),
+    (["matmul", "--style", "weird"], "invalid choice"),
+    ([], "name at least one op"),
+])
+def test_cli_usage_errors_are_one_line_exit_2(args, words):
+    r = cli(*args)
+    assert r.returncode == 2
+    assert words in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_list_reads_the_catalog():
+    r = cli("--list")
+    assert r.returncode == 0
+    names = [line.split()[0] for line in r.stdout.strip().splitlines()]
+    assert names == derive.names()
