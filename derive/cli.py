@@ -35,7 +35,7 @@ def _parser():
     p.add_argument("--style", choices=["functions", "tensor", "function-class"],
                    help="force the target's style (default: detected)")
     p.add_argument("--examples", type=int, default=100, help="Hypothesis examples per op (default 100)")
-    p.add_argument("--seed", type=int, help="seed for a reproducible run")
+    p.add_argument("--seed", type=int, help="seed for a reproducible run (a seeded run neither reads nor writes the database)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                    help="dtype of the inputs given to the target")
     p.add_argument("--format", default="text", choices=["text", "json", "markdown"])

@@ -67,12 +67,16 @@ def matmul_pair():
 
 @st.composite
 def transpose_case(draw):
-    """A shape and ``axes``: None (reverse) or a permutation, often not its own inverse."""
+    """A shape and ``axes``: None (reverse) or a permutation, often a rotation (not its own inverse)."""
     shape = draw(_shape(min_dims=1))
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["rotation", "permutation", "none"]))
+    if kind == "none":
         return Case((shape,), {"axes": None})
-    axes = tuple(draw(st.permutations(range(len(shape)))))
-    return Case((shape,), {"axes": axes})
+    n = len(shape)
+    if kind == "rotation" and n >= 3:
+        k = draw(st.integers(1, n - 1))
+        return Case((shape,), {"axes": tuple((a + k) % n for a in range(n))})
+    return Case((shape,), {"axes": tuple(draw(st.permutations(range(n))))})
 
 
 @st.composite
@@ -105,12 +109,22 @@ def broadcast_to_case(draw):
 
 
 @st.composite
+def _shape_with_repeats(draw, min_dims=0):
+    """A shape that, half of the time, has two axes of the same size (> 1)."""
+    shape = list(draw(_shape(min_dims)))
+    if len(shape) >= 2 and draw(st.booleans()):
+        a, b = draw(st.permutations(range(len(shape))))[:2]
+        shape[b] = shape[a] = max(shape[a], 2)
+    return tuple(shape)
+
+
+@st.composite
 def reduction_case(draw):
     """A shape and ``axis`` in every form (None, int, negative int, tuple) with ``keepdims``."""
-    shape = draw(_shape())
+    shape = draw(_shape_with_repeats())
     ndim = len(shape)
     keepdims = draw(st.booleans())
-    kind = draw(st.sampled_from(["none", "int", "tuple"] if ndim else ["none", "tuple"]))
+    kind = draw(st.sampled_from(["int", "tuple", "none"] if ndim else ["none", "tuple"]))
     if kind == "none":
         axis = None
     elif kind == "int":

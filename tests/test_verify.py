@@ -156,8 +156,14 @@ def test_single_case_and_report_json():
 def test_seed_style_tensor_is_seeded_with_G_not_ones():
     target = load_target(os.path.join(TARGETS, "seed_tensor.py"))
     assert target.style == "tensor"
-    assert check("matmul", target, examples=30)
-    assert check("multiply", target, examples=30)  # equal shapes only: it has no broadcasting
+    assert derive.check("matmul", target=target, shapes=[(2, 3), (3, 2)], database=None)
+    # its matmul only handles 2-D operands: the draw finds it and shrinks to 1-D
+    report = check("matmul", target, examples=30)
+    assert not report and report.failures[0].case.shapes == ((1,), (1,))
+    assert derive.check("multiply", target=target, shapes=[(2, 3), (2, 3)], database=None)
+    # it has no broadcasting: a broadcasting pair gives the output's shape back
+    report = check("multiply", target, examples=60)
+    assert not report and "un-broadcast missing" in report.failures[0].diagnosis
     # .T exists, transpose(axes) does not: those cases are skipped and counted
     report = check("transpose", target, examples=40)
     assert report.skipped_cases > 0
@@ -207,16 +213,18 @@ def test_cli_matmul_prints_derivation_and_passes():
 
 
 def test_cli_json_and_failure_exit_code(tmp_path):
-    r = cli("transpose", "sum", "softmax", "--target", BUGGY, "--format", "json", "--examples", "40",
-            "--seed", "3", "--database", str(tmp_path / "db"))
+    r = cli("transpose", "sum", "softmax", "--target", BUGGY, "--format", "json", "--examples", "100",
+            "--database", str(tmp_path / "db"))
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)
     statuses = {o["op"]: o["status"] for o in data["ops"]}
     assert statuses == {"transpose": "fail", "sum": "fail", "softmax": "skipped"}
     assert data["passed"] == 0 and data["failed"] == 2
     first = data["ops"][0]
-    assert first["failures"][0]["index"] is not None and first["derivation"]["X"]["closed_form"] == "G.T"
-    assert (tmp_path / "db").exists()  # failing examples persist
+    assert first["failures"][0]["message"] and first["derivation"]["X"]["closed_form"] == "G.T"
+    assert (tmp_path / "db").exists()  # failing examples persist and are replayed first
+    again = cli("sum", "--target", BUGGY, "--format", "json", "--database", str(tmp_path / "db"))
+    assert json.loads(again.stdout)["ops"][0]["examples"] <= 3
 
 
 @pytest.mark.parametrize("args,words", [
