@@ -51,13 +51,17 @@ def _catalog_lines(fmt):
     rows = []
     for op in ops():
         inputs = ", ".join(i.name + ("" if i.differentiable else " (not differentiable)") for i in op.inputs)
-        rows.append((op.name, ", ".join(op.aliases), inputs, ", ".join(op.params), op.doc))
+        evidence = "exact, numeric" if op.exact else "numeric"
+        generic = "symbolic sizes" if op.shape_generic else "per concrete shape"
+        rows.append((op.name, ", ".join(op.aliases), inputs, ", ".join(op.params), op.doc, evidence, generic))
     if fmt == "markdown":
-        out = ["| op | aliases | inputs | params | definition |", "|---|---|---|---|---|"]
-        out += [f"| `{r[0]}` | {r[1]} | {r[2]} | {r[3]} | {r[4]} |" for r in rows]
+        out = ["| op | aliases | inputs | params | definition | evidence | derived for |",
+               "|---|---|---|---|---|---|---|"]
+        out += ["| `{}` | {} | {} | {} | {} | {} | {} |".format(*r) for r in rows]
         return out
     if fmt == "json":
-        return [json.dumps([dict(zip(("op", "aliases", "inputs", "params", "doc"), r)) for r in rows], indent=2)]
+        keys = ("op", "aliases", "inputs", "params", "doc", "evidence", "derived_for")
+        return [json.dumps([dict(zip(keys, r)) for r in rows], indent=2)]
     width = max(len(r[0]) for r in rows)
     return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
 
