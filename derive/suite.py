@@ -1,0 +1,21 @@
+"""The ready property suite: one test per catalog op against ``--derive-target``.
+
+Run it with::
+
+    python -m pytest --pyargs derive.suite --derive-target mypkg.functional
+"""
+
+import pytest
+
+from derive.catalog import names
+
+
+@pytest.mark.parametrize("op", names())
+def test_backward_matches_derivation(op, derive_target, derive_dtype):
+    from hypothesis import settings
+
+    from derive.verify import check
+    report = check(op, target=derive_target, examples=settings().max_examples, dtype=derive_dtype)
+    if report.status == "skipped":
+        pytest.skip(report.message)
+    assert report, str(report)

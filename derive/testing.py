@@ -1,0 +1,64 @@
+"""One-line assertions for your own tests.
+
+>>> import numpy as np
+>>> from derive.testing import assert_vjp
+>>> def matmul(grad, x, y):
+...     return grad @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ grad
+>>> assert_vjp("matmul", matmul, shapes=[(2, 3), (3, 4)])
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+from .catalog import get_op
+from .targets import FunctionsTarget, Target, load_target
+from .verify import check
+
+__all__ = ["assert_vjp", "as_target"]
+
+
+def as_target(op, backward_or_target, style=None):
+    """A :class:`~derive.targets.Target` from a backward function, a module, a class or a target name."""
+    if isinstance(backward_or_target, Target):
+        return backward_or_target
+    if callable(backward_or_target) and not inspect.isclass(backward_or_target) and \
+            not isinstance(backward_or_target, types.ModuleType):
+        op = get_op(op)
+        namespace = types.SimpleNamespace(**{op.name: backward_or_target})
+        return FunctionsTarget(namespace, getattr(backward_or_target, "__name__", "backward"))
+    return load_target(backward_or_target, style)
+
+
+def assert_vjp(op, backward_or_target="numeric", *, shapes=None, params=None, examples=None, seed=None,
+               dtype="float64", style=None, database=None):
+    """Assert that a backward implementation of ``op`` matches the derivation.
+
+    Parameters
+    ----------
+    op : str
+        The op's name or alias.
+    backward_or_target : callable, module, class or str
+        A functions-style backward ``fn(grad, *inputs, **params)``, or anything
+        :func:`derive.check` accepts as a target.
+    shapes, params : optional
+        Check this one case instead of drawing.
+    examples : int, optional
+        Hypothesis examples (default: the active Hypothesis profile's ``max_examples``).
+
+    Raises
+    ------
+    AssertionError
+        With the same report as the CLI: the minimal case, the wrong entry,
+        the expected formula and value, and a diagnosis.
+    """
+    if examples is None:
+        from hypothesis import settings
+        examples = settings().max_examples
+    target = as_target(op, backward_or_target, style)
+    report = check(op, target=target, examples=examples, seed=seed, shapes=shapes, params=params,
+                   dtype=dtype, database=database)
+    if not report:
+        raise AssertionError(str(report))
+    return report

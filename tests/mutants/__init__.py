@@ -1,0 +1,1 @@
+"""A zoo of plausible wrong backward functions (functions style), to measure what the verifier catches."""

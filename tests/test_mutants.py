@@ -1,0 +1,28 @@
+"""Every mutant of the zoo is caught with the default settings (100 examples, random draw)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from mutants.kill_rate import run_mutant  # noqa: E402
+from mutants.zoo import MUTANTS  # noqa: E402
+
+import derive  # noqa: E402
+
+
+def test_the_zoo_covers_every_family():
+    assert len(MUTANTS) >= 25
+    families = {m.family for m in MUTANTS}
+    assert {"transpose", "matmul", "broadcasting", "reduction", "sign", "swap", "elementwise", "softmax",
+            "loss", "in-place"} <= families
+    assert {m.op for m in MUTANTS} <= set(derive.names())
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_is_caught(mutant):
+    report = run_mutant(mutant)
+    assert report.status == "fail", f"{mutant.name} ({mutant.mistake}) survived: {report.verdict()}"
+    assert report.failures and report.failures[0].message
