@@ -218,7 +218,7 @@ def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, do
     >>> silu = derive.elementwise("silu", lambda x: x / (1 + sp.exp(-x)),
     ...                           lambda X: X / (1 + np.exp(-X)))
     >>> print(derive.vjp("silu")["X"].index_formula)
-    (X[i, j]*exp(-X[i, j])/(exp(-X[i, j]) + 1)**2 + 1/(exp(-X[i, j]) + 1))*G[i, j]
+    (1 + exp(-X[i, j])*X[i, j]/(1 + exp(-X[i, j])))*G[i, j]/(1 + exp(-X[i, j]))
     >>> derive.unregister("silu")
     """
     from . import strategies as st

@@ -144,6 +144,9 @@ class Derivation:
             rows.append(g.latex().replace(" = ", " &= ", 1))
         return r"$\begin{aligned}" + r"\\ ".join(rows) + r"\end{aligned}$"
 
+    def __repr__(self):
+        return f"<Derivation {self.header()}>"
+
     def to_dict(self):
         return {g.name: {"index_formula": str(g.index_formula), "closed_form": g.closed_form,
                          "einsum": g.einsum} for g in self}

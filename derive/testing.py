@@ -5,6 +5,7 @@
 >>> def matmul(grad, x, y):
 ...     return grad @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ grad
 >>> assert_vjp("matmul", matmul, shapes=[(2, 3), (3, 4)])
+<Report matmul: PASS 1 example(s) (exact 1, numeric 1, finite differences 1)>
 """
 
 from __future__ import annotations

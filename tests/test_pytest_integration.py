@@ -1,0 +1,100 @@
+"""pytest integration: the plugin and the ready suite against a package outside this repository,
+assert_vjp, the public strategies, and the doctests."""
+
+import doctest
+import importlib
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import derive
+import derive.strategies as dst
+from derive.testing import assert_vjp
+
+STUDENT = '''
+import numpy as np
+
+
+def negative(grad, x):
+    return -grad
+
+
+def transpose(grad, x, axes=None):
+    return np.transpose(grad, axes)  # the classic: not inverted
+'''
+
+
+def run_suite(tmp_path, target, *extra):
+    pkg = tmp_path / "studentpkg"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "functional.py").write_text(textwrap.dedent(STUDENT))
+    return subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "--derive-target",
+                           target, "-q", "-rs", "-p", "no:cacheprovider", *extra],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                          env={**__import__("os").environ, "PYTHONPATH": str(tmp_path),
+                               "HYPOTHESIS_PROFILE": "dev"})
+
+
+def test_ready_suite_against_an_outside_package(tmp_path):
+    r = run_suite(tmp_path, "studentpkg.functional")
+    out = r.stdout
+    assert r.returncode == 1, out + r.stderr
+    n_ops = len(derive.names())
+    assert f"1 failed, 1 passed, {n_ops - 2} skipped" in out, out
+    assert "test_backward_matches_derivation[transpose]" in out  # the failing one
+    assert "not inverted" in out  # the diagnosis reaches the pytest report
+    assert "has no function softmax" in out  # skipped with a reason, not passed
+
+
+def test_suite_is_skipped_without_a_target(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "-q", "-p",
+                        "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0 and f"{len(derive.names())} skipped" in r.stdout
+
+
+def test_bad_target_is_a_usage_error(tmp_path):
+    r = run_suite(tmp_path, "no_such_pkg_here")
+    assert r.returncode != 0 and "cannot import target no_such_pkg_here" in (r.stdout + r.stderr)
+
+
+def test_assert_vjp_passes_and_fails_with_the_report():
+    def transpose(grad, x, axes=None):
+        return np.transpose(grad, axes)
+
+    assert_vjp("transpose", transpose, shapes=[(2, 3)])  # a 2-D swap is its own inverse
+    with pytest.raises(AssertionError, match=r"dl/dX\[0,0,1\]: expected G\[0,1,0\], got G\[1,0,0\]"):
+        assert_vjp("transpose", transpose, shapes=[(2, 2, 2)], params={"axes": (1, 2, 0)})
+    with pytest.raises(AssertionError, match="FAIL transpose"):
+        assert_vjp("transpose", transpose, examples=50)
+    assert assert_vjp("sum", "numeric", examples=10)
+
+
+@given(dst.cases("sum"))
+def test_strategies_draw_valid_cases(case):
+    (shape,) = case.shapes
+    x = np.zeros(shape)
+    np.sum(x, axis=case.params["axis"], keepdims=case.params["keepdims"])  # NumPy accepts the case
+
+
+@given(dst.cases("matmul").flatmap(lambda c: dst.inputs("matmul", c).map(lambda a: (c, a))))
+def test_strategy_inputs_match_the_case(case_and_inputs):
+    case, (x, y) = case_and_inputs
+    assert x.shape == tuple(case.shapes[0]) and y.shape == tuple(case.shapes[1])
+    np.matmul(x, y)
+
+
+@given(dst.cases("log").flatmap(lambda c: dst.inputs("log", c)))
+def test_strategy_inputs_respect_the_domain(arrays):
+    assert np.all(arrays[0] > 0)
+
+
+@pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.derivation", "derive.symbolic",
+                                    "derive.strategies", "derive.testing", "numeric", "numeric.tensor"])
+def test_doctests(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
