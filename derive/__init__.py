@@ -38,7 +38,7 @@ same from the command line.
 """
 
 from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister
-from . import targets
+from . import display, targets  # noqa: F401  (public submodules)
 from .derivation import Derivation, InputGradient, vjp
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
 from .verify import Report

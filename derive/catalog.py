@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from importlib import import_module
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 __all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise"]
 

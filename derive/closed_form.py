@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .symbolic import Relu, Sigmoid, Unravel, ravel
+from .symbolic import Unravel, ravel
 
 __all__ = ["ClosedForm", "closed_form", "ClosedFormError"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import closed_form as cf
-from .catalog import Case, get_op
+from .catalog import get_op
 from .symbolic import SymArray, Unravel, _fresh, dim, index, ravel
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
@@ -73,7 +73,7 @@ class InputGradient:
         return f"dl/d{self.name}[{idx}]" if self.index else f"dl/d{self.name}"
 
     def __str__(self):
-        return f"{self.lhs} = {_pretty(self.index_formula)}\n    {self.closed_form}"
+        return f"{self.lhs} = {self.index_formula}\n    {self.closed_form}"
 
     def latex(self):
         lhs = (rf"\frac{{\partial l}}{{\partial {self.name}_{{{','.join(map(sp.latex, self.index))}}}}}"
@@ -86,10 +86,6 @@ def _latex_text(s):
     return (s.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("{", r"\{")
             .replace("}", r"\}").replace("%", r"\%").replace("&", r"\&").replace("#", r"\#")
             .replace("~", r"\textasciitilde{}").replace("^", r"\^{}"))
-
-
-def _pretty(expr):
-    return str(expr).replace("**", "^") if False else str(expr)
 
 
 @dataclass
@@ -427,7 +423,7 @@ def _solve_delta(delta, limits, ranges):
     """``({k: value}, {k})`` if ``delta`` fixes a summation index ``k`` to an in-range value."""
     a, b = delta.args
     sizes = {k: hi - lo + 1 for k, lo, hi in limits}
-    for k, lo, hi in limits:
+    for k, lo, _hi in limits:
         diff = sp.expand(a - b)
         if not diff.has(k):
             continue

@@ -30,7 +30,6 @@ class Steps:
             yield name, body
 
     def _repr_latex_(self):
-        lhs = sp.latex(sp.Symbol(self.gradient.lhs.replace("dl/d", r"\partial l / \partial ")))
         rows = [rf"\text{{{name}:}} & \quad {body}" for name, body in self._rows()]
         return r"$\displaystyle \begin{aligned}" + r"\\[4pt] ".join(rows) + r"\end{aligned}$"
 

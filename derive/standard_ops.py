@@ -7,8 +7,6 @@ the shape/parameter strategy, and how tensor-style targets and torch spell it.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import sympy as sp
 
@@ -388,4 +386,3 @@ register(Op(
     canonical=Case((("N", "d"), ("h", "d"), ("h",))), exact=True, call=_function_call("linear"),
     doc="Z = x @ weight.T + bias"))
 
-del math

@@ -27,7 +27,6 @@ import types
 
 import numpy as np
 
-from .catalog import get_op
 
 __all__ = ["TargetError", "CannotExpress", "load_target", "STYLES"]
 
@@ -159,12 +158,13 @@ class TensorTarget(Target):
         _seed_backward(out, G)
         for spec, t, a in zip(op.inputs, tensors, inputs):
             value = getattr(t, "value", None)
-            if spec.domain != "labels" and value is not None and not _same_values(value, a):
+            if spec.domain != "labels" and value is not None and not same_values(value, a):
                 raise AssertionError(f"the backward modified the value of input {spec.name} in place")
         return tuple(_grad_of(t) if spec.differentiable else None for spec, t in zip(op.inputs, tensors))
 
 
-def _same_values(a, b):
+def same_values(a, b):
+    """Whether two arrays (float or symbolic) have the same shape and entries."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         return False
@@ -382,9 +382,3 @@ def load_target(target="numeric", style=None):
         return FunctionClassTarget(obj, label)
     return FunctionsTarget(obj, label)
 
-
-def describe(target):
-    return f"{target.name} ({target.style})"
-
-
-get_op = get_op

@@ -1,0 +1,188 @@
+"""Verification speed: derive.check against torch.autograd.gradcheck and against the floor.
+
+    python benchmarks/run.py [--out benchmarks/results.md] [--quick]
+
+Prints a Markdown table and writes it to ``--out``.  Every timing is the median
+of several runs, measured side by side in one process on this machine.  torch
+columns are skipped with a note when torch is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZES = (16, 32, 64, 128, 512)
+FULL_GRADCHECK_MAX = 64  # full gradcheck builds an n^2 x n^2 Jacobian numerically; beyond this it takes minutes
+
+
+def median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fmt(seconds):
+    if seconds is None:
+        return "–"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def ratio(a, b):
+    return "–" if a is None or b is None else f"{a / b:,.1f}x"
+
+
+def bench_matmul(quick):
+    import derive
+    import numeric.backward as nb
+    from derive.oracle import evaluate_closed_form
+    from derive.strategies import make_inputs, make_upstream
+    from derive.verify import derivation_for
+    from derive.catalog import Case
+
+    try:
+        import torch
+        from torch.autograd import gradcheck
+    except ImportError:
+        torch = None
+
+    rows = []
+    for n in SIZES:
+        shapes = [(n, n), (n, n)]
+        repeat = 3 if n >= 512 else 7
+        derive.check("matmul", target="numeric.backward", shapes=shapes, database=None)  # warm the cache
+        ours = median_time(lambda: derive.check("matmul", target="numeric.backward", shapes=shapes,
+                                                database=None), repeat)
+        case = Case(tuple(shapes), {})
+        x, y = make_inputs("matmul", case, 0)
+        G = make_upstream((n, n), 0)
+        d, _ = derivation_for("matmul", case)
+
+        def floor():
+            nb.matmul(G, x, y)
+            for g in d:
+                evaluate_closed_form(g, {"G": G, "X": x, "Y": y})
+
+        floor_t = median_time(floor, repeat)
+        full = fast = None
+        if torch is not None:
+            A = torch.tensor(x, requires_grad=True)
+            B = torch.tensor(y, requires_grad=True)
+            fast = median_time(lambda: gradcheck(torch.matmul, (A, B), fast_mode=True), repeat)
+            if n <= FULL_GRADCHECK_MAX and not (quick and n > 32):
+                full = median_time(lambda: gradcheck(torch.matmul, (A, B)), 1 if n >= 64 else 3)
+        rows.append((n, ours, floor_t, full, fast))
+    return rows, torch is not None
+
+
+def peak_memory_512():
+    import derive
+    shapes = [(512, 512), (512, 512)]
+    derive.check("matmul", target="numeric.backward", shapes=shapes, database=None)
+    tracemalloc.start()
+    derive.check("matmul", target="numeric.backward", shapes=shapes, database=None)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20, 2 * 512 * 512 * 8 / 2**20
+
+
+def wall(cmd, repeat):
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return median_time(lambda: subprocess.run(cmd, check=False, capture_output=True, env=env), repeat)
+
+
+def derivation_times():
+    code = ("import time, derive; t=time.perf_counter(); [derive.vjp(o) for o in derive.names()]; "
+            "c=time.perf_counter()-t; t=time.perf_counter(); [derive.vjp(o) for o in derive.names()]; "
+            "print(c, time.perf_counter()-t)")
+    cold, cached = [], []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        a, b = map(float, out.split())
+        cold.append(a)
+        cached.append(b)
+    return statistics.median(cold), statistics.median(cached)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, full gradcheck only up to n=32")
+    args = parser.parse_args(argv)
+
+    lines = []
+    emit = lines.append
+    emit(f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
+         f"Python {platform.python_version()}, NumPy {np.__version__}"
+         + (f", torch {__import__('torch').__version__}" if _has_torch() else ", torch not installed") + ".")
+    emit("")
+    rows, has_torch = bench_matmul(args.quick)
+    emit("Per-entry verification of the matmul backward (square float64, `derive.check` with given shapes, "
+         "target `numeric.backward`; median of several runs):")
+    emit("")
+    emit("| n | derive.check | floor (backward + closed form) | ours / floor | gradcheck full | full / ours "
+         "| gradcheck fast_mode | fast / ours |")
+    emit("|---|---|---|---|---|---|---|---|")
+    for n, ours, floor_t, full, fast in rows:
+        emit(f"| {n} | {fmt(ours)} | {fmt(floor_t)} | {ratio(ours, floor_t)} | {fmt(full)} | {ratio(full, ours)} "
+             f"| {fmt(fast)} | {ratio(fast, ours)} |")
+    if not has_torch:
+        emit("")
+        emit("torch is not installed: the gradcheck columns are empty (`pip install torch`).")
+    else:
+        emit("")
+        emit(f"Full gradcheck is measured up to n = {FULL_GRADCHECK_MAX}: it builds the numerical Jacobian with "
+             "two forward passes per input entry (2·2n² matmuls), minutes beyond that.")
+    peak, inputs = peak_memory_512()
+    emit("")
+    emit(f"Peak traced memory of the n = 512 check: {peak:.1f} MiB (the two inputs alone are {inputs:.1f} MiB).")
+
+    floor_cmd = [sys.executable, "-c", "import numpy, sympy, hypothesis"]
+    repeat = 3 if args.quick else 5
+    imports = wall(floor_cmd, repeat)
+    one = wall([sys.executable, "-m", "derive.check", "matmul", "--no-database"], repeat)
+    every = wall([sys.executable, "-m", "derive.check", "all", "--no-database"], 1 if args.quick else 3)
+    cold, cached = derivation_times()
+    emit("")
+    emit("| command | wall time | against |")
+    emit("|---|---|---|")
+    emit(f"| `import numpy, sympy, hypothesis` (the floor) | {fmt(imports)} | |")
+    emit(f"| `python -m derive.check matmul` | {fmt(one)} | {ratio(one, imports)} the import floor |")
+    emit(f"| `python -m derive.check all` | {fmt(every)} | target under 60 s |")
+    emit(f"| derive the default catalog ({len(__import__('derive').names())} ops), cold | {fmt(cold)} "
+         "| target under 5 s |")
+    emit(f"| the same, cached | {fmt(cached)} | |")
+    text = "\n".join(lines)
+    print(text)
+    with open(args.out, "w") as f:
+        f.write(text + "\n")
+    return 0
+
+
+def _has_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
