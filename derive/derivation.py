@@ -310,7 +310,7 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     limits = [(k, 0, n - 1) for k, n in zip(out_index, out.shape)]
     term = G[out_index] * sp.Derivative(z, X[free])
     chain = sp.Sum(term, *limits) if limits else term
-    differentiated_body = G[out_index] * sp.diff(z, X[free])
+    differentiated_body = G[out_index] * entry_derivative(z, X[free])
     differentiated = sp.Sum(differentiated_body, *limits) if limits else differentiated_body
     contracted = contract(differentiated, ranges)
     # a free index whose range is {0} can only be 0
@@ -321,6 +321,51 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,
                          einsum=form.einsum, steps=steps, shape=X.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# differentiation of one entry by another
+# ----------------------------------------------------------------------------------------------
+
+def entry_derivative(expr, wrt):
+    """``d expr / d wrt`` for an array entry ``wrt`` (an Indexed, or the symbol of a 0-d array).
+
+    The same as ``sympy.diff`` on the forms op definitions are made of (entries,
+    sums, products, powers, functions of one argument), without SymPy's general
+    derivative machinery; anything else is handed to ``sympy.diff``.
+    """
+    if not expr.has(wrt.base if isinstance(wrt, sp.Indexed) else wrt):
+        return sp.Integer(0)
+    if isinstance(expr, sp.Indexed):
+        if isinstance(wrt, sp.Indexed) and expr.base == wrt.base:
+            return sp.Mul(*[sp.KroneckerDelta(a, b) for a, b in zip(expr.indices, wrt.indices)])
+        return sp.Integer(0)
+    if isinstance(expr, sp.Symbol):
+        return sp.Integer(1 if expr == wrt else 0)
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[entry_derivative(a, wrt) for a in expr.args])
+    if isinstance(expr, sp.Mul):
+        args = expr.args
+        terms = []
+        for k, a in enumerate(args):
+            da = entry_derivative(a, wrt)
+            if da != 0:
+                terms.append(sp.Mul(*args[:k], da, *args[k + 1:]))
+        return sp.Add(*terms)
+    if isinstance(expr, sp.Pow):
+        b, e = expr.args
+        db, de = entry_derivative(b, wrt), entry_derivative(e, wrt)
+        out = sp.Integer(0)
+        if db != 0:
+            out += e * b ** (e - 1) * db
+        if de != 0:
+            out += expr * sp.log(b) * de
+        return out
+    if isinstance(expr, sp.Sum):
+        return sp.Sum(entry_derivative(expr.function, wrt), *expr.limits)
+    if isinstance(expr, sp.Function) and len(expr.args) == 1:
+        return expr.fdiff(1) * entry_derivative(expr.args[0], wrt)
+    return sp.diff(expr, wrt)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -372,11 +417,15 @@ def _in_range(value, size, ranges):
         return int(value) >= 0 and (size.is_Integer and int(value) < int(size) or
                                     (size - value - 1).is_nonnegative is True or int(value) == 0)
     if value in ranges:
-        return sp.simplify(ranges[value] - size) == 0
+        return _same_size(ranges[value], size)
     if isinstance(value, Unravel):
         f, shape, t = value.args
-        return sp.simplify(shape[int(t)] - size) == 0
+        return _same_size(shape[int(t)], size)
     return False
+
+
+def _same_size(a, b):
+    return a == b or sp.expand(a - b) == 0
 
 
 def _contract_term(term, limits, ranges):
@@ -400,7 +449,7 @@ def _contract_term(term, limits, ranges):
             subs, used = solved
             del factors[pos]
             remaining = [lim for lim in remaining if lim[0] not in used]
-            factors = [f.subs(subs) for f in factors]
+            factors = [f.xreplace(subs) for f in factors]
             factors = [_delta_value(f, ranges) if isinstance(f, sp.KroneckerDelta) else f for f in factors]
             changed = True
             break
@@ -444,7 +493,7 @@ def _solve_flat(flat, flat_free, factors, used, remaining):
     if len(ks) < 1 or sp.expand(ravel(ks, out_shape) - flat) != 0:
         return None
     subs = {k: Unravel(flat_free, sp.Tuple(*out_shape), t) for t, k in enumerate(ks)}
-    factors = [f.subs(subs) for f in factors if f not in used]
+    factors = [f.xreplace(subs) for f in factors if f not in used]
     remaining = [lim for lim in remaining if lim[0] not in ks]
     return factors, remaining
 

@@ -20,6 +20,7 @@ Use them in your own tests:
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
@@ -190,6 +191,33 @@ def make_upstream(shape, seed, dtype=np.float64):
     """An arbitrary upstream gradient G (never all ones) of ``shape``."""
     rng = np.random.default_rng(seed + 7919)
     return np.asarray(rng.uniform(-1.5, 1.5, size=shape) + 0.1, dtype=dtype)
+
+
+def _rationals(rng, shape):
+    """Random non-zero integers from a large range, as Fractions (exact arithmetic, object dtype)."""
+    values = rng.integers(1, 10**6, size=shape) * rng.choice([-1, 1], size=shape)
+    out = np.empty(shape, dtype=object)
+    for idx in np.ndindex(*shape):
+        out[idx] = Fraction(int(values[idx]))
+    return out
+
+
+def make_rational_inputs(op, case, seed):
+    """Exact inputs for ``case``: arrays of random rationals (labels stay integers)."""
+    op = get_op(op)
+    rng = np.random.default_rng(seed + 104729)
+    arrays = []
+    for spec, shape in zip(op.inputs, case.shapes):
+        if spec.domain == "labels":
+            arrays.append(_values(rng, shape, "labels", case.shapes[0][-1]))
+        else:
+            arrays.append(_rationals(rng, tuple(shape)))
+    return arrays
+
+
+def make_rational_upstream(shape, seed):
+    """An exact upstream gradient: random rationals of ``shape``."""
+    return _rationals(np.random.default_rng(seed + 1299709), tuple(shape))
 
 
 def inputs(op, case):

@@ -18,6 +18,7 @@ This is the one module of :mod:`derive` that names :mod:`numeric`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -109,16 +110,22 @@ def _grad_of(tensor):
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _takes_gradient(tensor_type):
+    """Whether ``tensor_type.backward`` accepts an upstream gradient argument."""
+    try:
+        sig = inspect.signature(tensor_type.backward)
+    except (TypeError, ValueError):
+        return True
+    params = list(sig.parameters.values())[1:]  # without self
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+               and p.name not in ("zero_grad", "retain_graph") for p in params)
+
+
 def _seed_backward(out, G):
     """Run the backward pass of ``out`` with upstream gradient ``G`` (never ones)."""
     backward = out.backward
-    try:
-        sig = inspect.signature(backward)
-        takes_grad = any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-                         and p.name not in ("zero_grad", "retain_graph") for p in sig.parameters.values())
-    except (TypeError, ValueError):
-        takes_grad = True
-    if takes_grad:
+    if _takes_gradient(type(out)):
         backward(G)
         return
     if hasattr(out, "_get_graph") and hasattr(out, "_backward_step"):

@@ -206,8 +206,11 @@ def test_cli_json_and_failure_exit_code(tmp_path):
     first = data["ops"][0]
     assert first["failures"][0]["message"] and first["derivation"]["X"]["closed_form"] == "G.T"
     assert (tmp_path / "db").exists()  # failing examples persist and are replayed first
-    again = cli("sum", "--target", BUGGY, "--format", "json", "--database", str(tmp_path / "db"))
-    assert json.loads(again.stdout)["ops"][0]["examples"] <= 3
+    again = json.loads(cli("sum", "--target", BUGGY, "--format", "json", "--database",
+                           str(tmp_path / "db")).stdout)["ops"][0]
+    first_sum = data["ops"][1]["failures"][0]
+    assert again["status"] == "fail" and again["examples"] < 30  # replayed, not found again by luck
+    assert again["failures"][0]["shapes"] == first_sum["shapes"]
 
 
 @pytest.mark.parametrize("args,words", [
