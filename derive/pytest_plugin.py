@@ -19,12 +19,20 @@ The ready suite, one test per catalog op, runs with one command::
     python -m pytest --pyargs derive.suite --derive-target mypkg.functional
 
 Ops the target lacks are skipped with the reason.  The number of examples per
-op follows the active Hypothesis profile (``--hypothesis-profile``).
+op follows the active Hypothesis profile (``--hypothesis-profile``); the plugin
+registers ``dev``, ``ci`` and ``thorough`` (see :mod:`derive.profiles`).
 """
 
 from __future__ import annotations
 
 import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # before Hypothesis's own plugin loads the profile named by --hypothesis-profile
+    from derive import profiles
+    profiles.register()
 
 
 def pytest_addoption(parser):

@@ -51,6 +51,14 @@ def test_ready_suite_against_an_outside_package(tmp_path):
     assert "has no function softmax" in out  # skipped with a reason, not passed
 
 
+def test_plugin_registers_the_profiles(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "--derive-target", "numeric",
+                        "--hypothesis-profile=thorough", "-q", "-p", "no:cacheprovider", "-k", "negative",
+                        "--hypothesis-show-statistics"], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
+
+
 def test_suite_is_skipped_without_a_target(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "-q", "-p",
                         "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path, timeout=600)

@@ -26,6 +26,12 @@ def check(op, target, **kw):
 
 # ---- correct targets (the full sweep is tests/test_no_false_alarms.py) ---------------------------------
 
+def test_torch_missing_is_a_clear_usage_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    with pytest.raises(TargetError, match="pip install torch"):
+        load_target("torch")
+
+
 def test_torch_reference_target():
     pytest.importorskip("torch")
     for op in ["matmul", "transpose", "sum", "softmax", "cross_entropy"]:

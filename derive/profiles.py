@@ -1,0 +1,37 @@
+"""Hypothesis profiles for checking backward functions.
+
+``dev``
+    quick: 25 examples per op;
+``ci``
+    derandomized (reproducible), 60 examples per op, no example database;
+``thorough``
+    1000 examples per op.
+
+Select one the usual way: ``pytest --hypothesis-profile=thorough`` or
+``HYPOTHESIS_PROFILE=ci``.  The pytest plugin registers them (keeping any
+profile of the same name the project already registered).
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+from hypothesis.errors import InvalidArgument
+
+PROFILES = {
+    "dev": dict(max_examples=25, deadline=None),
+    "ci": dict(max_examples=60, deadline=None, derandomize=True, database=None,
+               suppress_health_check=[HealthCheck.too_slow]),
+    "thorough": dict(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]),
+}
+
+
+def register(overwrite=False):
+    """Register the profiles (by default only those not registered yet)."""
+    for name, kwargs in PROFILES.items():
+        if not overwrite:
+            try:
+                settings.get_profile(name)
+                continue
+            except InvalidArgument:
+                pass
+        settings.register_profile(name, **kwargs)
