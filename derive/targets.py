@@ -29,7 +29,7 @@ import types
 import numpy as np
 
 
-__all__ = ["TargetError", "CannotExpress", "load_target", "STYLES"]
+__all__ = ["TargetError", "CannotExpress", "ProtocolError", "load_target", "same_values", "STYLES"]
 
 STYLES = ("functions", "tensor", "function-class")
 
@@ -40,6 +40,10 @@ class TargetError(ValueError):
 
 class CannotExpress(Exception):
     """The target cannot express this case of the op (counted as a skipped case)."""
+
+
+class ProtocolError(Exception):
+    """The target's answer does not follow the protocol (a failure, not an exception it raised)."""
 
 
 def _norm(name):
@@ -79,8 +83,8 @@ def _as_tuple(result, op):
         for spec in op.inputs:
             out.append(result if spec.differentiable else None)
         return tuple(out)
-    raise AssertionError(f"returned one {type(result).__name__}, expected a tuple of "
-                         f"{len(op.inputs)} gradients ({', '.join(op.input_names)})")
+    raise ProtocolError(f"returned a single gradient where a tuple of {len(op.inputs)} was expected "
+                        f"({', '.join('dl/d' + n for n in op.input_names)})")
 
 
 class FunctionsTarget(Target):
@@ -166,7 +170,7 @@ class TensorTarget(Target):
         for spec, t, a in zip(op.inputs, tensors, inputs):
             value = getattr(t, "value", None)
             if spec.domain != "labels" and value is not None and not same_values(value, a):
-                raise AssertionError(f"the backward modified the value of input {spec.name} in place")
+                raise ProtocolError(f"the backward modified the value of input {spec.name} in place")
         return tuple(_grad_of(t) if spec.differentiable else None for spec, t in zip(op.inputs, tensors))
 
 

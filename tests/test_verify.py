@@ -107,6 +107,17 @@ def test_broken_backwards_are_failures_never_passes(op, words):
     assert words in report.failures[0].message
 
 
+def test_protocol_errors_are_failures_with_a_clear_message():
+    import types
+    single = FunctionsTarget(types.SimpleNamespace(multiply=lambda grad, x, y: grad * y), "single")
+    report = check("multiply", single, examples=5)
+    assert not report and report.failures[0].kind == "structure"
+    assert "returned a single gradient where a tuple of 2 was expected (dl/dX, dl/dY)" in report.failures[0].message
+    ints = FunctionsTarget(types.SimpleNamespace(negative=lambda grad, x: np.round(-grad).astype(int)), "ints")
+    report = check("negative", ints, examples=5)
+    assert not report and "dtype int" in report.failures[0].message
+
+
 def test_mutating_an_input_is_a_failure():
     def multiply(grad, x, y):
         x *= 0  # in place!
