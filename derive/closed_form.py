@@ -2,10 +2,10 @@
 
 Recognisers are tried in order, the most idiomatic first:
 
-1. reshape: ``G[Unravel(ravel(i, X.shape), Z.shape, t)]`` is ``G.reshape(X.shape)``;
-2. remap: one elementwise body whose array entries share one index tuple,
+1. remap: one elementwise body whose array entries share one index tuple,
    summed over some of it: reductions (``G.sum(axis=0)``), broadcasting,
    transposition (``G.T``), elementwise functions (``G * (1 - np.tanh(X)**2)``);
+2. reshape: ``G[Unravel(ravel(i, X.shape), Z.shape, t)]`` is ``G.reshape(X.shape)``;
 3. contraction: a product of array entries summed over shared indices: SymPy's
    array-expression converters give the matrix form (``G @ Y.T``) where they
    work, an einsum otherwise (``np.einsum('kil,kjl->kij', G, Y)``);
@@ -156,7 +156,7 @@ def closed_form(formula, free, X, arrays, G, op=None, params=None):
     ClosedForm
     """
     names = _Names(arrays, G, op)
-    for recognise in (_reshape_form, _remap_form, _contraction_form):
+    for recognise in (_remap_form, _reshape_form, _contraction_form):
         try:
             found = recognise(formula, free, X, names)
         except ClosedFormError:

@@ -35,6 +35,7 @@ def clear_cache():
     """Forget every cached derivation (the catalog changed)."""
     with _LOCK:
         _CACHE.clear()
+        _GENERAL_CACHE.clear()
 
 
 @dataclass
@@ -197,6 +198,69 @@ def shape_pattern(shapes):
                 row.append(n)
         out.append(tuple(row))
     return tuple(out), {v: k for k, v in mapping.items()}
+
+
+_GENERAL_CACHE: dict = {}
+
+
+def general_pattern(op, pattern, params):
+    """Drop the equalities between sizes that the op does not need.
+
+    ``pattern`` (from :func:`shape_pattern`) shares one symbol between all
+    sizes of the same value; a square ``(3, 3) @ (3, 3)`` would need its own
+    derivation.  Each size position in turn gets a fresh symbol when the op's
+    definition still accepts the shapes, so that case derives as the general
+    ``(n, m) @ (m, p)``.  The formula of a more general pattern holds for every
+    case of the narrower one.  Returns ``(shapes, params, origin)`` where
+    ``origin`` maps each new symbol to the pattern's symbol (or the 1) it replaces.
+    """
+    op = get_op(op)
+    key = (op.name, pattern, _freeze(params))
+    with _LOCK:
+        if key in _GENERAL_CACHE:
+            return _GENERAL_CACHE[key]
+    target = params.get("shape")
+    target = tuple(target) if isinstance(target, (tuple, list)) else None
+    slots = [n for s in pattern for n in s] + list(target or ())
+    # sizes of 1 too: a size-1 axis that does not broadcast derives like any other size
+    symbolic = [k for k, n in enumerate(slots) if isinstance(n, sp.Symbol) or n == 1]
+
+    def build(values):
+        it = iter(values)
+        shapes = tuple(tuple(next(it) for _ in s) for s in pattern)
+        rest = {**params, "shape": tuple(next(it) for _ in target)} if target is not None else dict(params)
+        return shapes, rest
+
+    def fits(values):
+        shapes, rest = build(values)
+        try:
+            define(op, _sym_inputs(op, shapes), rest)
+        except (ValueError, TypeError, IndexError):
+            return False
+        return True
+
+    current = list(slots)
+    for n, k in enumerate(symbolic):
+        trial = list(current)
+        trial[k] = sp.Symbol(f"_g{n}", positive=True, integer=True)
+        if fits(trial):
+            current = trial
+    # readable, canonical names in order of appearance
+    names = iter("n m p q r s t u v w".split() + [f"n{k}" for k in range(1, 200)])
+    rename, origin = {}, {}
+    for k in symbolic:
+        sym = current[k]
+        if not isinstance(sym, sp.Symbol):
+            continue  # a size 1 that broadcasts stays 1
+        if sym not in rename:
+            rename[sym] = sp.Symbol(next(names), positive=True, integer=True)
+            origin[rename[sym]] = slots[k]
+        current[k] = rename[sym]
+    shapes, rest = build(current)
+    result = (shapes, rest, origin)
+    with _LOCK:
+        _GENERAL_CACHE[key] = result
+    return result
 
 
 def _freeze(value):
