@@ -46,7 +46,10 @@ def fmt(seconds):
 
 
 def ratio(a, b):
-    return "–" if a is None or b is None else f"{a / b:,.1f}x"
+    if a is None or b is None:
+        return "–"
+    r = a / b
+    return f"{r:,.1f}x" if r >= 0.1 else f"{r:.3f}x"
 
 
 def bench_matmul(quick):
