@@ -148,7 +148,7 @@ def _place(name, indices, layout):
 
 # ----------------------------------------------------------------------------------------------
 
-def closed_form(formula, free, X, arrays, G, op=None, params=None):
+def closed_form(formula, free, X, arrays, G, op=None):
     """The NumPy closed form of ``formula`` = ``dl/dX[free]``.
 
     Returns
@@ -170,7 +170,7 @@ def _ranges(free, X):
     return {i: n for i, n in zip(free, X.shape)}
 
 
-def _finish(core, present, free, X, names):
+def _finish(core, present, free, X):
     """Lay ``core`` (axes = the free indices in ``present``, in that order) out as X."""
     expr = core
     order = [free.index(s) for s in present]
@@ -320,7 +320,7 @@ def _remap_form(formula, free, X, names):
         expr = f"{_atom(core)}.sum(axis={axis})"
     present = [s for s in remaining if not s.is_Integer]
     expr = _with_coefficient(coeff, expr, names)
-    return ClosedForm(_finish(expr, present, list(free), X, names), None, "remap")
+    return ClosedForm(_finish(expr, present, list(free), X), None, "remap")
 
 
 # ---- 3. contraction ------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def _contraction_form(formula, free, X, names):
     matrix = _matrix_form(factors, present, limits, names)
     core = matrix if matrix is not None else f"np.einsum('{spec}', {', '.join(operands)})"
     expr = _with_coefficient(coeff, core, names)
-    return ClosedForm(_finish(expr, present, list(free), X, names), spec,
+    return ClosedForm(_finish(expr, present, list(free), X), spec,
                       "matrix" if matrix is not None else "einsum")
 
 

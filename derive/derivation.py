@@ -13,6 +13,7 @@ For an op ``Z = f(X, Y, ...)`` and an input ``X``, the derivation
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass, field
 
@@ -157,7 +158,7 @@ def _shape(shape):
 # shapes
 # ----------------------------------------------------------------------------------------------
 
-def symbolic_case(op, shapes, params):
+def symbolic_case(op, shapes):
     """Normalise user shapes: ints stay ints, strings become size symbols."""
     op = get_op(op)
     if len(shapes) != len(op.inputs):
@@ -174,13 +175,19 @@ def symbolic_case(op, shapes, params):
     return tuple(out)
 
 
+def _size_names():
+    """Readable names for size symbols, in order: n, m, p, ..."""
+    yield from "n m p q r s t u v w".split()
+    yield from (f"n{k}" for k in itertools.count(1))
+
+
 def shape_pattern(shapes):
     """Replace each distinct concrete size > 1 by a size symbol; keep 1s and symbols.
 
     The formula derived for the pattern holds for every case with the same
     sizes-equal-to-1 and the same equalities between sizes.
     """
-    names = iter("n m p q r s t u v w".split() + [f"n{k}" for k in range(1, 100)])
+    names = _size_names()
     used = {str(n) for s in shapes for n in s if isinstance(n, sp.Symbol)}
     mapping = {}
     out = []
@@ -246,7 +253,7 @@ def general_pattern(op, pattern, params):
         if fits(trial):
             current = trial
     # readable, canonical names in order of appearance
-    names = iter("n m p q r s t u v w".split() + [f"n{k}" for k in range(1, 200)])
+    names = _size_names()
     rename, origin = {}, {}
     for k in symbolic:
         sym = current[k]
@@ -322,7 +329,7 @@ def vjp(op, *shapes, **params):
         shapes = op.canonical.shapes
         params = {**op.canonical.params, **params}
     params = op.with_defaults(params)
-    sym_shapes = symbolic_case(op, shapes, params)
+    sym_shapes = symbolic_case(op, shapes)
     key = (op.name, sym_shapes, _freeze(params))
     with _LOCK:
         cached = _CACHE.get(key)
@@ -380,7 +387,7 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     # a free index whose range is {0} can only be 0
     contracted = contracted.subs({i: 0 for i, n in ranges.items() if n == 1})
     contracted = _tidy(contracted)
-    form = cf.closed_form(contracted, free, X, arrays, G, op=op, params=params)
+    form = cf.closed_form(contracted, free, X, arrays, G, op=op)
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,

@@ -47,10 +47,6 @@ def _binary(name, fn):
     return define
 
 
-def _torch_binary(fn):
-    return lambda torch, x, y: fn(x, y)
-
-
 _BINARY = [
     ("add", ("plus",), lambda x, y: x + y, np.add, Input("Y"), True, "Z = X + Y (broadcasting)"),
     ("subtract", ("sub", "minus"), lambda x, y: x - y, np.subtract, Input("Y"), True,

@@ -342,7 +342,7 @@ def _attribute_names(cls):
     return names
 
 
-def _detect_style(module, obj):
+def _detect_style(obj):
     if _is_tensor_class(obj):
         return "tensor"
     tensor = getattr(obj, "Tensor", None)
@@ -383,7 +383,7 @@ def load_target(target="numeric", style=None):
     else:
         module, obj = _import(target)
         label = target
-    style = style or _detect_style(module, obj)
+    style = style or _detect_style(obj)
     if style == "tensor":
         tensor = obj if inspect.isclass(obj) else getattr(obj, "Tensor", None)
         if not inspect.isclass(tensor):
