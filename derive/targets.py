@@ -28,6 +28,8 @@ import types
 
 import numpy as np
 
+from .catalog import ops
+
 
 __all__ = ["TargetError", "CannotExpress", "ProtocolError", "load_target", "same_values", "STYLES"]
 
@@ -326,8 +328,10 @@ def _import(spec):
 
 
 def _is_tensor_class(obj):
-    return inspect.isclass(obj) and callable(getattr(obj, "backward", None)) and (
-        "backwards_grad" in _attribute_names(obj) or "prevs" in _attribute_names(obj))
+    if not (inspect.isclass(obj) and callable(getattr(obj, "backward", None))):
+        return False
+    names = _attribute_names(obj)
+    return "backwards_grad" in names or "prevs" in names
 
 
 def _attribute_names(cls):
@@ -349,14 +353,9 @@ def _detect_style(obj):
     if _is_tensor_class(tensor):
         return "tensor"
     if _function_classes(obj) and not any(callable(getattr(obj, op.name, None)) and
-                                          not inspect.isclass(getattr(obj, op.name)) for op in _catalog()):
+                                          not inspect.isclass(getattr(obj, op.name)) for op in ops()):
         return "function-class"
     return "functions"
-
-
-def _catalog():
-    from .catalog import ops
-    return ops()
 
 
 def load_target(target="numeric", style=None):
