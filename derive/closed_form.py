@@ -246,7 +246,7 @@ def _peel_sums(expr):
     return expr, limits
 
 
-# ---- 1. reshape ---------------------------------------------------------------------------
+# ---- reshape ---------------------------------------------------------------------------------
 
 def _reshape_form(formula, free, X, names):
     coeff, rest = _split_coefficient(formula, free)
@@ -267,7 +267,7 @@ def _reshape_form(formula, free, X, names):
     return ClosedForm(_with_coefficient(coeff, f"G.reshape({X.name}.shape)", names), None, "reshape")
 
 
-# ---- 2. remap: sums, broadcasting, transposition, elementwise --------------------------------
+# ---- remap: sums, broadcasting, transposition, elementwise --------------------------------
 
 def _remap_form(formula, free, X, names):
     coeff, rest = _split_coefficient(formula, free)
@@ -323,7 +323,7 @@ def _remap_form(formula, free, X, names):
     return ClosedForm(_finish(expr, present, list(free), X), None, "remap")
 
 
-# ---- 3. contraction ------------------------------------------------------------------------------
+# ---- contraction ------------------------------------------------------------------------------
 
 def _contraction_form(formula, free, X, names):
     coeff, rest = _split_coefficient(formula, free)
@@ -403,7 +403,7 @@ def _print_matrix(m, names):
     return None
 
 
-# ---- 4. anything else ------------------------------------------------------------------------------
+# ---- anything else ------------------------------------------------------------------------------
 
 def _generic_form(formula, free, X, names):
     expr = _Printer(names, list(free)).doprint(formula)

@@ -41,23 +41,11 @@ def diagnose(op, case, name, got, expected, env=None, expected_all=None, exact=N
 
 def _exact_to_numeric(exact, env):
     """Substitute random values for the symbols of an exact failure, to reuse the numeric checks."""
-    import sympy as sp
+    from .oracle import SymbolValues
     expected, got, expected_all = exact
     if env is None:
         return None
-    rng = np.random.default_rng(12345)
-    values = {}
-
-    def num(a):
-        a = np.asarray(a, dtype=object)
-        out = np.empty(a.shape)
-        for idx in np.ndindex(*a.shape):
-            e = sp.sympify(a[idx])
-            for s in e.free_symbols:
-                values.setdefault(s, sp.Float(rng.uniform(0.5, 1.5)))
-            out[idx] = float(e.xreplace(values))
-        return out
-
+    num = SymbolValues(seed=12345, low=0.5, high=1.5).evaluate
     try:
         numeric_env = {k: (num(v) if isinstance(v, np.ndarray) and v.dtype == object else v)
                        for k, v in env.items()}

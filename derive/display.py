@@ -11,6 +11,7 @@ import sympy as sp
 
 from .catalog import Case, get_op
 from .derivation import vjp
+from .oracle import SymbolValues
 
 __all__ = ["Steps", "steps", "local_jacobian", "plot_jacobian", "plot_failure", "table"]
 
@@ -101,32 +102,13 @@ def plot_jacobian(op, shapes, params=None, wrt=None, ax=None):
     return ax
 
 
-def _numeric(*arrays):
-    """Float versions of (possibly symbolic) arrays: every symbol gets one fixed random value."""
-    rng = np.random.default_rng(0)
-    values = {}
-    out = []
-    for a in arrays:
-        a = np.asarray(a)
-        if a.dtype != object:
-            out.append(a.astype(float))
-            continue
-        f = np.empty(a.shape)
-        for idx in np.ndindex(*a.shape):
-            e = sp.sympify(a[idx])
-            for sym in sorted(e.free_symbols, key=str):
-                values.setdefault(sym, rng.uniform(-1, 1))
-            f[idx] = float(e.xreplace({k: sp.Float(v) for k, v in values.items()}))
-        out.append(f)
-    return out
-
-
 def plot_failure(failure, axes=None):
     """Heat maps of the expected and the returned gradient of a (numeric) failure, and their difference."""
     import matplotlib.pyplot as plt
     if failure.expected_array is None or failure.got_array is None:
         raise ValueError("this failure has no arrays to plot (a structural failure or an exception)")
-    exp, got = _numeric(failure.expected_array, failure.got_array)
+    values = SymbolValues(seed=0)
+    exp, got = values.evaluate(failure.expected_array), values.evaluate(failure.got_array)
     exp, got = np.atleast_2d(exp), np.atleast_2d(got)
     if exp.ndim > 2:
         exp, got = exp.reshape(exp.shape[0], -1), got.reshape(got.shape[0], -1)

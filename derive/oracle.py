@@ -16,7 +16,8 @@ from .catalog import get_op
 from .derivation import G_NAME, define
 from .symbolic import SymArray
 
-__all__ = ["symbol_array", "oracle_gradients", "instantiate", "evaluate_closed_form", "exact_inputs"]
+__all__ = ["symbol_array", "oracle_gradients", "instantiate", "evaluate_closed_form", "exact_inputs",
+           "SymbolValues"]
 
 
 def symbol_array(name, shape):
@@ -142,6 +143,33 @@ def instantiate(gradient, sizes, inputs, G):
                 expr = expr.subs(sp.Symbol(name), value[()])
         out[idx] = sp.expand(expr)
     return out
+
+
+class SymbolValues:
+    """Floats for symbolic arrays: every SymPy symbol gets one fixed random value.
+
+    The same instance gives the same value to a symbol in every array it
+    evaluates, so expected and returned gradients stay comparable.
+    """
+
+    def __init__(self, seed=0, low=-1.0, high=1.0):
+        self.rng = np.random.default_rng(seed)
+        self.low, self.high = low, high
+        self.values = {}
+
+    def evaluate(self, a):
+        """``a`` as a float array (symbolic entries evaluated at this instance's values)."""
+        a = np.asarray(a)
+        if a.dtype != object:
+            return a.astype(float)
+        out = np.empty(a.shape)
+        for idx in np.ndindex(*a.shape):
+            e = sp.sympify(a[idx])
+            for sym in sorted(e.free_symbols, key=str):
+                if sym not in self.values:
+                    self.values[sym] = sp.Float(self.rng.uniform(self.low, self.high))
+            out[idx] = float(e.xreplace(self.values))
+        return out
 
 
 def evaluate_closed_form(gradient, env):
