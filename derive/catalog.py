@@ -52,12 +52,13 @@ class Case:
 
     def describe(self, op=None):
         names = [i.name for i in op.inputs] if op else [f"x{k}" for k in range(len(self.shapes))]
-        shapes = ", ".join(f"{n}{_fmt_shape(s)}" for n, s in zip(names, self.shapes))
+        shapes = ", ".join(f"{n}{format_shape(s)}" for n, s in zip(names, self.shapes))
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return shapes + (f"; {params}" if params else "")
 
 
-def _fmt_shape(shape):
+def format_shape(shape):
+    """A shape as Python writes a tuple: ``(2, 3)``, ``(n,)``, ``()``."""
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 

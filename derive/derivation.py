@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import closed_form as cf
-from .catalog import get_op
+from .catalog import format_shape, get_op
 from .symbolic import SymArray, Unravel, _fresh, dim, index, ravel
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
@@ -121,7 +121,7 @@ class Derivation:
         return iter(self.gradients.values())
 
     def header(self):
-        shapes = ", ".join(f"{n}{_shape(s)}" for n, s in zip(self.op.input_names, self.shapes))
+        shapes = ", ".join(f"{n}{format_shape(s)}" for n, s in zip(self.op.input_names, self.shapes))
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"{self.op.name}({shapes}{params})"
 
@@ -149,9 +149,6 @@ class Derivation:
         return {g.name: {"index_formula": str(g.index_formula), "closed_form": g.closed_form,
                          "einsum": g.einsum} for g in self}
 
-
-def _shape(shape):
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 # ----------------------------------------------------------------------------------------------

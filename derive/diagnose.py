@@ -13,6 +13,8 @@ import itertools
 
 import numpy as np
 
+from .symbolic import normalize_axes
+
 __all__ = ["diagnose"]
 
 
@@ -142,9 +144,7 @@ def _reduction_axis(op, case, name, got, expected, env, all_):
     G = np.asarray(env["G"], dtype=np.float64)
     shape = expected.shape
     factor = expected.size / max(G.size, 1) if op.name == "mean" else 1
-    axis = case.params.get("axis")
-    reduced = tuple(range(len(shape))) if axis is None else tuple(sorted(
-        a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)))
+    reduced = normalize_axes(case.params.get("axis"), len(shape))
     for positions in itertools.permutations(range(len(shape)), len(shape) - G.ndim):
         if tuple(sorted(positions)) == reduced:
             continue

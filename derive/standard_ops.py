@@ -11,29 +11,11 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .catalog import Case, Input, Op, _method_or_function, register
-from .symbolic import (Output, Relu, Sigmoid, broadcast_index, broadcast_shapes, dim, ravel,
-                       summation, unravel)
+from .catalog import Case, Input, Op, _method_or_function, format_shape, register
+from .symbolic import (Output, Relu, Sigmoid, broadcast_index, broadcast_shapes, dim, normalize_axes,
+                       ravel, summation, unravel)
 
 X_ = Input("X")
-
-
-def _shape_str(shape):
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _numeric_axes(axis, ndim, op):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= int(a) < ndim:
-            raise ValueError(f"{op}: axis {a} is out of bounds for {ndim} dimensions")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
 
 
 # ---- elementwise binary ops with broadcasting ----------------------------------------
@@ -79,13 +61,13 @@ register(Op(
 
 def define_matmul(X, Y):
     if X.ndim == 0 or Y.ndim == 0:
-        raise ValueError(f"matmul: operands must be at least 1-D, got {_shape_str(X.shape)} "
-                         f"and {_shape_str(Y.shape)}")
+        raise ValueError(f"matmul: operands must be at least 1-D, got {format_shape(X.shape)} "
+                         f"and {format_shape(Y.shape)}")
     n_x = X.shape[-1]
     n_y = Y.shape[-2] if Y.ndim > 1 else Y.shape[0]
     if n_x != n_y:
-        raise ValueError(f"matmul: inner dimensions differ: X{_shape_str(X.shape)} has {n_x}, "
-                         f"Y{_shape_str(Y.shape)} has {n_y}")
+        raise ValueError(f"matmul: inner dimensions differ: X{format_shape(X.shape)} has {n_x}, "
+                         f"Y{format_shape(Y.shape)} has {n_y}")
     x_batch, y_batch = X.shape[:-2], Y.shape[:-2]
     batch = broadcast_shapes(x_batch, y_batch, op="matmul")
     out = batch + (X.shape[-2:-1] if X.ndim > 1 else ()) + (Y.shape[-1:] if Y.ndim > 1 else ())
@@ -155,7 +137,7 @@ def _reshape_target(shape, target):
     known = sp.Mul(*[dim(n) for n in target if n != -1])
     out = tuple(sp.simplify(size / known) if n == -1 else dim(n) for n in target)
     if sp.simplify(sp.Mul(*out) - size) != 0 or any(n.is_Integer is False and n.is_Rational for n in out):
-        raise ValueError(f"reshape: cannot reshape {_shape_str(shape)} into {target}")
+        raise ValueError(f"reshape: cannot reshape {format_shape(shape)} into {target}")
     return out
 
 
@@ -179,7 +161,7 @@ def define_broadcast_to(X, shape=None):
     target = tuple(dim(n) for n in (shape if isinstance(shape, (tuple, list)) else (shape,)))
     lead = len(target) - X.ndim
     if lead < 0 or any(n != 1 and n != target[lead + a] for a, n in enumerate(X.shape)):
-        raise ValueError(f"broadcast_to: cannot broadcast {_shape_str(X.shape)} to {_shape_str(target)}")
+        raise ValueError(f"broadcast_to: cannot broadcast {format_shape(X.shape)} to {format_shape(target)}")
     return Output(target, lambda *k: X[broadcast_index(X.shape, target, k)])
 
 
@@ -201,7 +183,7 @@ register(Op(
 
 def _reduce(name, mean):
     def define(X, axis=None, keepdims=False):
-        axes = _numeric_axes(axis, X.ndim, name)
+        axes = normalize_axes(axis, X.ndim, name)
         kept = [a for a in range(X.ndim) if a not in axes]
         out = tuple(sp.Integer(1) if a in axes else X.shape[a]
                     for a in range(X.ndim) if keepdims or a not in axes)
@@ -269,7 +251,7 @@ for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:
 # ---- softmax family ------------------------------------------------------------------------
 
 def _axis_sum(X, axis, k, fn):
-    a = _numeric_axes(axis, X.ndim, "softmax")[0]
+    a = normalize_axes(axis, X.ndim, "softmax")[0]
     return summation(lambda s: fn(X[tuple(s if t == a else k[t] for t in range(X.ndim))]), X.shape[a])
 
 
@@ -325,7 +307,7 @@ def _function_call(name):
 
 def define_mse_loss(pred, target):
     if pred.shape != target.shape:
-        raise ValueError(f"mse_loss: pred{_shape_str(pred.shape)} and target{_shape_str(target.shape)} "
+        raise ValueError(f"mse_loss: pred{format_shape(pred.shape)} and target{format_shape(target.shape)} "
                          "must have the same shape")
     count = sp.Mul(*pred.shape)
     total = _nested_sum(lambda k: (pred[k] - target[k]) ** 2, list(pred.shape))
@@ -341,7 +323,7 @@ register(Op(
 
 def define_cross_entropy(logits, onehot):
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), got {_shape_str(logits.shape)}")
+        raise ValueError(f"cross_entropy: logits must be (N, C), got {format_shape(logits.shape)}")
     n, c = logits.shape
 
     def loss():
@@ -370,7 +352,7 @@ def define_linear(x, weight, bias):
     if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or x.shape[1] != weight.shape[1] \
             or bias.shape[0] != weight.shape[0]:
         raise ValueError(f"linear: expected x (N, in), weight (out, in), bias (out,), got "
-                         f"{_shape_str(x.shape)}, {_shape_str(weight.shape)}, {_shape_str(bias.shape)}")
+                         f"{format_shape(x.shape)}, {format_shape(weight.shape)}, {format_shape(bias.shape)}")
     return Output((x.shape[0], weight.shape[0]),
                   lambda k, l: summation(lambda s: x[k, s] * weight[l, s], x.shape[1]) + bias[l])
 

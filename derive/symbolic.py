@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import sympy as sp
 
 __all__ = ["SymArray", "Output", "summation", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "Relu", "Sigmoid", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -129,6 +130,21 @@ def broadcast_shapes(*shapes, op="broadcast"):
                              "cannot be broadcast together")
         out.append(non_one.pop() if non_one else sp.Integer(1))
     return tuple(out)
+
+
+def normalize_axes(axis, ndim, op="reduce"):
+    """NumPy's ``axis`` (None, int or tuple, negatives allowed) as a sorted tuple; ValueError if invalid."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= int(a) < ndim:
+            raise ValueError(f"{op}: axis {a} is out of bounds for {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
 
 
 def broadcast_index(shape, out_shape, out_idx):
