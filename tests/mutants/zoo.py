@@ -51,6 +51,12 @@ def _axes(axis, ndim):
     return tuple(sorted(a % ndim for a in axis))
 
 
+def _sum_grad(grad, x, axis, keepdims):
+    """The right gradient of ``x.sum(axis, keepdims)``: G expanded at the reduced axes, broadcast."""
+    g = grad if keepdims else np.expand_dims(grad, _axes(axis, np.ndim(x)))
+    return np.broadcast_to(g, np.shape(x)).copy()
+
+
 def _softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -210,24 +216,18 @@ def sum_ignores_keepdims(grad, x, axis=None, keepdims=False):
 
 @mutant("reduction", "mean", "forgets the 1/N")
 def mean_missing_one_over_n(grad, x, axis=None, keepdims=False):
-    axes = _axes(axis, np.ndim(x))
-    g = grad if keepdims else np.expand_dims(grad, axes)
-    return np.broadcast_to(g, np.shape(x)).copy()
+    return _sum_grad(grad, x, axis, keepdims)
 
 
 @mutant("reduction", "mean", "divides by the total size instead of the reduced size")
 def mean_divides_by_total_size(grad, x, axis=None, keepdims=False):
-    axes = _axes(axis, np.ndim(x))
-    g = grad if keepdims else np.expand_dims(grad, axes)
-    return np.broadcast_to(g, np.shape(x)) / max(np.size(x), 1)
+    return _sum_grad(grad, x, axis, keepdims) / max(np.size(x), 1)
 
 
 @mutant("reduction", "mean", "divides by the size of the first reduced axis only")
 def mean_divides_by_first_axis(grad, x, axis=None, keepdims=False):
     axes = _axes(axis, np.ndim(x))
-    g = grad if keepdims else np.expand_dims(grad, axes)
-    n = np.shape(x)[axes[0]] if axes else 1
-    return np.broadcast_to(g, np.shape(x)) / n
+    return _sum_grad(grad, x, axis, keepdims) / (np.shape(x)[axes[0]] if axes else 1)
 
 
 # ---- signs and operands ----------------------------------------------------------------------------
@@ -351,9 +351,7 @@ def multiply_reuses_grad_buffer(grad, x, y):
 
 @mutant("in-place", "sum", "zeroes its input after use")
 def sum_zeroes_input(grad, x, axis=None, keepdims=False):
-    axes = _axes(axis, np.ndim(x))
-    g = grad if keepdims else np.expand_dims(grad, axes)
-    out = np.broadcast_to(g, np.shape(x)).copy()
+    out = _sum_grad(grad, x, axis, keepdims)
     x[...] = 0
     return out
 
