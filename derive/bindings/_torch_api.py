@@ -7,7 +7,7 @@ methods the catalog's ``call`` uses (NumPy's names and semantics: ``axis``,
 
 from __future__ import annotations
 
-import torch
+import torch  # noqa: F401
 import torch.nn.functional as F
 
 

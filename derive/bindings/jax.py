@@ -1,0 +1,32 @@
+"""JAX: ops spelled with ``jax.numpy`` (and ``jax.nn``) in float64, gradients from ``jax.vjp``."""
+
+from ..targets.binding import Binding
+
+
+def _x64():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+
+
+def vjp(fn, inputs):
+    import jax
+    return jax.vjp(fn, *inputs)
+
+
+def _nn(name):
+    def spell(api, x, **params):
+        import jax
+        return getattr(jax.nn, name)(x, **params)
+    return spell
+
+
+def _as_jax(a):
+    import jax.numpy as jnp
+    return jnp.asarray(a)
+
+
+binding = Binding(
+    "jax.numpy", name="jax", vjp=vjp, setup=_x64, leaf=_as_jax, exact=False,
+    ops={"sigmoid": _nn("sigmoid"), "relu": _nn("relu"), "softmax": _nn("softmax"),
+         "log_softmax": _nn("log_softmax")},
+)

@@ -1,0 +1,61 @@
+"""torch.autograd as a trusted reference: NumPy's spellings on torch tensors, ``torch.autograd.grad`` with G."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..targets.base import Outcome, Target, TargetError, Unsupported
+from ..targets.spelling import call_forward
+
+
+class TorchTarget(Target):
+    """torch.autograd, reached through :class:`derive.bindings._torch_api.TorchTensor`."""
+
+    name = "torch"
+    style = "reference"
+    exact_capable = False
+    seeding = "torch.autograd.grad(Z, inputs, grad_outputs=G)"
+
+    def __init__(self):
+        try:
+            import torch
+        except ImportError:
+            raise TargetError("the torch target needs torch: pip install torch "
+                              "(or pip install -e \".[torch]\")") from None
+        from . import _torch_api
+        self.torch, self.api = torch, _torch_api
+
+    def supports(self, op):
+        return (op.call is not None), ("" if op.call is not None else f"no `{op.name}` spelling for torch")
+
+    def run(self, op, case, inputs, G):
+        torch = self.torch
+        params = op.with_defaults(case.params)
+        leaves, wrapped = [], []
+        for spec, a in zip(op.inputs, inputs):
+            if spec.domain == "labels":
+                wrapped.append(torch.as_tensor(np.asarray(a), dtype=torch.long))
+                continue
+            t = torch.tensor(np.asarray(a), requires_grad=spec.differentiable)
+            leaves.append((spec, t))
+            wrapped.append(self.api.TorchTensor(t))
+        out = call_forward(op, op.call, self.api, wrapped, params)
+        out_t = out.t if isinstance(out, self.api.TorchTensor) else out
+        diff = [t for spec, t in leaves if spec.differentiable]
+        grads = iter(torch.autograd.grad(out_t, diff, grad_outputs=torch.as_tensor(np.asarray(G), dtype=out_t.dtype),
+                                         allow_unused=True))
+        result = []
+        for spec, a in zip(op.inputs, inputs):
+            if not spec.differentiable:
+                result.append(None)
+                continue
+            g = next(grads)
+            result.append(np.zeros(np.shape(a)) if g is None else g.detach().numpy())
+        return Outcome(out_t.detach().numpy(), tuple(result))
+
+
+def target():
+    return TorchTarget()
+
+
+__all__ = ["TorchTarget", "target", "Unsupported"]

@@ -1,0 +1,132 @@
+"""What every target shares: the errors, the answer of one call, array unwrapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
+           "ForwardError", "CONSTANT", "same_values", "to_array"]
+
+
+class TargetError(ValueError):
+    """The target cannot be loaded or its protocol cannot be settled (a usage error, never a FAIL)."""
+
+
+class Unsupported(Exception):
+    """Raise it from a binding (or a target) for a case its API cannot express.
+
+    The case is skipped and counted, never reported as a failure::
+
+        def matmul(api, x, y):
+            if x.ndim == 1 or y.ndim == 1:
+                raise derive.Unsupported("mylib's matmul is 2-D only")
+            return x @ y
+    """
+
+
+#: the name version one used; kept so that existing bindings keep working
+CannotExpress = Unsupported
+
+
+class ProtocolError(Exception):
+    """The target's answer does not follow the protocol (a structural failure)."""
+
+
+class ForwardError(Exception):
+    """The target's forward raised; ``exc`` is what it raised (the gradient is not checked there)."""
+
+    def __init__(self, exc):
+        super().__init__(f"{type(exc).__name__}: {exc}")
+        self.exc = exc
+
+
+class _Constant:
+    """The gradient of an input the target treats as a constant (an engine left it no gradient)."""
+
+    def __repr__(self):
+        return "CONSTANT"
+
+
+CONSTANT = _Constant()
+
+
+@dataclass
+class Outcome:
+    """One call of a target: its forward output (None when it has no forward) and the gradients."""
+
+    output: object
+    grads: tuple
+    notes: list = field(default_factory=list)
+
+
+class Target:
+    """An implementation of backward functions, called through one settled protocol.
+
+    Subclasses set ``name`` and ``style`` and implement :meth:`run`;
+    :meth:`supports` says (once, before any example) whether an op is there at all.
+    """
+
+    name = "?"
+    style = "?"
+    exact_capable = True
+    #: how the upstream gradient reaches the backward, shown in the report
+    seeding = ""
+
+    def supports(self, op):
+        """``(True, "")`` or ``(False, reason)``: whether the target has ``op`` at all."""
+        return True, ""
+
+    def run(self, op, case, inputs, G):
+        """Call forward and backward once; an :class:`Outcome`.
+
+        Raises :class:`ForwardError` when the forward raised, :class:`Unsupported`
+        for a case the target cannot express; anything else the backward raised
+        propagates as it is.
+        """
+        raise NotImplementedError
+
+    def describe(self):
+        return f"{self.name} ({self.style}{'; ' + self.seeding if self.seeding else ''})"
+
+
+def to_array(x):
+    """A library's tensor (or a nested sequence) as a NumPy array.
+
+    Tries, in order: an ndarray as it is; ``.numpy()`` (after ``.detach()``);
+    an ndarray held in ``.data``, ``.value``, ``._value`` or ``._data``; ``np.asarray``.
+    """
+    for _ in range(4):
+        if isinstance(x, np.ndarray):
+            return x
+        if isinstance(x, (np.generic, int, float, complex)):
+            return np.asarray(x)
+        detach = getattr(x, "detach", None)
+        numpy = getattr(x, "numpy", None)
+        if callable(numpy):
+            try:
+                return np.asarray((detach() if callable(detach) else x).numpy())
+            except Exception:  # noqa: BLE001  not that kind of numpy()
+                pass
+        inner = None
+        for attr in ("data", "value", "_value", "_data"):
+            candidate = getattr(x, attr, None)
+            if candidate is not None and not callable(candidate) and candidate is not x:
+                inner = candidate
+                break
+        if inner is None:
+            break
+        x = inner
+    return np.asarray(x)
+
+
+def same_values(a, b):
+    """Whether two arrays (float or symbolic) have the same shape and entries."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype == object or b.dtype == object:
+        return all(x == y for x, y in zip(a.ravel(), b.ravel()))
+    # the plain comparison is one pass and almost always decides; NaNs need the slower one
+    return bool(np.array_equal(a, b)) or bool(np.array_equal(a, b, equal_nan=True))

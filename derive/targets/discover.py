@@ -1,0 +1,250 @@
+"""Settle, once per target, how it is called: its style, its Tensor, how G goes in.
+
+Discovery reads signatures first and confirms with small trial calls:
+
+1. backward functions: an op-named function whose first parameter is an upstream
+   gradient (``grad``, ``grad_output``, ``dout``...);
+2. function classes: ``forward``/``backward`` classes; static ones are driven with a
+   ctx, instances whose call builds a graph (``Sin()(x).backward()``) are engines;
+3. an engine: a Tensor-like class (``backward`` and a gradient attribute) reached
+   through operators, methods and the module's functions;
+4. forward functions alone (``f(x, ...)`` returning something with ``backward``).
+
+What cannot be settled stops here with one :class:`TargetError` naming what was
+tried and what a :class:`~derive.targets.binding.Binding` would need.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .base import ForwardError, TargetError, Unsupported
+from .binding import Binding, default_unwrap, leaf_factories
+from .engine import GRAD_ATTRIBUTES, EngineTarget, Seeding, _assign, _instance_attributes, _scalar, _steps
+from .function_class import FunctionClassTarget, function_classes, init_parameters, is_static, settle_wrapping
+from .functional import FunctionalTarget
+from .functions import FunctionsTarget, lookup, takes_grad_first
+from .spelling import probe_inputs
+
+TENSOR_NAMES = ("Tensor", "Variable", "Value", "Var", "Array", "Node")
+
+
+def is_tensor_class(obj):
+    """A class with ``backward`` and a gradient attribute, and no ``forward`` (not a Function)."""
+    if not (inspect.isclass(obj) and callable(getattr(obj, "backward", None))):
+        return False
+    if callable(getattr(obj, "forward", None)):
+        return False
+    names = _instance_attributes(obj)
+    return bool(names & set(GRAD_ATTRIBUTES)) or "prevs" in names
+
+
+def find_tensor_class(namespace):
+    if is_tensor_class(namespace):
+        return namespace
+    for name in TENSOR_NAMES:
+        obj = getattr(namespace, name, None)
+        if is_tensor_class(obj):
+            return obj
+    for obj in list(vars(namespace).values()) if hasattr(namespace, "__dict__") else []:
+        if is_tensor_class(obj):
+            return obj
+    return None
+
+
+def find_wrapper_class(namespace):
+    """The library's array wrapper for function classes: a Tensor class, or any class named like one."""
+    found = find_tensor_class(namespace)
+    if found is not None:
+        return found
+    for name in TENSOR_NAMES:
+        obj = getattr(namespace, name, None)
+        if inspect.isclass(obj):
+            return obj
+    return None
+
+
+def _op_functions(namespace):
+    from ..catalog import ops
+    found = {}
+    for op in ops():
+        fn = lookup(namespace, op, lambda f: callable(f) and not inspect.isclass(f))
+        if fn is not None:
+            found[op.name] = fn
+    return found
+
+
+def discover(obj, label, style=None):
+    """The target for a module, class or namespace ``obj`` (``style`` forces one), its protocol settled."""
+    return settle(_discover(obj, label, style))
+
+
+def settle(target):
+    """Settle an engine's seeding now, at load time (a :class:`TargetError` when none fits)."""
+    if isinstance(target, EngineTarget) and target._seeding is None:
+        from .engine import discover_seeding
+        target._seeding = discover_seeding(target)
+    return target
+
+
+def _discover(obj, label, style=None):
+    if isinstance(obj, Binding):
+        return obj.target()
+    functions = _op_functions(obj) if not inspect.isclass(obj) else {}
+    backward_fns = {k: f for k, f in functions.items() if takes_grad_first(f)}
+    classes = function_classes(obj) if not inspect.isclass(obj) else {}
+    tensor = find_tensor_class(obj)
+    if style == "functions" or (style is None and backward_fns):
+        if not functions:
+            raise TargetError(f"{label} has no function named after any op (functions style)")
+        return FunctionsTarget(obj, label)
+    if style == "function-class" or (style is None and classes and not backward_fns):
+        if not classes:
+            raise TargetError(f"{label} has no classes with forward and backward (function-class style)")
+        if not any(is_static(c) for c in classes.values()):
+            engine = _instance_engine(obj, label, classes, tensor)
+            if engine is not None:
+                return engine
+        return settle_wrapping(FunctionClassTarget(obj, label), find_wrapper_class(obj))
+    if style == "tensor" or (style is None and tensor is not None):
+        if tensor is None:
+            raise TargetError(f"{label} has no Tensor class (a class with backward() and a grad attribute)")
+        api = obj if not inspect.isclass(obj) else inspect.getmodule(obj)
+        leaf, constant = leaf_factories(tensor)
+        return EngineTarget(label, api, leaf, constant, tensor_type=tensor)
+    if functions:
+        engine = _forward_function_engine(obj, label, functions)
+        if engine is not None:
+            return engine
+    found = ", ".join(sorted(functions)) or "none"
+    raise TargetError(
+        f"cannot tell how to call {label}: looked for backward functions f(grad, *inputs) "
+        f"(op-named functions found: {found}; none takes a gradient first), classes with forward and "
+        f"backward (none), and a Tensor class with backward() and a grad attribute (none). "
+        f"Force a style with --style, or write a Binding (README, 'Bindings')")
+
+
+def _instance_engine(namespace, label, classes, tensor):
+    """Function classes whose instances build a graph when called (DeZero's ``Sin()(x)``)."""
+    from ..catalog import ops
+    spellings = {}
+    for op in ops():
+        cls = None
+        for n in (op.name, *op.aliases):
+            cls = classes.get(n.replace("_", "").lower())
+            if cls is not None:
+                break
+        if cls is not None and type(cls).__call__ is not None and "__call__" in _callable_names(cls):
+            spellings[op.name] = _class_spelling(cls)
+    if not spellings:
+        return None
+    leaf_type = tensor
+    if leaf_type is None:
+        leaf_type = _output_type(spellings)
+    if leaf_type is None:
+        return None
+    leaf, constant = leaf_factories(leaf_type)
+    # ops without a class keep the catalog's operators/methods on the library's tensor
+    return EngineTarget(label, namespace, leaf, constant, spellings=spellings, tensor_type=leaf_type)
+
+
+def _callable_names(cls):
+    names = set()
+    for base in cls.__mro__[:-1]:
+        names |= set(vars(base))
+    return names
+
+
+def _class_spelling(cls):
+    takes = init_parameters(cls)
+
+    def spell(api, *tensors, **params):
+        init = {k: v for k, v in params.items() if k in takes}
+        call = {k: v for k, v in params.items() if k not in takes}
+        return cls(**init)(*tensors, **call)
+    spell.__name__ = f"call_{cls.__name__}"
+    return spell
+
+
+def _output_type(spellings):
+    from ..catalog import get_op
+    for name, spell in spellings.items():
+        op = get_op(name)
+        case, inputs = probe_inputs(op)
+        try:
+            out = spell(None, *inputs, **op.with_defaults(case.params))
+        except Exception:  # noqa: BLE001
+            continue
+        if callable(getattr(out, "backward", None)):
+            return type(out)
+    return None
+
+
+def _forward_function_engine(namespace, label, functions):
+    """Forward functions whose results carry ``backward`` (a Tensor type found by calling one)."""
+    from ..catalog import get_op
+    for name, fn in functions.items():
+        op = get_op(name)
+        case, inputs = probe_inputs(op)
+        try:
+            out = fn(*inputs, **op.with_defaults(case.params))
+        except Exception:  # noqa: BLE001
+            continue
+        if callable(getattr(out, "backward", None)):
+            leaf, constant = leaf_factories(type(out))
+            return EngineTarget(label, namespace, leaf, constant, tensor_type=type(out))
+        return None
+    return None
+
+
+def _seeding_from(binding, target):
+    seed = binding.seed
+    if seed is None or isinstance(seed, Seeding):
+        return seed
+    if callable(seed):
+        return Seeding("as the binding says", lambda t, o, G: seed(o, G))
+    if seed == "argument":
+        return Seeding("backward(G)", lambda t, o, G: o.backward(G))
+    if seed == "scalar":
+        return Seeding("a scalar sum(Z * G) through the target's own multiply and sum, then backward()", _scalar)
+    if seed == "steps":
+        return Seeding("its own _get_graph/_backward_step from G", _steps)
+    if isinstance(seed, str) and seed.startswith("attribute:"):
+        attr = seed.split(":", 1)[1]
+        return Seeding(f"out.{attr} = G, then backward()", _assign(attr, wrap=False))
+    raise TargetError(f"binding {binding.label()}: unknown seed {seed!r}; use 'argument', 'attribute:NAME', "
+                      "'scalar', 'steps' or a callable seed(out, G)")
+
+
+def from_binding(binding):
+    """The target a :class:`Binding` describes."""
+    namespace = binding.namespace()
+    label = binding.label()
+    spellings = binding.spellings()
+    unwrap = default_unwrap(binding)
+    style = binding.style or ("functional" if binding.vjp is not None else None)
+    if style == "functional":
+        if binding.vjp is None:
+            raise TargetError(f"binding {label}: the functional style needs vjp=")
+        return FunctionalTarget(label, namespace, binding.vjp, spellings, to_input=binding.leaf,
+                                unwrap=binding.unwrap or np.asarray, exact_capable=binding.exact)
+    if style in ("functions", "function-class"):
+        target = discover(namespace, label, style)
+        if binding.params and isinstance(target, FunctionsTarget):
+            target.renames = binding.renames_for("")
+        return target
+    tensor = binding.tensor_type() or find_tensor_class(namespace)
+    if tensor is None and binding.leaf is None:
+        raise TargetError(f"binding {label}: no Tensor class found in {getattr(namespace, '__name__', label)}; "
+                          "name it with tensor= (or give leaf=)")
+    leaf, constant = leaf_factories(tensor) if tensor is not None else (binding.leaf, binding.leaf)
+    target = EngineTarget(label, namespace, binding.leaf or leaf, binding.constant or constant,
+                          spellings=spellings, grad=binding.grad, unwrap=unwrap, tensor_type=tensor)
+    target._seeding = _seeding_from(binding, target)
+    target.exact_capable = binding.exact
+    return settle(target)
+
+
+__all__ = ["discover", "from_binding", "find_tensor_class", "is_tensor_class", "ForwardError", "Unsupported"]

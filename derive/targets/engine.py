@@ -1,0 +1,296 @@
+"""Graph engines: a Tensor (or Variable) class whose ops build a graph and whose output has ``backward()``.
+
+The ops are reached through spellings (operators, methods, module functions,
+Function-class calls).  How the upstream gradient G reaches the engine is
+settled once, at load time, by :func:`discover_seeding`: each way that the
+signature of ``backward`` allows is tried on small ops, and the first whose
+gradients scale with G is kept.  Ones are never seeded in G's place.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .base import CONSTANT, ForwardError, ProtocolError, Target, TargetError, Unsupported, same_values, to_array
+from .spelling import call_forward, looks_linear, probe_inputs
+
+#: where engines keep a leaf's gradient, in the order they are looked for
+GRAD_ATTRIBUTES = ("grad", "backwards_grad", "gradient", "_grad")
+#: names of backward() parameters that are flags, never the upstream gradient
+FLAG_PARAMETERS = {"retain_graph", "create_graph", "retain_grad", "reset_grad", "zero_grad", "inputs",
+                   "accumulate", "keep_graph", "clear_graph", "enable_higher_order", "higher_order"}
+#: names of backward() parameters that are the upstream gradient
+GRADIENT_PARAMETERS = {"grad", "gradient", "grad_output", "grad_out", "out_grad", "upstream", "seed", "g",
+                       "dy", "gy", "dout", "grad_tensor", "gradients", "grad_tensors", "output_grad", "initial"}
+
+
+class Seeding:
+    """One way to start an engine's backward pass from G."""
+
+    def __init__(self, description, fn):
+        self.description, self.fn = description, fn
+
+    def __call__(self, target, out, G):
+        return self.fn(target, out, G)
+
+    def __repr__(self):
+        return f"<Seeding {self.description}>"
+
+
+def _backward_parameters(tensor_type):
+    try:
+        sig = inspect.signature(tensor_type.backward)
+    except (TypeError, ValueError):
+        return None
+    return [p for p in list(sig.parameters.values())[1:]]
+
+
+def seeding_candidates(tensor_type):
+    """The ways to seed G that ``tensor_type.backward``'s signature allows, most direct first."""
+    params = _backward_parameters(tensor_type)
+    out = []
+    if params is None or any(p.kind == p.VAR_POSITIONAL for p in params):
+        out.append(Seeding("backward(G)", lambda t, o, G: o.backward(G)))
+        out.append(Seeding("backward(Tensor(G))", lambda t, o, G: o.backward(t.constant(G))))
+    else:
+        named = [p for p in params if p.name.lower() in GRADIENT_PARAMETERS]
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if named:
+            name = named[0].name
+            out.append(Seeding(f"backward({name}=G)", lambda t, o, G: o.backward(**{name: G})))
+            out.append(Seeding(f"backward({name}=Tensor(G))",
+                               lambda t, o, G: o.backward(**{name: t.constant(G)})))
+        elif positional and positional[0].name.lower() not in FLAG_PARAMETERS:
+            out.append(Seeding("backward(G)", lambda t, o, G: o.backward(G)))
+            out.append(Seeding("backward(Tensor(G))", lambda t, o, G: o.backward(t.constant(G))))
+    for attr in GRAD_ATTRIBUTES:
+        if attr in _instance_attributes(tensor_type):
+            out.append(Seeding(f"out.{attr} = G, then backward()", _assign(attr, wrap=False)))
+            out.append(Seeding(f"out.{attr} = Tensor(G), then backward()", _assign(attr, wrap=True)))
+    if callable(getattr(tensor_type, "_get_graph", None)) and callable(getattr(tensor_type, "_backward_step", None)):
+        out.append(Seeding("its own _get_graph/_backward_step from G (backward() seeds ones)", _steps))
+    out.append(Seeding("a scalar sum(Z * G) through the target's own multiply and sum, then backward() "
+                       "(the route was verified first)", _scalar))
+    return out
+
+
+def _assign(attr, wrap):
+    def seed(target, out, G):
+        setattr(out, attr, target.constant(G) if wrap else G)
+        out.backward()
+    return seed
+
+
+def _steps(target, out, G):
+    order = out._get_graph(zero_grad=True)
+    out.backwards_grad = G
+    for node in reversed(order):
+        node._backward_step()
+
+
+def _scalar(target, out, G):
+    from ..catalog import get_op
+    weighted = call_forward(get_op("multiply"), target.spelling("multiply"), target.api,
+                            [out, target.constant(G)], {})
+    loss = call_forward(get_op("sum"), target.spelling("sum"), target.api, [weighted], {"axis": None})
+    loss.backward()
+
+
+def _instance_attributes(tensor_type):
+    names = set(dir(tensor_type))
+    try:
+        src = inspect.getsource(tensor_type)
+    except (OSError, TypeError):
+        return names
+    return names | {a for a in GRAD_ATTRIBUTES if f".{a}" in src}
+
+
+class EngineTarget(Target):
+    """A graph engine reached through spellings of the catalog's ops.
+
+    Parameters
+    ----------
+    name : str
+        Shown in reports.
+    api : object
+        The namespace spellings look functions up in (the library's module).
+    leaf, constant : callable
+        ``array -> tensor``: a leaf that collects a gradient, and a constant.
+    spellings : dict
+        Op name -> ``spell(api, *tensors, **params)`` (None: the op is not there);
+        ops not named use the catalog's ``Op.call``.
+    seeding : Seeding, optional
+        How G reaches ``backward``; discovered when not given.
+    grad : str or callable, optional
+        Where a leaf's gradient is read (an attribute name or ``tensor -> array``).
+    """
+
+    style = "tensor"
+
+    def __init__(self, name, api, leaf, constant=None, spellings=None, seeding=None, grad=None,
+                 unwrap=to_array, tensor_type=None):
+        self.name, self.api = name, api
+        self.leaf, self._constant = leaf, constant
+        self.spellings = dict(spellings or {})
+        self.unwrap = unwrap
+        self.tensor_type = tensor_type
+        self.grad = grad
+        self._seeding = seeding
+        self._supported = {}
+
+    # -- how ---------------------------------------------------------------------------------------
+    def constant(self, array):
+        return (self._constant or self.leaf)(np.asarray(array))
+
+    def spelling(self, op):
+        from ..catalog import get_op
+        op = get_op(op)
+        if op.name in self.spellings:
+            return self.spellings[op.name]
+        return op.call
+
+    @property
+    def seeding(self):
+        if isinstance(self._seeding, Seeding):
+            return self._seeding.description
+        return ""
+
+    def read_grad(self, tensor):
+        if callable(self.grad):
+            value = self.grad(tensor)
+        else:
+            attrs = (self.grad,) if self.grad else GRAD_ATTRIBUTES
+            value = None
+            for attr in attrs:
+                if hasattr(tensor, attr):
+                    value = getattr(tensor, attr)
+                    break
+        return None if value is None else self.unwrap(value)
+
+    # -- protocol ----------------------------------------------------------------------------------
+    def supports(self, op):
+        if op.name not in self._supported:
+            self._supported[op.name] = self._probe(op)
+        return self._supported[op.name]
+
+    def _probe(self, op):
+        case, inputs = probe_inputs(op)
+        try:
+            self._forward(op, case, inputs)
+        except Unsupported as exc:
+            return False, str(exc)
+        except ForwardError:
+            pass  # the op is there; what it raises is reported case by case
+        return True, ""
+
+    def _forward(self, op, case, inputs):
+        params = op.with_defaults(case.params)
+        tensors = [self.leaf(np.array(a, copy=True)) if spec.domain != "labels" else a
+                   for spec, a in zip(op.inputs, inputs)]
+        out = call_forward(op, self.spelling(op), self.api, tensors, params)
+        return tensors, out
+
+    def run(self, op, case, inputs, G):
+        if self._seeding is None:
+            self._seeding = discover_seeding(self)
+        tensors, out = self._forward(op, case, inputs)
+        try:
+            output = self.unwrap(out)
+        except Exception as exc:  # noqa: BLE001
+            raise ForwardError(exc) from exc
+        self._seeding(self, out, G)
+        grads = []
+        for spec, t, a in zip(op.inputs, tensors, inputs):
+            if spec.domain == "labels":
+                grads.append(None)
+                continue
+            if not same_values(self.unwrap(t), a):
+                raise ProtocolError(f"the backward modified the value of input {spec.name} in place")
+            if not spec.differentiable:
+                grads.append(None)
+                continue
+            g = self.read_grad(t)
+            grads.append(CONSTANT if g is None else g)
+        return _outcome(op, output, grads)
+
+
+def _outcome(op, output, grads):
+    from .base import Outcome
+    if all(g is CONSTANT for g in grads if g is not None):
+        raise ProtocolError("no gradient reached any input (every leaf's gradient is None after backward)")
+    notes = [f"the target treats {spec.name} as a constant (it gets no gradient)"
+             for spec, g in zip(op.inputs, grads) if g is CONSTANT]
+    return Outcome(output, tuple(grads), notes)
+
+
+def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negative", "sum", "matmul")):
+    """The first seeding whose gradients scale with G on one of a few small ops.
+
+    A seeding that ignores G (and starts from ones) gives the same gradients
+    for G and 2.5 G, so it is never taken.  The scalar route ``sum(Z * G)`` is
+    taken only after checking that it gives exactly G as the gradient of Z.
+    """
+    from ..catalog import get_op
+    tried = []
+    tensor_type = target.tensor_type or type(target.leaf(np.zeros(2)))
+    for seeding in seeding_candidates(tensor_type):
+        if seeding.fn is _scalar:
+            ok, why = _scalar_route_works(target)
+            if not ok:
+                tried.append(f"{seeding.description.split(' (')[0]}: {why}")
+                continue
+        problems = []
+        for name in probe_ops:
+            op = get_op(name)
+            if not target.supports(op)[0]:
+                continue
+            ok, why = _linear_under(target, op, seeding)
+            if ok:
+                return seeding
+            problems.append(f"{name}: {why}")
+            if len(problems) >= 3:
+                break
+        tried.append(f"{seeding.description}: " + ("; ".join(problems) or "no small op to try it on"))
+    raise TargetError(f"cannot seed an upstream gradient G into {target.name}'s backward; tried "
+                      + " | ".join(tried)
+                      + ". A Binding(seed=...) can say how (see the README, 'Bindings')")
+
+
+def _linear_under(target, op, seeding):
+    case, inputs = probe_inputs(op, seed=1)
+    rng = np.random.default_rng(7)
+    runs = []
+    for factor in (1.0, 2.5):
+        try:
+            tensors, out = target._forward(op, case, inputs)
+            out_shape = np.shape(target.unwrap(out))
+            G = factor * rng.uniform(0.5, 1.5, size=out_shape) if factor == 1.0 else 2.5 * runs[0][1]
+            seeding(target, out, np.asarray(G, dtype=np.float64))
+            grads = [target.read_grad(t) for spec, t in zip(op.inputs, tensors) if spec.differentiable]
+        except Exception as exc:  # noqa: BLE001  this seeding does not work here
+            return False, f"raised {type(exc).__name__}: {exc}"[:160]
+        runs.append((grads, np.asarray(G)))
+    if looks_linear(runs[0][0], runs[1][0], 2.5):
+        return True, ""
+    return False, "the gradient did not scale with G (G ignored?)"
+
+
+def _scalar_route_works(target):
+    """Whether ``sum(X * G)`` through the target gives exactly G as X's gradient."""
+    from .base import Unsupported as _U
+    rng = np.random.default_rng(3)
+    for shape in [(2, 3), (3,), ()]:
+        G = rng.uniform(0.5, 1.5, size=shape)
+        x = target.leaf(rng.uniform(-1, 1, size=shape))
+        try:
+            _scalar(target, x, G)
+            got = target.read_grad(x)
+        except _U as exc:
+            return False, f"the target lacks an op it needs ({exc})"
+        except Exception as exc:  # noqa: BLE001
+            return False, f"raised {type(exc).__name__}: {exc}"[:160]
+        if got is None or np.shape(got) != shape or not np.allclose(got, G, rtol=1e-6):
+            return False, f"sum(X * G) did not give G as X's gradient on shape {shape}"
+    return True, ""

@@ -1,0 +1,154 @@
+"""Function classes: ``forward(ctx, *inputs)`` / ``backward(ctx, grad_output)``, or instances.
+
+Two shapes are met in real code:
+
+- torch.autograd.Function and homework engines: static ``forward(ctx, ...)`` and
+  ``backward(ctx, grad_output)``; the checker passes a ctx and calls backward with G;
+- instances (``Sum(axis)``, DeZero-style): parameters go to ``__init__`` when it
+  takes them, else to ``forward``; ``backward(G)`` on the same instance.
+
+Whether ``forward`` takes plain arrays or the library's own Tensor is settled once,
+when the target is loaded, with a trial call.  Instances whose call builds a
+graph (``Sin()(x).backward()``) are engines, handled by :mod:`.engine`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+from .base import ForwardError, Outcome, Target, TargetError, Unsupported, to_array
+from .functions import as_tuple
+from .spelling import missing_reason, probe_inputs
+
+
+class Ctx(types.SimpleNamespace):
+    """A context in the style of torch.autograd.Function's ``ctx``."""
+
+    needs_input_grad = (True, True, True, True)
+
+    def save_for_backward(self, *values):
+        self.saved_tensors = values
+        self.saved_values = values
+
+    def mark_non_differentiable(self, *values):
+        pass
+
+
+def _norm(name):
+    return name.replace("_", "").lower()
+
+
+def function_classes(namespace):
+    """Classes of ``namespace`` with both ``forward`` and ``backward``, by normalised name."""
+    found = {}
+    for name, obj in vars(namespace).items():
+        if inspect.isclass(obj) and callable(getattr(obj, "forward", None)) and \
+                callable(getattr(obj, "backward", None)):
+            found[_norm(name)] = obj
+    return found
+
+
+def is_static(cls):
+    return isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+
+
+def init_parameters(cls):
+    """Names ``cls.__init__`` takes besides self (an empty set for object's)."""
+    if cls.__init__ is object.__init__:
+        return set()
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in list(sig.parameters.values())[1:] if p.kind not in (p.VAR_POSITIONAL,)}
+
+
+class FunctionClassTarget(Target):
+    """Function classes called directly, the checker playing the engine."""
+
+    style = "function-class"
+
+    def __init__(self, namespace, name, wrap=None):
+        self.namespace, self.name = namespace, name
+        self.classes = function_classes(namespace)
+        self.wrap = wrap
+        self.seeding = "backward(ctx, G)"
+
+    def class_for(self, op):
+        for n in (op.name, *op.aliases):
+            if _norm(n) in self.classes:
+                return self.classes[_norm(n)]
+        return None
+
+    def supports(self, op):
+        if self.class_for(op) is None:
+            return False, f"no class for `{op.name}` in {self.name}"
+        return True, ""
+
+    def _call_forward(self, cls, op, inputs, params):
+        args = [self.wrap(a) if self.wrap is not None and spec.domain != "labels" else a
+                for spec, a in zip(op.inputs, inputs)]
+        try:
+            if is_static(cls):
+                ctx = Ctx()
+                out = cls.forward(ctx, *args, **params)
+                return out, (lambda G: cls.backward(ctx, G))
+            takes = init_parameters(cls)
+            init = {k: v for k, v in params.items() if k in takes}
+            call = {k: v for k, v in params.items() if k not in takes}
+            instance = cls(**init)
+            out = instance.forward(*args, **call)
+            return out, instance.backward
+        except Exception as exc:  # noqa: BLE001
+            reason = missing_reason(op, exc) if isinstance(exc, TypeError) else None
+            if reason is not None and "argument" in str(exc):
+                raise Unsupported(f"{cls.__name__} does not take {sorted(params)}: {exc}") from None
+            raise ForwardError(exc) from exc
+
+    def run(self, op, case, inputs, G):
+        cls = self.class_for(op)
+        if cls is None:
+            raise Unsupported(f"no class for `{op.name}` in {self.name}")
+        params = op.with_defaults(case.params)
+        out, backward = self._call_forward(cls, op, inputs, params)
+        try:
+            output = to_array(out) if out is not None else None
+        except Exception as exc:  # noqa: BLE001
+            raise ForwardError(exc) from exc
+        return Outcome(output, as_tuple(backward(G), op))
+
+
+def settle_wrapping(target, tensor_type, tries=3):
+    """Whether ``forward`` takes plain arrays or ``tensor_type``, from trial calls on a few classes.
+
+    Plain arrays win when any class takes them; else ``tensor_type`` when any class
+    takes it.  Sets ``target.wrap``; raises :class:`TargetError` naming both attempts
+    when neither works anywhere.
+    """
+    from ..catalog import ops
+    modes = [None] + ([tensor_type] if tensor_type is not None else [])
+    errors = {id(m): [] for m in modes}
+    tried = 0
+    for op in ops():
+        cls = target.class_for(op)
+        if cls is None:
+            continue
+        tried += 1
+        case, inputs = probe_inputs(op)
+        params = op.with_defaults(case.params)
+        for wrap in modes:
+            target.wrap = wrap
+            try:
+                target._call_forward(cls, op, inputs, params)
+                return target
+            except (ForwardError, Unsupported) as exc:
+                errors[id(wrap)].append(f"{cls.__name__}: {exc}")
+        if tried >= tries:
+            break
+    target.wrap = None
+    if tensor_type is None or not tried:
+        return target  # nothing else to try; per-case forward errors will say what happened
+    said = " | ".join(f"{'arrays' if m is None else m.__name__}: {errors[id(m)][0]}" for m in modes)
+    raise TargetError(f"{target.name}: forward rejects both plain arrays and {tensor_type.__name__} "
+                      f"({said}); a Binding(leaf=...) can say what it takes")

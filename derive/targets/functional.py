@@ -1,0 +1,94 @@
+"""Function transforms (HIPS autograd, JAX): ``vjp(f, *inputs) -> (output, vjp_fn)``.
+
+The op is spelled with the library's NumPy (``autograd.numpy``, ``jax.numpy``).
+The forward is first evaluated plainly, outside any trace, so an error raised
+while the library builds its VJPs is never mistaken for a forward error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Outcome, Target
+from .spelling import call_forward, probe_inputs
+from .base import ForwardError, Unsupported
+
+
+class FunctionalTarget(Target):
+    """A VJP transform over a NumPy-like namespace.
+
+    Parameters
+    ----------
+    name : str
+    api : module
+        The namespace the ops are spelled in.
+    vjp : callable
+        ``vjp(fn, inputs) -> (output, vjp_fn)`` with ``vjp_fn(G) -> tuple of gradients``.
+    spellings : dict
+        Op name -> ``spell(api, *arrays, **params)`` (None: not there).
+    to_input : callable
+        ``ndarray -> the library's array`` (``jnp.asarray``...).
+    """
+
+    style = "functional"
+
+    def __init__(self, name, api, vjp, spellings=None, to_input=None, unwrap=np.asarray, exact_capable=True):
+        self.name, self.api, self.vjp = name, api, vjp
+        self.spellings = dict(spellings or {})
+        self.to_input = to_input or (lambda a: a)
+        self.unwrap = unwrap
+        self.exact_capable = exact_capable
+        self.seeding = "vjp(f, *inputs), then vjp_fn(G)"
+        self._supported = {}
+
+    def spelling(self, op):
+        return self.spellings[op.name] if op.name in self.spellings else op.call
+
+    def supports(self, op):
+        if op.name not in self._supported:
+            case, inputs = probe_inputs(op)
+            try:
+                self._plain_forward(op, case, inputs)
+                self._supported[op.name] = (True, "")
+            except Unsupported as exc:
+                self._supported[op.name] = (False, str(exc))
+            except ForwardError:
+                self._supported[op.name] = (True, "")
+        return self._supported[op.name]
+
+    def _function(self, op, case, inputs):
+        params = op.with_defaults(case.params)
+        spell, api = self.spelling(op), self.api
+        diff = [k for k, spec in enumerate(op.inputs) if spec.differentiable]
+        fixed = [self.to_input(a) if spec.domain != "labels" else a for spec, a in zip(op.inputs, inputs)]
+
+        def fn(*xs):
+            args = list(fixed)
+            for k, x in zip(diff, xs):
+                args[k] = x
+            return call_forward(op, spell, api, args, params)
+
+        return fn, [fixed[k] for k in diff], diff
+
+    def _plain_forward(self, op, case, inputs):
+        fn, xs, _ = self._function(op, case, inputs)
+        out = fn(*xs)
+        try:
+            return self.unwrap(out)
+        except Exception as exc:  # noqa: BLE001
+            raise ForwardError(exc) from exc
+
+    def run(self, op, case, inputs, G):
+        output = self._plain_forward(op, case, inputs)
+        fn, xs, diff = self._function(op, case, inputs)
+        try:
+            _, vjp_fn = self.vjp(fn, xs)
+        except ForwardError as exc:
+            # the plain forward ran: what raised under the trace is the library building its VJP
+            raise exc.exc from None
+        grads = vjp_fn(self.to_input(G) if np.asarray(G).dtype != object else G)
+        grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+        out = [None] * len(op.inputs)
+        for k, g in zip(diff, grads):
+            out[k] = None if g is None else self.unwrap(g)
+        return Outcome(output, tuple(out))

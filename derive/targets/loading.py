@@ -1,0 +1,107 @@
+"""Turn a target's name (or object) into a :class:`~derive.targets.base.Target`, once.
+
+This is the one module of :mod:`derive` that names :mod:`numeric` (the default target).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import types
+
+from .base import Target, TargetError
+from .binding import Binding
+from .discover import discover
+
+STYLES = ("functions", "tensor", "function-class", "functional")
+
+
+def _import(spec):
+    module_part, _, attr = spec.partition(":")
+    try:
+        if module_part.endswith(".py") or os.sep in module_part or "/" in module_part:
+            path = os.path.abspath(module_part)
+            if not os.path.exists(path):
+                raise TargetError(f"target file {module_part} does not exist")
+            mod_name = "_derive_target_" + os.path.splitext(os.path.basename(path))[0]
+            loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[mod_name] = module
+            sys.path.insert(0, os.path.dirname(path))
+            try:
+                loader_spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(os.path.dirname(path))
+        else:
+            if os.getcwd() not in sys.path and "" not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_part)
+    except TargetError:
+        raise
+    except SyntaxError as exc:
+        raise TargetError(f"target {spec} has a syntax error: {exc.filename}:{exc.lineno}: {exc.msg}") from None
+    except ImportError as exc:
+        raise TargetError(f"cannot import target {spec}: {exc}") from None
+    except Exception as exc:  # the module raised while importing
+        raise TargetError(f"importing target {spec} raised {type(exc).__name__}: {exc}") from None
+    obj = module
+    for part in filter(None, attr.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(f"target {module_part} has no attribute {attr}") from None
+    return module, obj
+
+
+def load_target(target="numeric", style=None):
+    """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
+
+    ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
+    with a ready binding (``torch``, ``autograd``, ``jax``, ``mygrad``, ``mlfz``; see
+    :mod:`derive.bindings`), a ``module``, ``module:attr`` or ``path/to/file.py[:attr]``,
+    a :class:`~derive.targets.binding.Binding`, a module, a class, or a Target.
+
+    Raises
+    ------
+    TargetError
+        The target cannot be imported, or no protocol fits (the message names what
+        was tried and what a binding would need).
+    """
+    if isinstance(target, Target):
+        return target
+    if style is not None and style not in STYLES:
+        raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    if isinstance(target, Binding):
+        return target.target()
+    if target == "numeric" and style in (None, "tensor"):
+        import numeric
+        from .binding import leaf_factories
+        from .engine import EngineTarget
+        from .discover import settle
+        return settle(EngineTarget("numeric", numeric, *leaf_factories(numeric.Tensor), tensor_type=numeric.Tensor))
+    if target == "numeric":
+        target = "numeric.backward"
+    if isinstance(target, str):
+        from .. import bindings
+        if style is None and bindings.has_ready(target):
+            return bindings.ready(target)
+        module, obj = _import(target)
+        label = target
+    elif isinstance(target, (types.ModuleType, type, types.SimpleNamespace)):
+        obj, label = target, getattr(target, "__name__", type(target).__name__)
+    else:
+        raise TargetError(f"a target is a name, a module, a class, a Binding or a Target, not "
+                          f"{type(target).__name__}")
+    if isinstance(obj, Target):
+        return obj
+    try:
+        return discover(obj, label, style)
+    except TargetError as exc:
+        from .. import bindings
+        top = label.split(".")[0].split(":")[0] if isinstance(label, str) else ""
+        if bindings.has_ready(top) and top != label:
+            raise TargetError(f"{exc}. There is a ready binding for {top}: --target {top}") from None
+        raise

@@ -1,0 +1,94 @@
+"""How a target spells an op, and telling "the op is not there" from "the op raised".
+
+A *spelling* is ``spell(api, *tensors, **params)``: the catalog's ``Op.call``
+(operators, methods, module functions with NumPy's names) unless a binding
+gives its own.  When it raises, the traceback says who raised: a lookup that
+failed in the spelling itself (AttributeError, or TypeError for a missing
+operator or keyword) means the target lacks the op or the keyword; anything
+raised inside the target's own code is the target's forward failing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .base import ForwardError, Unsupported
+
+_DERIVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _raised_in_derive(exc):
+    """Whether the innermost Python frame of ``exc``'s traceback is derive's own code."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and os.path.abspath(last).startswith(_DERIVE_DIR)
+
+
+def missing_reason(op, exc):
+    """A reason when ``exc`` means the target lacks ``op`` (or a keyword of it), else None."""
+    if isinstance(exc, Unsupported):
+        return str(exc) or f"cannot express {op.name}"
+    if isinstance(exc, (AttributeError, TypeError)) and _raised_in_derive(exc):
+        return f"no `{op.name}` in target ({type(exc).__name__}: {exc})"
+    return None
+
+
+def call_forward(op, spell, api, tensors, params):
+    """Run a spelling; :class:`Unsupported` when the op is missing, :class:`ForwardError` when it raised."""
+    if spell is None:
+        raise Unsupported(f"no `{op.name}` in target")
+    try:
+        out = spell(api, *tensors, **params)
+    except Exception as exc:  # noqa: BLE001  classified below
+        reason = missing_reason(op, exc)
+        if reason is not None:
+            raise Unsupported(reason) from None
+        raise ForwardError(exc) from exc
+    if out is None:
+        raise Unsupported(f"no `{op.name}` in target")
+    return out
+
+
+def probe_case(op):
+    """A small concrete case of ``op``: its canonical shapes with distinct sizes 2, 3, 4..."""
+    from ..catalog import Case
+    sizes = {}
+
+    def size(n):
+        if isinstance(n, int):
+            return n
+        return sizes.setdefault(str(n), 2 + len(sizes))
+
+    shapes = tuple(tuple(size(n) for n in s) for s in op.canonical.shapes)
+    params = {}
+    for key, value in op.canonical.params.items():
+        if isinstance(value, tuple) and key == "shape":
+            value = tuple(size(n) for n in value)
+        params[key] = value
+    return Case(shapes, params)
+
+
+def probe_inputs(op, seed=0):
+    from .. import strategies as dst
+    case = probe_case(op)
+    return case, dst.make_inputs(op, case, seed)
+
+
+def looks_linear(g1, g2, factor):
+    """Whether gradient lists from G and ``factor * G`` scale with the factor (and are not all zero)."""
+    nonzero = False
+    for a, b in zip(g1, g2):
+        if a is None or b is None:
+            return False
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return False
+        if not np.allclose(b, factor * a, rtol=1e-6, atol=1e-9):
+            return False
+        nonzero = nonzero or bool(np.any(np.abs(a) > 1e-12))
+    return nonzero
