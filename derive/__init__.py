@@ -41,9 +41,10 @@ from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register,
 from . import display, targets  # noqa: F401  (public submodules)
 from .derivation import Derivation, InputGradient, vjp
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
-from .verify import Report
+from .report import Report
+from .targets import Binding, Unsupported
 
 __all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "elementwise", "get_op", "names",
-           "ops", "register", "unregister", "vjp", "check", "Report"]
+           "ops", "register", "unregister", "vjp", "check", "Report", "Binding", "Unsupported"]
 
 __version__ = "0.1.0"

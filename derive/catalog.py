@@ -97,6 +97,10 @@ class Op:
         ``None`` when the target cannot express that case.
     doc : str
         One line for listings.
+    variants : tuple of (str, callable)
+        Forwards that real code computes under this op's name but that are not
+        it (``X @ Y.T`` for matmul), ``(description, forward)``: a target whose
+        forward matches one is told so by name.
     """
 
     name: str
@@ -111,6 +115,7 @@ class Op:
     shape_generic: bool = True
     call: Optional[Callable] = None
     doc: str = ""
+    variants: tuple = ()
 
     @property
     def input_names(self):

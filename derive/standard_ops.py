@@ -88,7 +88,10 @@ register(Op(
     name="matmul", aliases=("mm", "dot", "matrix_multiply"), inputs=(Input("X"), Input("Y")),
     define=define_matmul, forward=np.matmul, cases=st.matmul_pair,
     canonical=Case((("p", "q"), ("q", "r"))), exact=True, call=lambda api, x, y: x @ y,
-    doc="Z = X @ Y (1-D, 2-D, batched with broadcasting)"))
+    doc="Z = X @ Y (1-D, 2-D, batched with broadcasting)",
+    variants=(("X @ Y.T", lambda X, Y: X @ np.swapaxes(Y, -1, -2)),
+              ("X.T @ Y", lambda X, Y: np.swapaxes(X, -1, -2) @ Y),
+              ("X * Y (elementwise)", np.multiply))))
 
 
 # ---- moving entries around ------------------------------------------------------------
@@ -126,7 +129,9 @@ register(Op(
     name="transpose", aliases=("permute", "permute_dims"), inputs=(X_,), params={"axes": None},
     define=define_transpose, forward=lambda X, axes=None: np.transpose(X, axes),
     cases=st.transpose_case, canonical=Case((("n", "m"),)), exact=True, call=_call_transpose,
-    doc="Z = X.transpose(axes); axes=None reverses them (X.T)"))
+    doc="Z = X.transpose(axes); axes=None reverses them (X.T)",
+    variants=(("X.swapaxes(-1, -2): only the last two axes swapped", lambda X, axes=None: np.swapaxes(X, -1, -2)),
+              ("X unchanged", lambda X, axes=None: X))))
 
 
 def _reshape_target(shape, target):
@@ -212,6 +217,16 @@ def _nested_sum(body, sizes, chosen=()):
     return summation(lambda s: _nested_sum(body, sizes[1:], chosen + (s,)), sizes[0])
 
 
+def _reduction_variants(mean):
+    if not mean:
+        return (("the mean, not the sum", lambda X, axis=None, keepdims=False: np.mean(X, axis, keepdims=keepdims)),
+                ("the sum over every axis", lambda X, axis=None, keepdims=False: np.sum(X)))
+    return (("the sum, not the mean", lambda X, axis=None, keepdims=False: np.sum(X, axis, keepdims=keepdims)),
+            ("the sum divided by the first axis's size",
+             lambda X, axis=None, keepdims=False: np.sum(X, axis, keepdims=keepdims) / X.shape[0]),
+            ("the mean over every axis", lambda X, axis=None, keepdims=False: np.mean(X)))
+
+
 for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, ("average",))]:
     register(Op(
         name=_name, aliases=_aliases, inputs=(X_,), params={"axis": None, "keepdims": False},
@@ -219,6 +234,7 @@ for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, (
         forward=(lambda f: lambda X, axis=None, keepdims=False: f(X, axis=axis, keepdims=keepdims))(
             np.mean if _mean else np.sum),
         cases=st.reduction_case, canonical=Case((("a", "b", "c"),), {"axis": 1}), exact=True,
+        variants=_reduction_variants(_mean),
         call=(lambda n: lambda api, x, axis=None, keepdims=False: getattr(x, n)(axis=axis, keepdims=keepdims))(
             _name),
         doc=f"Z = X.{_name}(axis, keepdims)"))
@@ -318,7 +334,11 @@ register(Op(
     name="mse_loss", aliases=("mse",), inputs=(Input("pred"), Input("target")),
     define=define_mse_loss, forward=lambda P, T: np.mean((P - T) ** 2), cases=st.same_shape_pair,
     canonical=Case((("n", "m"), ("n", "m"))), exact=True, call=_function_call("mse_loss"),
-    doc="l = mean((pred - target)**2) over all entries"))
+    doc="l = mean((pred - target)**2) over all entries",
+    variants=(("the sum of squares divided by the batch size (len(pred))",
+               lambda P, T: np.sum((P - T) ** 2) / len(P)),
+              ("the sum of squares, not their mean", lambda P, T: np.sum((P - T) ** 2)),
+              ("half the mean of squares", lambda P, T: np.mean((P - T) ** 2) / 2))))
 
 
 def define_cross_entropy(logits, onehot):

@@ -1,0 +1,426 @@
+"""Check one case: the target's forward first, then its gradients (exact, numeric), then the derivation.
+
+- **forward**: the target's output is compared with the catalog's NumPy forward; a
+  different forward (or one that raised) is its own finding, never a gradient FAIL;
+- **exact**: inputs and ``G`` are arrays of random rationals, for ops whose backward is
+  polynomial; equality is identity, no tolerance (a wrong entry is then reported with
+  arrays of SymPy symbols: ``expected G[1,0], got G[0,1]``);
+- **numeric**: float inputs, the derived closed form evaluated in float64, compared with
+  a stated tolerance (that of the gradient's own dtype when the target returns less
+  precision than it was given, which is noted);
+- **finite differences**: the derived gradient itself is checked against central
+  differences of the NumPy reference forward, on small cases.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from . import strategies as dst
+from .catalog import get_op
+from .derivation import G_NAME, general_pattern, shape_pattern, vjp
+from .diagnose import diagnose
+from .oracle import evaluate_closed_form, exact_inputs, symbol_array
+from .report import Failure, format_pair
+from .targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported, same_values
+
+__all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
+           "Mismatch", "ForwardDiffers"]
+
+#: (rtol, atol) per dtype, relative to the largest expected entry.
+TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-4, 2e-5), "float16": (2e-2, 2e-3)}
+FD_MAX_ENTRIES = 64
+#: exact evidence for cases up to this many input entries; larger ones are numeric
+EXACT_MAX_ENTRIES = 512  # every drawn case fits (matmul: two 4x4x4x4 operands)
+
+
+class DerivationError(RuntimeError):
+    """The derived formula disagrees with finite differences: a bug in derive, not in the target."""
+
+
+class Mismatch(AssertionError):
+    """A wrong gradient (or a broken backward): carries the :class:`Failure`."""
+
+    def __init__(self, failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class ForwardDiffers(Exception):
+    """The target's forward is not the catalog's on this case: carries the :class:`Failure`."""
+
+    def __init__(self, failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def derivation_for(op, case):
+    """The (cached) derivation covering a concrete case, and the size-symbol bindings."""
+    op = get_op(op)
+    params = op.with_defaults(case.params)
+    shapes = tuple(tuple(int(n) for n in s) for s in case.shapes)
+    if not op.shape_generic:
+        return vjp(op, *shapes, **params), {}
+    pattern, sizes = shape_pattern([tuple(sp.Integer(n) for n in s) for s in shapes])
+    inverse = {v: k for k, v in sizes.items()}
+    if "shape" in params and params["shape"] is not None:
+        target = params["shape"] if isinstance(params["shape"], (tuple, list)) else (params["shape"],)
+        params = {**params, "shape": tuple(inverse.get(int(n), sp.Integer(n)) if int(n) > 1 else int(n)
+                                           for n in target)}
+    general, params, origin = general_pattern(op, pattern, params)
+    return vjp(op, *general, **params), {new: sizes.get(old, 1) for new, old in origin.items()}
+
+
+def _env(op, case, arrays, G):
+    env = {spec.name: a for spec, a in zip(op.inputs, arrays)}
+    env[G_NAME] = G
+    env.update(op.with_defaults(case.params))
+    return env
+
+
+def expected_gradients(op, case, arrays, G, derivation=None):
+    """The derived gradients for concrete arrays (float or symbolic), by the closed forms."""
+    op = get_op(op)
+    if derivation is None:
+        derivation = derivation_for(op, case)[0]
+    env = _env(op, case, arrays, G)
+    out = {}
+    for grad in derivation:
+        value = evaluate_closed_form(grad, env)
+        shape = tuple(int(n) for n in case.shapes[op.input_names.index(grad.name)])
+        out[grad.name] = np.broadcast_to(value, shape) if value.shape != shape else value
+    return out
+
+
+def _expected_or_error(op, case, arrays, G, derivation):
+    try:
+        return expected_gradients(op, case, arrays, G, derivation)
+    except Exception as exc:  # noqa: BLE001  a fault of derive, never blamed on the target
+        raise DerivationError(f"evaluating the derived closed form of {op.name} at "
+                              f"{case.describe(op)} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _output_shape(derivation, sizes):
+    """The concrete output shape of a derivation with its size symbols bound."""
+    return tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape)
+
+
+def call_target(target, op, case, inputs, G):
+    """Run the target once; check structure (count, mutation); the :class:`Outcome`."""
+    snapshot = [np.array(a, copy=True) for a in inputs]
+    G_snapshot = np.array(G, copy=True)
+    try:
+        outcome = target.run(op, case, inputs, G)
+    except ProtocolError as exc:
+        raise _structural(op, case, None, str(exc)) from None
+    except ForwardError as exc:
+        raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward",
+                                     message=f"the forward raised {exc}")) from None
+    grads = outcome.grads
+    if len(grads) != len(op.inputs):
+        raise _structural(op, case, None, f"returned {len(grads)} gradient(s) for {len(op.inputs)} "
+                                          f"input(s) ({', '.join(op.input_names)})")
+    for spec, a, before in zip(op.inputs, inputs, snapshot):
+        if not same_values(a, before):
+            raise _structural(op, case, spec.name, f"modified its input {spec.name} in place")
+    if not same_values(G, G_snapshot):
+        raise _structural(op, case, None, "modified the upstream gradient G in place")
+    return outcome
+
+
+def check_forward(op, case, arrays, output):
+    """Raise :class:`ForwardDiffers` when the target's forward output is not the catalog's."""
+    if output is None:
+        return
+    params = op.with_defaults(case.params)
+    expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if s.domain != "labels" else a
+                                       for s, a in zip(op.inputs, arrays)], **params))
+    got = np.asarray(output)
+    call = f"{op.name}({case.describe(op)})"
+    if got.shape != expected.shape:
+        message = f"your {call} has shape {got.shape}; NumPy's has shape {expected.shape}"
+    else:
+        if got.dtype == object or got.size == 0:
+            return
+        try:
+            got64 = got.astype(np.float64)
+        except (TypeError, ValueError):
+            message = f"your {call} returned {got.dtype} values"
+        else:
+            rtol, atol = TOLERANCES.get(got.dtype.name, TOLERANCES["float64"])
+            scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+            bad = ~(np.abs(got64 - expected) <= atol * scale + rtol * np.abs(expected))
+            if not np.any(bad):
+                return
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            se, sg, _ = format_pair(expected[idx], got64[idx])
+            message = f"your {call} gives Z{_fmt_index(idx)} = {sg}; NumPy's gives {se}"
+    named = _name_variant(op, arrays, params, got)
+    if named:
+        message += f" (it computes {named})"
+    raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message,
+                                 diagnosis="the gradient is checked only where the forward is the catalog's; "
+                                           "bind the op to its NumPy equivalent to check the rest"))
+
+
+def _name_variant(op, arrays, params, got):
+    for description, fn in op.variants:
+        try:
+            value = np.asarray(fn(*arrays, **params))
+        except Exception:  # noqa: BLE001  that variant does not apply here
+            continue
+        if value.shape == got.shape and np.allclose(value, np.asarray(got, dtype=np.float64), rtol=1e-5,
+                                                    atol=1e-8):
+            return description
+    return None
+
+
+def _structural(op, case, name, message, evidence="numeric"):
+    who = f"dl/d{name}: " if name else ""
+    return Mismatch(Failure(op=op.name, input=name, case=case, kind="structure",
+                             message=f"{who}{message}", evidence=evidence))
+
+
+def _check_structure(op, case, grads, evidence, out_shape):
+    for spec, g, shape in zip(op.inputs, grads, case.shapes):
+        if not spec.differentiable or g is CONSTANT:
+            continue
+        if g is None:
+            raise _structural(op, case, spec.name, "the backward returned None", evidence)
+        try:
+            g = np.asarray(g)
+        except Exception as exc:  # noqa: BLE001
+            raise _structural(op, case, spec.name, f"not an array ({type(g).__name__}: {exc})",
+                              evidence) from None
+        if g.shape != tuple(shape):
+            failure = _structural(op, case, spec.name, f"gradient has shape {g.shape}, input has shape "
+                                                       f"{tuple(shape)}", evidence)
+            if sorted(g.shape) == sorted(shape):
+                failure.failure.diagnosis = ("the axes are permuted (a transpose missing or not inverted: "
+                                             "the inverse of `axes` is np.argsort(axes))")
+            elif g.shape == out_shape and _broadcasting(case):
+                failure.failure.diagnosis = ("un-broadcast missing: the gradient has the broadcast output's "
+                                             "shape; sum it over the axes broadcasting added or stretched")
+            elif len(g.shape) != len(shape) and _broadcasting(case):
+                failure.failure.diagnosis = ("un-broadcast over the wrong axes: sum over the leading axes "
+                                             "broadcasting added, and keep (keepdims) the stretched size-1 axes")
+            raise failure
+        if evidence == "exact" and g.dtype == object:
+            for idx in np.ndindex(*g.shape):
+                v = g[idx]
+                if isinstance(v, (float, np.floating)) and not np.isfinite(v) or \
+                        getattr(v, "has", None) and v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                    raise _structural(op, case, spec.name, f"gradient is not finite at {list(idx)}: {v}",
+                                      evidence)
+        if evidence != "exact" and g.dtype.kind != "f":
+            raise _structural(op, case, spec.name, f"gradient has dtype {g.dtype}, "
+                                                   "expected a real floating dtype", evidence)
+        if g.dtype.kind in "fc" and not np.all(np.isfinite(g)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0])
+            raise _structural(op, case, spec.name, f"gradient is not finite at {list(bad)}: "
+                                                   f"{g[bad]}", evidence)
+
+
+def _broadcasting(case):
+    """Whether the case's inputs broadcast against each other (a binary elementwise op)."""
+    if len(case.shapes) < 2:
+        return False
+    try:
+        np.broadcast_shapes(*[tuple(s) for s in case.shapes])
+    except ValueError:
+        return False
+    return len({tuple(s) for s in case.shapes}) > 1
+
+
+def _fmt_index(idx):
+    return "[" + ",".join(str(int(i)) for i in idx) + "]" if len(idx) else ""
+
+
+def _entry_formula(derivation, name, idx, sizes):
+    grad = derivation[name]
+    expr = grad.index_formula.subs({s: v for s, v in sizes.items()})
+    expr = expr.subs(dict(zip(grad.index, idx)))
+    try:
+        expr = expr.doit()
+    except Exception:  # noqa: BLE001
+        pass
+    return str(expr)
+
+
+def _fd_gradients(op, case, arrays, G):
+    params = op.with_defaults(case.params)
+    h = 1e-6
+    out = {}
+    for k, spec in enumerate(op.inputs):
+        if not spec.differentiable:
+            continue
+        a = arrays[k]
+        g = np.zeros_like(a, dtype=np.float64)
+        for idx in np.ndindex(*a.shape):
+            plus = [np.array(b, dtype=np.float64, copy=True) if s.domain != "labels" else b
+                    for s, b in zip(op.inputs, arrays)]
+            minus = [np.array(b, dtype=np.float64, copy=True) if s.domain != "labels" else b
+                     for s, b in zip(op.inputs, arrays)]
+            plus[k][idx] += h
+            minus[k][idx] -= h
+            g[idx] = (np.sum(G * op.forward(*plus, **params)) - np.sum(G * op.forward(*minus, **params))) / (2 * h)
+        out[spec.name] = g
+    return out
+
+
+def _is_exact_array(a):
+    a = np.asarray(a)
+    if a.dtype.kind in "iub":
+        return True
+    return a.dtype == object and all(isinstance(v, (Fraction, int, np.integer)) for v in a.ravel())
+
+
+def _exact_rationals(op, target, case, seed, derivation, out_shape):
+    """Run the target on random rationals: ``"equal"``, ``"differs"``, or None (no exact evidence).
+
+    Polynomials that differ disagree at random points of a large range almost
+    surely (Schwartz-Zippel), so equal values everywhere is exact evidence.  A
+    target that cannot take Python objects, or turns the rationals into floats,
+    gives no exact evidence here (its values are checked numerically next).
+    """
+    inputs = dst.make_rational_inputs(op, case, seed)
+    G = dst.make_rational_upstream(out_shape, seed)
+    try:
+        grads = call_target(target, op, case, inputs, G).grads
+    except (Mismatch, Unsupported, TargetError):
+        raise
+    except Exception:  # noqa: BLE001  the target cannot take Python objects (forward or backward): numeric only
+        return None
+    _check_structure(op, case, grads, "exact", out_shape)
+    expected = _expected_or_error(op, case, inputs, G, derivation)
+    expected = {k: v for k, v in expected.items() if grads[op.input_names.index(k)] is not CONSTANT}
+    if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in expected):
+        return None
+    differs = any(not np.array_equal(np.asarray(grads[op.input_names.index(name)]), exp)
+                  for name, exp in expected.items())
+    return "differs" if differs else "equal"
+
+
+def _exact_symbols(op, target, case, derivation, out_shape):
+    """Re-run with arrays of SymPy symbols and raise the symbolic report of the first wrong entry."""
+    inputs = exact_inputs(op, case)
+    G = symbol_array(G_NAME, out_shape)
+    grads = call_target(target, op, case, inputs, G).grads
+    expected = _expected_or_error(op, case, inputs, G, derivation)
+    _check_structure(op, case, grads, "exact", out_shape)
+    for name, exp in expected.items():
+        if grads[op.input_names.index(name)] is CONSTANT:
+            continue
+        got = np.asarray(grads[op.input_names.index(name)])
+        for idx in np.ndindex(*exp.shape):
+            e, g = exp[idx], got[idx]
+            if e == g:  # the common case: the same canonical polynomial
+                continue
+            e, g = sp.expand(e), sp.expand(sp.sympify(g))
+            if e != g and sp.expand(e - g) != 0:
+                raise Mismatch(Failure(
+                    op=op.name, input=name, case=case, kind="value", index=idx,
+                    expected_formula=str(e), expected=str(e), got=str(g), evidence="exact",
+                    message=f"dl/d{name}{_fmt_index(idx)}: expected {e}, got {g}",
+                    expected_array=exp, got_array=got,
+                    diagnosis=diagnose(op, case, name, None, None, env=_env(op, case, inputs, G),
+                                       exact=(exp, got, expected))))
+
+
+def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes):
+    """Compare float gradients entry by entry; raise :class:`Mismatch` at the first wrong one."""
+    for name, exp in expected.items():
+        raw = grads[op.input_names.index(name)]
+        if raw is CONSTANT:
+            continue
+        raw = np.asarray(raw)
+        got = raw.astype(np.float64)
+        tol_dtype = np_dtype
+        if raw.dtype.kind == "f" and raw.dtype.itemsize < np_dtype.itemsize:
+            tol_dtype = raw.dtype
+            notes.add(f"dl/d{name} comes back as {raw.dtype.name} for {np_dtype.name} inputs "
+                      f"(compared at {raw.dtype.name}'s tolerance)")
+        rtol, atol = TOLERANCES.get(tol_dtype.name, TOLERANCES["float32"])
+        scale = max(1.0, float(np.max(np.abs(exp))) if exp.size else 1.0)
+        bad = ~(np.abs(got - exp) <= atol * scale + rtol * np.abs(exp))
+        if not np.any(bad):
+            continue
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        formula = _entry_formula(derivation, name, idx, sizes)
+        se, sg, rel = format_pair(exp[idx], got[idx])
+        dtype_note = (f"; the gradient came back as {raw.dtype.name} for {np_dtype.name} inputs"
+                      if tol_dtype != np_dtype else "")
+        raise Mismatch(Failure(
+            op=op.name, input=name, case=case, kind="value", index=idx, expected_formula=formula,
+            expected=float(exp[idx]), got=float(got[idx]), evidence="numeric",
+            message=(f"dl/d{name}{_fmt_index(idx)}: expected {formula} = {se}, got {sg} "
+                     f"(relative error {rel:.2g}; rtol {rtol:g}, atol {atol:g}x{scale:.3g}, "
+                     f"{tol_dtype.name}{dtype_note})"),
+            expected_array=exp, got_array=got,
+            diagnosis=diagnose(op, case, name, got, exp, env=_env(op, case, arrays, G), expected_all=expected)))
+
+
+def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None):
+    """Check one case.
+
+    Raises :class:`ForwardDiffers` when the target's forward is not the op's,
+    :class:`Mismatch` with a :class:`Failure` when a gradient is wrong or the
+    backward broke; ``evidence`` (a dict) counts the evidence levels used and
+    ``notes`` (a set) collects what the report should say besides.
+    """
+    op = get_op(op)
+    evidence = {} if evidence is None else evidence
+    notes = set() if notes is None else notes
+    try:
+        derivation, sizes = derivation_for(op, case)
+        out_shape = _output_shape(derivation, sizes)
+    except Exception as exc:  # noqa: BLE001
+        raise DerivationError(f"cannot derive {op.name} at {case.describe(op)}: {exc}") from exc
+
+    # 1. the forward, on float inputs
+    np_dtype = np.dtype(dtype)
+    arrays64 = dst.make_inputs(op, case, seed)
+    G64 = dst.make_upstream(out_shape, seed)
+    arrays = [a.astype(np_dtype) if spec.domain != "labels" else a for spec, a in zip(op.inputs, arrays64)]
+    G = G64.astype(np_dtype)
+    outcome = call_target(target, op, case, arrays, G)
+    check_forward(op, case, arrays, outcome.output)
+    notes.update(outcome.notes)
+    grads = outcome.grads
+    _check_structure(op, case, grads, "numeric", out_shape)
+
+    # 2. exact
+    entries = sum(int(np.prod(s, dtype=np.int64)) for s in case.shapes)
+    if op.exact and target.exact_capable and entries <= EXACT_MAX_ENTRIES:
+        verdict = _exact_rationals(op, target, case, seed, derivation, out_shape)
+        if verdict == "differs":
+            _exact_symbols(op, target, case, derivation, out_shape)  # raises the symbolic report
+            raise DerivationError(f"{op.name} at {case.describe(op)}: a rational mismatch that symbols "
+                                  "do not reproduce")  # pragma: no cover - polynomial identity
+        if verdict == "equal":
+            evidence["exact"] = evidence.get("exact", 0) + 1
+
+    # 3. numeric
+    expected = _expected_or_error(op, case, [a.astype(np.float64) if s.domain != "labels" else a
+                                             for s, a in zip(op.inputs, arrays)], G.astype(np.float64),
+                                  derivation)
+    again = call_target(target, op, case, arrays, G).grads
+    for name in expected:
+        k = op.input_names.index(name)
+        if grads[k] is not CONSTANT and not same_values(np.asarray(grads[k]), np.asarray(again[k])):
+            raise _structural(op, case, name, "two calls with the same arguments gave different results")
+    _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes)
+    evidence["numeric"] = evidence.get("numeric", 0) + 1
+
+    # 4. finite differences guard the derivation itself
+    if fd and entries <= FD_MAX_ENTRIES:
+        numeric = _fd_gradients(op, case, arrays64, G64)
+        exp64 = expected_gradients(op, case, arrays64, G64, derivation)
+        for name, g in numeric.items():
+            if not np.allclose(exp64[name], g, rtol=1e-4, atol=1e-5):
+                raise DerivationError(f"the derived gradient of {op.name} for {name} at "
+                                      f"{case.describe(op)} disagrees with finite differences")
+        evidence["finite differences"] = evidence.get("finite differences", 0) + 1
