@@ -1,12 +1,15 @@
 """``python -m derive.check``: derive each op's gradient and check a backward against it.
 
-Exit codes: 0 every requested op passed; 1 a check failed or a backward raised;
-2 a usage error (unknown op, a target that cannot be imported, a bad option).
+Exit codes: 0 nothing failed (skipped ops and ops whose forward is not NumPy's are
+reported, not failures; ``--strict`` makes them failures); 1 a gradient check failed,
+a backward raised, or no op could be checked at all; 2 a usage error (unknown op, a
+target that cannot be imported or whose calling protocol cannot be settled, a bad option).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -31,9 +34,16 @@ def _parser():
     p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
     p.add_argument("--list", action="store_true", help="print the op catalog and exit")
     p.add_argument("--target", default="numeric",
-                   help="numeric (default), numeric.backward, torch, module, module:attr or file.py")
-    p.add_argument("--style", choices=["functions", "tensor", "function-class"],
-                   help="force the target's style (default: detected)")
+                   help="numeric (default), numeric.backward, a library with a ready binding (torch, "
+                        "autograd, jax, mygrad, mlfz), module, module:attr, file.py or binding.py:binding")
+    p.add_argument("--style", choices=["functions", "tensor", "function-class", "functional"],
+                   help="force the target's style (default: discovered when the target is loaded)")
+    p.add_argument("--shapes", metavar="SHAPES",
+                   help='check one case with these input shapes, e.g. "(2,3),(3,4)" (one op only)')
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter of that case, e.g. --param axis=1 --param keepdims=True")
+    p.add_argument("--strict", action="store_true",
+                   help="skipped ops and ops whose forward differs from NumPy's also fail the run")
     p.add_argument("--examples", type=int, default=100, help="Hypothesis examples per op (default 100)")
     p.add_argument("--seed", type=int, help="seed for a reproducible run (a seeded run neither reads nor writes the database)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
@@ -89,6 +99,34 @@ def _resolve_ops(names):
     return resolved
 
 
+def _literal(text, what):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise _UsageError(f"{what}: cannot read {text!r} as a Python literal") from None
+
+
+def _one_case(args):
+    """The ``--shapes``/``--param`` case, or (None, None)."""
+    params = {}
+    for item in args.param:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise _UsageError(f"--param takes NAME=VALUE, got {item!r}")
+        params[name.strip()] = _literal(value.strip(), f"--param {name.strip()}")
+    if args.shapes is None:
+        if params:
+            raise _UsageError("--param goes with --shapes (the case to check)")
+        return None, None
+    shapes = _literal(args.shapes, "--shapes")
+    if isinstance(shapes, tuple) and all(isinstance(n, int) for n in shapes):
+        shapes = (shapes,)  # one input: "(2,3)"
+    if not isinstance(shapes, (tuple, list)) or not all(
+            isinstance(s, (tuple, list)) and all(isinstance(n, int) and n >= 0 for n in s) for s in shapes):
+        raise _UsageError(f"--shapes takes shapes of non-negative sizes like \"(2,3),(3,4)\", got {args.shapes!r}")
+    return [tuple(s) for s in shapes], params
+
+
 def _run(argv):
     args = _parser().parse_args(argv)
     if args.list:
@@ -97,6 +135,9 @@ def _run(argv):
     if args.examples < 1:
         raise _UsageError(f"--examples must be at least 1, got {args.examples}")
     selected = _resolve_ops(args.ops)
+    shapes, params = _one_case(args)
+    if shapes is not None and len(selected) != 1:
+        raise _UsageError("--shapes checks one case of one op; name exactly one op")
     from .targets import TargetError, load_target
     from .verify import check
     try:
@@ -108,24 +149,27 @@ def _run(argv):
     many = len(selected) > 1
     start = time.perf_counter()
     for op in selected:
-        report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
-                       database=database)
+        try:
+            report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
+                           database=database, shapes=shapes, params=params)
+        except ValueError as exc:  # a case that does not fit the op
+            raise _UsageError(str(exc)) from None
         reports.append(report)
         if args.format == "text":
             if many:
-                print(report.verdict(), flush=True)
-                for f in report.failures:
-                    print(f.describe(), flush=True)
+                print(report.body(), flush=True)
             else:
                 print(report, flush=True)
     elapsed = time.perf_counter() - start
     passed = sum(1 for r in reports if r)
     failed = sum(1 for r in reports if r.status in ("fail", "error"))
     skipped = sum(1 for r in reports if r.status == "skipped")
+    differs = sum(1 for r in reports if r.status == "differs")
     if args.format == "json":
-        print(json.dumps({"target": target.name, "style": target.style,
+        print(json.dumps({"target": target.name, "style": target.style, "seeding": target.seeding,
                           "ops": [r.to_dict() for r in reports], "passed": passed, "failed": failed,
-                          "skipped": skipped, "seconds": round(elapsed, 3)}, indent=2))
+                          "forward_differs": differs, "skipped": skipped, "seconds": round(elapsed, 3)},
+                         indent=2))
     elif args.format == "markdown":
         print(f"Target: `{target.name}` ({target.style})\n")
         print("| op | status | examples | evidence | first failure |")
@@ -135,8 +179,14 @@ def _run(argv):
             first = r.failures[0].message.replace("|", "\\|") if r.failures else r.message
             print(f"| `{r.op}` | {r.status} | {r.examples} | {ev} | {first} |")
     elif many:
-        print(f"{passed} passed, {failed} failed, {skipped} skipped in {elapsed:.1f}s (target {target.name})")
-    return 0 if passed == len(reports) else 1
+        extra = f", {differs} with a different forward" if differs else ""
+        print(f"{passed} passed, {failed} failed, {skipped} skipped{extra} in {elapsed:.1f}s "
+              f"(target {target.describe()})")
+    if failed or not passed:
+        return 1
+    if args.strict and passed != len(reports):
+        return 1
+    return 0
 
 
 def main(argv=None):
