@@ -48,7 +48,7 @@ def test_ready_suite_against_an_outside_package(tmp_path):
     assert f"1 failed, 1 passed, {n_ops - 2} skipped" in out, out
     assert "test_backward_matches_derivation[transpose]" in out  # the failing one
     assert "not inverted" in out  # the diagnosis reaches the pytest report
-    assert "has no function softmax" in out  # skipped with a reason, not passed
+    assert "no `softmax` in studentpkg.functional" in out  # skipped with a reason, not passed
 
 
 def test_plugin_registers_the_profiles(tmp_path):

@@ -1,0 +1,250 @@
+"""Real code, checked the way a newcomer would (no adapter): a correct verdict or one clear
+protocol error, never a false alarm.  Every FAIL on a real library is confirmed here with
+central finite differences through that library's own API."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import derive
+from derive.families import families
+from derive.targets import FunctionsTarget, TargetError, load_target
+
+TARGETS = os.path.join(os.path.dirname(__file__), "targets")
+
+
+def run(target, ops=None, examples=25, **kw):
+    ops = ops or derive.names()
+    kw.setdefault("database", None)
+    kw.setdefault("seed", 0)
+    return {op: derive.check(op, target=target, examples=examples, **kw) for op in ops}
+
+
+def statuses(reports):
+    out = {}
+    for op, r in reports.items():
+        out.setdefault(r.status, set()).add(op)
+    return out
+
+
+# ---- fixture code for each API pattern ------------------------------------------------------------
+
+@pytest.mark.parametrize("fixture,passing,seeding", [
+    ("dezero_functions.py", {"add", "multiply", "negative", "sum", "exp"}, "out.grad = G"),
+    ("dezero_classes.py", {"add", "multiply", "negative", "sum", "exp"}, "out.grad = G"),
+    ("ctx_tensor.py", {"multiply", "sum", "exp"}, "backward(ctx, G)"),
+    ("scalar_engine.py", {"add", "multiply", "sum", "exp"}, "scalar sum(Z * G)"),
+])
+def test_each_api_pattern_passes_what_it_has_and_skips_the_rest(fixture, passing, seeding):
+    target = load_target(os.path.join(TARGETS, fixture))
+    assert seeding in target.seeding
+    got = statuses(run(target))
+    assert got.get("pass") == passing, got
+    assert set(got) <= {"pass", "skipped"}, got  # no FAIL, no DIFFERS, no ERROR
+
+
+def test_a_missing_operator_is_a_skip_that_costs_nothing():
+    target = load_target(os.path.join(TARGETS, "scalar_engine.py"))
+    report = derive.check("negative", target=target, database=None)
+    assert report.status == "skipped" and report.examples == 0 and report.skipped_cases == 0
+    assert "no `negative` in target" in report.message and "unary -" in report.message
+    power = derive.check("power", target=target, database=None)
+    assert power.status == "skipped" and "**" in power.message
+
+
+def test_backward_with_flags_only_is_not_given_G_positionally():
+    # DeZero's backward(retain_grad=False, create_graph=False): G must not land in retain_grad
+    target = load_target(os.path.join(TARGETS, "dezero_functions.py"))
+    report = derive.check("multiply", target=target, shapes=[(2, 3), (3,)], database=None)
+    assert report and target.seeding == "out.grad = G, then backward()"
+
+
+def test_a_different_forward_is_its_own_verdict_named_when_known():
+    reports = run(os.path.join(TARGETS, "other_forwards.py"), ["matmul", "transpose", "mse_loss"], examples=40)
+    for op, r in reports.items():
+        assert r.status == "differs" and not r.failures, (op, str(r))
+    assert "computes X @ Y.T" in str(reports["matmul"])
+    assert "only the last two axes swapped" in str(reports["transpose"])
+    assert "divided by the batch size" in str(reports["mse_loss"])
+
+
+def test_a_forward_that_raises_on_every_case_is_never_a_gradient_fail():
+    import types
+
+    class Broken:
+        @staticmethod
+        def forward(ctx, x):
+            raise RuntimeError("forward not written yet")
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    report = derive.check("exp", target=load_target(types.SimpleNamespace(Exp=Broken), "function-class"),
+                          database=None, examples=10)
+    assert report.status == "differs" and report.examples == 0 and not report
+    assert "the forward raised RuntimeError: forward not written yet" in str(report)
+
+
+def test_no_protocol_is_one_clear_error_naming_what_was_tried(tmp_path):
+    (tmp_path / "opaque.py").write_text("def frobnicate(x):\n    return x\n")
+    with pytest.raises(TargetError, match="looked for backward functions.*Binding"):
+        load_target(str(tmp_path / "opaque.py"))
+
+
+# ---- messages -----------------------------------------------------------------------------------------
+
+def test_a_float32_gradient_for_float64_inputs_is_named_not_failed():
+    import types
+    ns = types.SimpleNamespace(exp=lambda grad, x: (grad * np.exp(x)).astype(np.float32))
+    report = derive.check("exp", target=FunctionsTarget(ns, "f32"), database=None, examples=10, seed=0)
+    assert report, str(report)
+    assert any("comes back as float32 for float64 inputs" in n for n in report.notes)
+
+
+def test_values_are_printed_with_the_digits_that_differ():
+    from derive.report import format_pair
+    se, sg, rel = format_pair(0.027539312345, 0.0275393006)
+    assert se != sg and rel == pytest.approx(abs(0.0275393006 - 0.027539312345) / 0.027539312345)
+
+
+def test_the_most_ordinary_failing_case_is_reported_first():
+    import types
+
+    def sum(grad, x, axis=None, keepdims=False):  # wrong everywhere (half), and crashes on 0-d
+        if x.ndim == 0:
+            raise ValueError("0-d not handled")
+        g = grad if keepdims or axis is None and False else np.expand_dims(
+            grad, tuple(range(x.ndim)) if axis is None else axis)
+        return 0.5 * np.broadcast_to(g, x.shape)
+
+    report = derive.check("sum", target=FunctionsTarget(types.SimpleNamespace(sum=sum), "half"),
+                          database=None, seed=0, examples=100)
+    assert report.status == "fail"
+    first = report.failures[0]
+    assert families(first.case) == [], first.case
+    assert any("0-d input" in a for a in first.also), first.also
+
+
+# ---- installed libraries, out of the box --------------------------------------------------------------
+
+def _central_fd(f, arrays, k, G, h=1e-6):
+    """Central differences of sum(G * f(*arrays)) with respect to arrays[k]."""
+    g = np.zeros_like(arrays[k])
+    for idx in np.ndindex(*arrays[k].shape):
+        plus = [a.copy() for a in arrays]
+        minus = [a.copy() for a in arrays]
+        plus[k][idx] += h
+        minus[k][idx] -= h
+        g[idx] = (np.sum(G * f(*plus)) - np.sum(G * f(*minus))) / (2 * h)
+    return g
+
+
+def test_mygrad_passes_everything_it_has():
+    pytest.importorskip("mygrad")
+    got = statuses(run("mygrad"))
+    assert set(got) <= {"pass", "skipped"}, got
+    assert len(got["pass"]) >= 18
+
+
+def test_autograd_ready_binding_finds_the_broadcast_to_bug_and_nothing_else():
+    pytest.importorskip("autograd")
+    got = statuses(run("autograd"))
+    assert got.get("fail") == {"broadcast_to"}, got
+    assert set(got) <= {"pass", "skipped", "fail"}
+    report = derive.check("broadcast_to", target="autograd", database=None, seed=0)
+    assert "Can't handle extra leading dims" in report.failures[0].message
+    # confirmed through autograd's own API: the VJP of a broadcast with a new leading axis raises
+    import autograd
+    import autograd.numpy as anp
+    with pytest.raises(AssertionError, match="extra leading dims"):
+        autograd.make_vjp(lambda a: anp.broadcast_to(a, (2, 3)))(np.ones(3))
+    # and an ordinary broadcast without new axes is right
+    vjp, _ = autograd.make_vjp(lambda a: anp.broadcast_to(a, (2, 3)))(np.ones((1, 3)))
+    G = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(vjp(G), G.sum(axis=0, keepdims=True))
+
+
+def test_mlfz_bugs_are_found_out_of_the_box_and_confirmed_by_finite_differences():
+    pytest.importorskip("mlfz")
+    from mlfz.nn.tensor import Tensor, sum as mlfz_sum  # noqa: F401
+    reports = run("mlfz.nn.tensor", examples=60)
+    got = statuses(reports)
+    assert got.get("fail") == {"divide", "matmul", "sum", "mean"}, got
+    assert set(got) <= {"pass", "skipped", "fail", "differs"}
+
+    def mlfz_grads(build, arrays, G):
+        leaves = [Tensor(a.copy()) for a in arrays]
+        out = build(*leaves)
+        order = out._get_graph(zero_grad=True)
+        out.backwards_grad = G
+        for node in reversed(order):
+            node._backward_step()
+        return [np.asarray(t.backwards_grad, dtype=float) for t in leaves]
+
+    rng = np.random.default_rng(0)
+    # divide: the gradient of X is wrong (1/X instead of 1/Y)
+    X, Y = rng.uniform(0.5, 2, (2, 3)), rng.uniform(0.5, 2, (2, 3))
+    G = rng.uniform(-1, 1, (2, 3))
+    lib = mlfz_grads(lambda a, b: a / b, [X, Y], G)
+    fd = _central_fd(lambda a, b: (Tensor(a) / Tensor(b)).value, [X, Y], 0, G)
+    assert not np.allclose(lib[0], fd, rtol=1e-4)
+    # sum over axis 0 of a (2, 2): G is expanded at the wrong axis when two sizes are equal
+    X = rng.uniform(-1, 1, (2, 2))
+    G = np.array([1.0, 3.0])
+    lib = mlfz_grads(lambda a: a.sum(axis=0), [X], G)
+    fd = _central_fd(lambda a: Tensor(a).sum(axis=0).value, [X], 0, G)
+    assert not np.allclose(lib[0], fd, rtol=1e-4) and np.allclose(fd, [[1, 3], [1, 3]], rtol=1e-6)
+    # batched matmul: the gradient of a 2-D Y against a 3-D X has the wrong shape
+    X, Y = rng.uniform(-1, 1, (1, 1, 3)), rng.uniform(-1, 1, (3, 2))
+    G = rng.uniform(-1, 1, (1, 1, 2))
+    lib = mlfz_grads(lambda a, b: a @ b, [X, Y], G)
+    fd = _central_fd(lambda a, b: (Tensor(a) @ Tensor(b)).value, [X, Y], 1, G)
+    assert lib[1].shape != fd.shape == (3, 2)
+    # 1-D matmul: its backward raises where NumPy's forward is defined
+    with pytest.raises(ValueError):
+        mlfz_grads(lambda a, b: a @ b, [rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 3)], np.array(0.7))
+
+
+# ---- the CLI ----------------------------------------------------------------------------------------------
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "derive.check", *args], capture_output=True, text=True,
+                          cwd=cwd or TARGETS, timeout=600)
+
+
+def test_cli_skips_are_not_failures_unless_strict():
+    out = cli("add", "negative", "--target", "scalar_engine.py", "--examples", "10", "--no-database")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SKIP negative" in out.stdout and "1 passed, 0 failed, 1 skipped" in out.stdout
+    strict = cli("add", "negative", "--target", "scalar_engine.py", "--examples", "10", "--no-database",
+                 "--strict")
+    assert strict.returncode == 1
+
+
+def test_cli_checks_one_given_case():
+    out = cli("sum", "--target", "mlfz.nn.tensor" if _has("mlfz") else "numeric", "--shapes", "(2,2)",
+              "--param", "axis=0", "--no-database")
+    if _has("mlfz"):
+        assert out.returncode == 1 and "sum(X(2, 2); axis=0)" in out.stdout
+    ok = cli("matmul", "--shapes", "(2,3),(3,4)", "--no-database")
+    assert ok.returncode == 0 and "PASS matmul: 1 examples" in ok.stdout
+    bad = cli("matmul", "--shapes", "(2,3),(4,5)", "--no-database")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "inner dimensions differ" in bad.stderr
+    assert "matmul: matmul:" not in bad.stderr
+    worse = cli("matmul", "--shapes", "two by three")
+    assert worse.returncode == 2 and "--shapes" in worse.stderr
+
+
+def test_cli_protocol_error_is_one_line_exit_2(tmp_path):
+    (tmp_path / "opaque.py").write_text("def frobnicate(x):\n    return x\n")
+    out = cli("matmul", "--target", str(tmp_path / "opaque.py"))
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def _has(name):
+    import importlib.util
+    return importlib.util.find_spec(name) is not None
