@@ -102,7 +102,8 @@ def test_strategy_inputs_respect_the_domain(arrays):
 
 
 @pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.derivation", "derive.symbolic",
-                                    "derive.strategies", "derive.testing", "numeric", "numeric.tensor"])
+                                    "derive.strategies", "derive.testing", "derive.targets.binding", "numeric",
+                                    "numeric.tensor"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
