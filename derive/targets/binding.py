@@ -22,7 +22,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .base import Target, TargetError, Unsupported, to_array
+from .base import Target, TargetError, Unsupported
 
 __all__ = ["Binding"]
 
@@ -193,6 +193,3 @@ def leaf_factories(tensor_type):
         return (lambda a: tensor_type(a, constant=False)), (lambda a: tensor_type(a, constant=True))
     return tensor_type, tensor_type
 
-
-def default_unwrap(binding):
-    return binding.unwrap or to_array

@@ -21,9 +21,11 @@ import inspect
 import numpy as np
 
 from .base import ForwardError, TargetError, Unsupported
-from .binding import Binding, default_unwrap, leaf_factories
-from .engine import GRAD_ATTRIBUTES, EngineTarget, Seeding, _assign, _instance_attributes, _scalar, _steps
-from .function_class import FunctionClassTarget, function_classes, init_parameters, is_static, settle_wrapping
+from .base import to_array
+from .binding import Binding, leaf_factories
+from .engine import ARGUMENT, GRAD_ATTRIBUTES, SCALAR, STEPS, EngineTarget, Seeding, _instance_attributes, assign
+from .function_class import (FunctionClassTarget, class_for, function_classes, is_static, settle_wrapping,
+                             split_params)
 from .functional import FunctionalTarget
 from .functions import FunctionsTarget, lookup, takes_grad_first
 from .spelling import probe_inputs
@@ -83,10 +85,7 @@ def discover(obj, label, style=None):
 
 def settle(target):
     """Settle an engine's seeding now, at load time (a :class:`TargetError` when none fits)."""
-    if isinstance(target, EngineTarget) and target._seeding is None:
-        from .engine import discover_seeding
-        target._seeding = discover_seeding(target)
-    return target
+    return target.settle() if isinstance(target, EngineTarget) else target
 
 
 def _discover(obj, label, style=None):
@@ -131,18 +130,14 @@ def _instance_engine(namespace, label, classes, tensor):
     from ..catalog import ops
     spellings = {}
     for op in ops():
-        cls = None
-        for n in (op.name, *op.aliases):
-            cls = classes.get(n.replace("_", "").lower())
-            if cls is not None:
-                break
-        if cls is not None and type(cls).__call__ is not None and "__call__" in _callable_names(cls):
+        cls = class_for(classes, op)
+        if cls is not None and "__call__" in _callable_names(cls):
             spellings[op.name] = _class_spelling(cls)
     if not spellings:
         return None
     leaf_type = tensor
     if leaf_type is None:
-        leaf_type = _output_type(spellings)
+        leaf_type = _tensor_type_of_results(spellings, pass_api=True)
     if leaf_type is None:
         return None
     leaf, constant = leaf_factories(leaf_type)
@@ -158,24 +153,23 @@ def _callable_names(cls):
 
 
 def _class_spelling(cls):
-    takes = init_parameters(cls)
-
     def spell(api, *tensors, **params):
-        init = {k: v for k, v in params.items() if k in takes}
-        call = {k: v for k, v in params.items() if k not in takes}
+        init, call = split_params(cls, params)
         return cls(**init)(*tensors, **call)
     spell.__name__ = f"call_{cls.__name__}"
     return spell
 
 
-def _output_type(spellings):
+def _tensor_type_of_results(callables, pass_api):
+    """The type of the first result with ``backward`` among op-named callables tried on small cases."""
     from ..catalog import get_op
-    for name, spell in spellings.items():
+    for name, fn in callables.items():
         op = get_op(name)
         case, inputs = probe_inputs(op)
+        args = ([None] if pass_api else []) + list(inputs)
         try:
-            out = spell(None, *inputs, **op.with_defaults(case.params))
-        except Exception:  # noqa: BLE001
+            out = fn(*args, **op.with_defaults(case.params))
+        except Exception:  # noqa: BLE001  not this one
             continue
         if callable(getattr(out, "backward", None)):
             return type(out)
@@ -183,20 +177,12 @@ def _output_type(spellings):
 
 
 def _forward_function_engine(namespace, label, functions):
-    """Forward functions whose results carry ``backward`` (a Tensor type found by calling one)."""
-    from ..catalog import get_op
-    for name, fn in functions.items():
-        op = get_op(name)
-        case, inputs = probe_inputs(op)
-        try:
-            out = fn(*inputs, **op.with_defaults(case.params))
-        except Exception:  # noqa: BLE001
-            continue
-        if callable(getattr(out, "backward", None)):
-            leaf, constant = leaf_factories(type(out))
-            return EngineTarget(label, namespace, leaf, constant, tensor_type=type(out))
+    """Forward functions whose results carry ``backward`` (a Tensor type found by calling them)."""
+    tensor = _tensor_type_of_results(functions, pass_api=False)
+    if tensor is None:
         return None
-    return None
+    leaf, constant = leaf_factories(tensor)
+    return EngineTarget(label, namespace, leaf, constant, tensor_type=tensor)
 
 
 def _seeding_from(binding, target):
@@ -205,15 +191,11 @@ def _seeding_from(binding, target):
         return seed
     if callable(seed):
         return Seeding("as the binding says", lambda t, o, G: seed(o, G))
-    if seed == "argument":
-        return Seeding("backward(G)", lambda t, o, G: o.backward(G))
-    if seed == "scalar":
-        return Seeding("a scalar sum(Z * G) through the target's own multiply and sum, then backward()", _scalar)
-    if seed == "steps":
-        return Seeding("its own _get_graph/_backward_step from G", _steps)
+    named = {"argument": ARGUMENT, "scalar": SCALAR, "steps": STEPS}
+    if seed in named:
+        return named[seed]
     if isinstance(seed, str) and seed.startswith("attribute:"):
-        attr = seed.split(":", 1)[1]
-        return Seeding(f"out.{attr} = G, then backward()", _assign(attr, wrap=False))
+        return assign(seed.split(":", 1)[1])
     raise TargetError(f"binding {binding.label()}: unknown seed {seed!r}; use 'argument', 'attribute:NAME', "
                       "'scalar', 'steps' or a callable seed(out, G)")
 
@@ -223,7 +205,7 @@ def from_binding(binding):
     namespace = binding.namespace()
     label = binding.label()
     spellings = binding.spellings()
-    unwrap = default_unwrap(binding)
+    unwrap = binding.unwrap or to_array
     style = binding.style or ("functional" if binding.vjp is not None else None)
     if style == "functional":
         if binding.vjp is None:

@@ -13,8 +13,8 @@ import inspect
 
 import numpy as np
 
-from .base import CONSTANT, ForwardError, ProtocolError, Target, TargetError, Unsupported, same_values, to_array
-from .spelling import call_forward, looks_linear, probe_inputs
+from .base import CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, same_values, to_array
+from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
 #: where engines keep a leaf's gradient, in the order they are looked for
 GRAD_ATTRIBUTES = ("grad", "backwards_grad", "gradient", "_grad")
@@ -39,50 +39,6 @@ class Seeding:
         return f"<Seeding {self.description}>"
 
 
-def _backward_parameters(tensor_type):
-    try:
-        sig = inspect.signature(tensor_type.backward)
-    except (TypeError, ValueError):
-        return None
-    return [p for p in list(sig.parameters.values())[1:]]
-
-
-def seeding_candidates(tensor_type):
-    """The ways to seed G that ``tensor_type.backward``'s signature allows, most direct first."""
-    params = _backward_parameters(tensor_type)
-    out = []
-    if params is None or any(p.kind == p.VAR_POSITIONAL for p in params):
-        out.append(Seeding("backward(G)", lambda t, o, G: o.backward(G)))
-        out.append(Seeding("backward(Tensor(G))", lambda t, o, G: o.backward(t.constant(G))))
-    else:
-        named = [p for p in params if p.name.lower() in GRADIENT_PARAMETERS]
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        if named:
-            name = named[0].name
-            out.append(Seeding(f"backward({name}=G)", lambda t, o, G: o.backward(**{name: G})))
-            out.append(Seeding(f"backward({name}=Tensor(G))",
-                               lambda t, o, G: o.backward(**{name: t.constant(G)})))
-        elif positional and positional[0].name.lower() not in FLAG_PARAMETERS:
-            out.append(Seeding("backward(G)", lambda t, o, G: o.backward(G)))
-            out.append(Seeding("backward(Tensor(G))", lambda t, o, G: o.backward(t.constant(G))))
-    for attr in GRAD_ATTRIBUTES:
-        if attr in _instance_attributes(tensor_type):
-            out.append(Seeding(f"out.{attr} = G, then backward()", _assign(attr, wrap=False)))
-            out.append(Seeding(f"out.{attr} = Tensor(G), then backward()", _assign(attr, wrap=True)))
-    if callable(getattr(tensor_type, "_get_graph", None)) and callable(getattr(tensor_type, "_backward_step", None)):
-        out.append(Seeding("its own _get_graph/_backward_step from G (backward() seeds ones)", _steps))
-    out.append(Seeding("a scalar sum(Z * G) through the target's own multiply and sum, then backward() "
-                       "(the route was verified first)", _scalar))
-    return out
-
-
-def _assign(attr, wrap):
-    def seed(target, out, G):
-        setattr(out, attr, target.constant(G) if wrap else G)
-        out.backward()
-    return seed
-
-
 def _steps(target, out, G):
     order = out._get_graph(zero_grad=True)
     out.backwards_grad = G
@@ -98,6 +54,53 @@ def _scalar(target, out, G):
     loss.backward()
 
 
+ARGUMENT = Seeding("backward(G)", lambda t, o, G: o.backward(G))
+ARGUMENT_TENSOR = Seeding("backward(Tensor(G))", lambda t, o, G: o.backward(t.constant(G)))
+STEPS = Seeding("its own _get_graph/_backward_step from G (backward() seeds ones)", _steps)
+SCALAR = Seeding("a scalar sum(Z * G) through the target's own multiply and sum, then backward() "
+                 "(the route was verified first)", _scalar)
+
+
+def keyword(name, wrap=False):
+    """``backward(name=G)`` (or ``name=Tensor(G)``)."""
+    if wrap:
+        return Seeding(f"backward({name}=Tensor(G))", lambda t, o, G: o.backward(**{name: t.constant(G)}))
+    return Seeding(f"backward({name}=G)", lambda t, o, G: o.backward(**{name: G}))
+
+
+def assign(attr, wrap=False):
+    """``out.attr = G`` (or ``Tensor(G)``), then ``backward()``."""
+    def seed(target, out, G):
+        setattr(out, attr, target.constant(G) if wrap else G)
+        out.backward()
+    return Seeding(f"out.{attr} = {'Tensor(G)' if wrap else 'G'}, then backward()", seed)
+
+
+def seeding_candidates(tensor_type):
+    """The ways to seed G that ``tensor_type.backward``'s signature allows, most direct first."""
+    try:
+        params = list(inspect.signature(tensor_type.backward).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        params = None
+    out = []
+    named = [p for p in params or () if p.name.lower() in GRADIENT_PARAMETERS]
+    positional = [p for p in params or () if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if params is None or any(p.kind == p.VAR_POSITIONAL for p in params):
+        out += [ARGUMENT, ARGUMENT_TENSOR]
+    elif named:
+        out += [keyword(named[0].name), keyword(named[0].name, wrap=True)]
+    elif positional and positional[0].name.lower() not in FLAG_PARAMETERS:
+        out += [ARGUMENT, ARGUMENT_TENSOR]
+    attributes = _instance_attributes(tensor_type)
+    for attr in GRAD_ATTRIBUTES:
+        if attr in attributes:
+            out += [assign(attr), assign(attr, wrap=True)]
+    if callable(getattr(tensor_type, "_get_graph", None)) and callable(getattr(tensor_type, "_backward_step", None)):
+        out.append(STEPS)
+    out.append(SCALAR)
+    return out
+
+
 def _instance_attributes(tensor_type):
     names = set(dir(tensor_type))
     try:
@@ -107,7 +110,7 @@ def _instance_attributes(tensor_type):
     return names | {a for a in GRAD_ATTRIBUTES if f".{a}" in src}
 
 
-class EngineTarget(Target):
+class EngineTarget(ProbedTarget):
     """A graph engine reached through spellings of the catalog's ops.
 
     Parameters
@@ -138,18 +141,10 @@ class EngineTarget(Target):
         self.tensor_type = tensor_type
         self.grad = grad
         self._seeding = seeding
-        self._supported = {}
 
     # -- how ---------------------------------------------------------------------------------------
     def constant(self, array):
         return (self._constant or self.leaf)(np.asarray(array))
-
-    def spelling(self, op):
-        from ..catalog import get_op
-        op = get_op(op)
-        if op.name in self.spellings:
-            return self.spellings[op.name]
-        return op.call
 
     @property
     def seeding(self):
@@ -170,22 +165,21 @@ class EngineTarget(Target):
         return None if value is None else self.unwrap(value)
 
     # -- protocol ----------------------------------------------------------------------------------
-    def supports(self, op):
-        if op.name not in self._supported:
-            self._supported[op.name] = self._probe(op)
-        return self._supported[op.name]
+    def settle(self):
+        """Discover the seeding now unless it is known (a :class:`TargetError` when none fits).
 
-    def _probe(self, op):
-        case, inputs = probe_inputs(op)
-        try:
-            self._forward(op, case, inputs)
-        except Unsupported as exc:
-            return False, str(exc)
-        except ForwardError:
-            pass  # the op is there; what it raises is reported case by case
-        return True, ""
+        A scalar route given by a binding is verified like a discovered one.
+        """
+        if self._seeding is None:
+            self._seeding = discover_seeding(self)
+        elif self._seeding is SCALAR and not getattr(self, "_route_checked", False):
+            ok, why = _scalar_route_works(self)
+            if not ok:
+                raise TargetError(f"{self.name}: the scalar seeding sum(Z * G) does not work: {why}")
+            self._route_checked = True
+        return self
 
-    def _forward(self, op, case, inputs):
+    def forward(self, op, case, inputs):
         params = op.with_defaults(case.params)
         tensors = [self.leaf(np.array(a, copy=True)) if spec.domain != "labels" else a
                    for spec, a in zip(op.inputs, inputs)]
@@ -193,9 +187,8 @@ class EngineTarget(Target):
         return tensors, out
 
     def run(self, op, case, inputs, G):
-        if self._seeding is None:
-            self._seeding = discover_seeding(self)
-        tensors, out = self._forward(op, case, inputs)
+        self.settle()
+        tensors, out = self.forward(op, case, inputs)
         try:
             output = self.unwrap(out)
         except Exception as exc:  # noqa: BLE001
@@ -217,7 +210,6 @@ class EngineTarget(Target):
 
 
 def _outcome(op, output, grads):
-    from .base import Outcome
     if all(g is CONSTANT for g in grads if g is not None):
         raise ProtocolError("no gradient reached any input (every leaf's gradient is None after backward)")
     notes = [f"the target treats {spec.name} as a constant (it gets no gradient)"
@@ -236,7 +228,7 @@ def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negat
     tried = []
     tensor_type = target.tensor_type or type(target.leaf(np.zeros(2)))
     for seeding in seeding_candidates(tensor_type):
-        if seeding.fn is _scalar:
+        if seeding is SCALAR:
             ok, why = _scalar_route_works(target)
             if not ok:
                 tried.append(f"{seeding.description.split(' (')[0]}: {why}")
@@ -260,26 +252,24 @@ def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negat
 
 def _linear_under(target, op, seeding):
     case, inputs = probe_inputs(op, seed=1)
-    rng = np.random.default_rng(7)
+    G = None
     runs = []
     for factor in (1.0, 2.5):
         try:
-            tensors, out = target._forward(op, case, inputs)
-            out_shape = np.shape(target.unwrap(out))
-            G = factor * rng.uniform(0.5, 1.5, size=out_shape) if factor == 1.0 else 2.5 * runs[0][1]
-            seeding(target, out, np.asarray(G, dtype=np.float64))
-            grads = [target.read_grad(t) for spec, t in zip(op.inputs, tensors) if spec.differentiable]
+            tensors, out = target.forward(op, case, inputs)
+            if G is None:
+                G = np.random.default_rng(7).uniform(0.5, 1.5, size=np.shape(target.unwrap(out)))
+            seeding(target, out, factor * G)
+            runs.append([target.read_grad(t) for spec, t in zip(op.inputs, tensors) if spec.differentiable])
         except Exception as exc:  # noqa: BLE001  this seeding does not work here
             return False, f"raised {type(exc).__name__}: {exc}"[:160]
-        runs.append((grads, np.asarray(G)))
-    if looks_linear(runs[0][0], runs[1][0], 2.5):
+    if looks_linear(runs[0], runs[1], 2.5):
         return True, ""
     return False, "the gradient did not scale with G (G ignored?)"
 
 
 def _scalar_route_works(target):
     """Whether ``sum(X * G)`` through the target gives exactly G as X's gradient."""
-    from .base import Unsupported as _U
     rng = np.random.default_rng(3)
     for shape in [(2, 3), (3,), ()]:
         G = rng.uniform(0.5, 1.5, size=shape)
@@ -287,7 +277,7 @@ def _scalar_route_works(target):
         try:
             _scalar(target, x, G)
             got = target.read_grad(x)
-        except _U as exc:
+        except Unsupported as exc:
             return False, f"the target lacks an op it needs ({exc})"
         except Exception as exc:  # noqa: BLE001
             return False, f"raised {type(exc).__name__}: {exc}"[:160]

@@ -53,6 +53,21 @@ def is_static(cls):
     return isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
 
 
+def class_for(classes, op):
+    """The class of ``classes`` (by normalised name) for ``op`` or one of its aliases."""
+    for n in (op.name, *op.aliases):
+        if _norm(n) in classes:
+            return classes[_norm(n)]
+    return None
+
+
+def split_params(cls, params):
+    """``(init, call)``: the parameters ``cls.__init__`` takes, and the rest for the call."""
+    takes = init_parameters(cls)
+    return ({k: v for k, v in params.items() if k in takes},
+            {k: v for k, v in params.items() if k not in takes})
+
+
 def init_parameters(cls):
     """Names ``cls.__init__`` takes besides self (an empty set for object's)."""
     if cls.__init__ is object.__init__:
@@ -76,10 +91,7 @@ class FunctionClassTarget(Target):
         self.seeding = "backward(ctx, G)"
 
     def class_for(self, op):
-        for n in (op.name, *op.aliases):
-            if _norm(n) in self.classes:
-                return self.classes[_norm(n)]
-        return None
+        return class_for(self.classes, op)
 
     def supports(self, op):
         if self.class_for(op) is None:
@@ -94,9 +106,7 @@ class FunctionClassTarget(Target):
                 ctx = Ctx()
                 out = cls.forward(ctx, *args, **params)
                 return out, (lambda G: cls.backward(ctx, G))
-            takes = init_parameters(cls)
-            init = {k: v for k, v in params.items() if k in takes}
-            call = {k: v for k, v in params.items() if k not in takes}
+            init, call = split_params(cls, params)
             instance = cls(**init)
             out = instance.forward(*args, **call)
             return out, instance.backward

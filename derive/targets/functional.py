@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Outcome, Target
-from .spelling import call_forward, probe_inputs
-from .base import ForwardError, Unsupported
+from .base import ForwardError, Outcome
+from .spelling import ProbedTarget, call_forward
 
 
-class FunctionalTarget(Target):
+class FunctionalTarget(ProbedTarget):
     """A VJP transform over a NumPy-like namespace.
 
     Parameters
@@ -39,22 +38,6 @@ class FunctionalTarget(Target):
         self.unwrap = unwrap
         self.exact_capable = exact_capable
         self.seeding = "vjp(f, *inputs), then vjp_fn(G)"
-        self._supported = {}
-
-    def spelling(self, op):
-        return self.spellings[op.name] if op.name in self.spellings else op.call
-
-    def supports(self, op):
-        if op.name not in self._supported:
-            case, inputs = probe_inputs(op)
-            try:
-                self._plain_forward(op, case, inputs)
-                self._supported[op.name] = (True, "")
-            except Unsupported as exc:
-                self._supported[op.name] = (False, str(exc))
-            except ForwardError:
-                self._supported[op.name] = (True, "")
-        return self._supported[op.name]
 
     def _function(self, op, case, inputs):
         params = op.with_defaults(case.params)
@@ -70,7 +53,8 @@ class FunctionalTarget(Target):
 
         return fn, [fixed[k] for k in diff], diff
 
-    def _plain_forward(self, op, case, inputs):
+    def forward(self, op, case, inputs):
+        """The forward evaluated plainly, outside any trace."""
         fn, xs, _ = self._function(op, case, inputs)
         out = fn(*xs)
         try:
@@ -79,7 +63,7 @@ class FunctionalTarget(Target):
             raise ForwardError(exc) from exc
 
     def run(self, op, case, inputs, G):
-        output = self._plain_forward(op, case, inputs)
+        output = self.forward(op, case, inputs)
         fn, xs, diff = self._function(op, case, inputs)
         try:
             _, vjp_fn = self.vjp(fn, xs)

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from .base import ForwardError, Unsupported
+from .base import ForwardError, Target, Unsupported
 
 _DERIVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -92,3 +92,31 @@ def looks_linear(g1, g2, factor):
             return False
         nonzero = nonzero or bool(np.any(np.abs(a) > 1e-12))
     return nonzero
+
+
+class ProbedTarget(Target):
+    """A target whose ops are spelled (``spellings``, else the catalog's ``Op.call``) and found by
+    one trial forward call each, cached: subclasses give ``forward(op, case, inputs)``."""
+
+    spellings = {}
+
+    def spelling(self, op):
+        from ..catalog import get_op
+        op = get_op(op)
+        return self.spellings[op.name] if op.name in self.spellings else op.call
+
+    def supports(self, op):
+        cache = self.__dict__.setdefault("_supported", {})
+        if op.name not in cache:
+            case, inputs = probe_inputs(op)
+            try:
+                self.forward(op, case, inputs)
+                cache[op.name] = (True, "")
+            except Unsupported as exc:
+                cache[op.name] = (False, str(exc))
+            except ForwardError:
+                cache[op.name] = (True, "")  # the op is there; what it raises is reported case by case
+        return cache[op.name]
+
+    def forward(self, op, case, inputs):
+        raise NotImplementedError
