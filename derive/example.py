@@ -108,6 +108,13 @@ def _output_shape(derivation, sizes):
     return tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape)
 
 
+def out_of_tolerance(got, expected, rtol, atol):
+    """The entries outside ``atol * scale + rtol * |expected|`` (scale: the largest expected entry, at
+    least 1; NaN is always outside), and that scale."""
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    return ~(np.abs(got - expected) <= atol * scale + rtol * np.abs(expected)), scale
+
+
 def call_target(target, op, case, inputs, G):
     """Run the target once; check structure (count, mutation); the :class:`Outcome`."""
     snapshot = [np.array(a, copy=True) for a in inputs]
@@ -151,8 +158,7 @@ def check_forward(op, case, arrays, output):
             message = f"your {call} returned {got.dtype} values"
         else:
             rtol, atol = TOLERANCES.get(got.dtype.name, TOLERANCES["float64"])
-            scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
-            bad = ~(np.abs(got64 - expected) <= atol * scale + rtol * np.abs(expected))
+            bad, _ = out_of_tolerance(got64, expected, rtol, atol)
             if not np.any(bad):
                 return
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -344,8 +350,7 @@ def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np
             notes.add(f"dl/d{name} comes back as {raw.dtype.name} for {np_dtype.name} inputs "
                       f"(compared at {raw.dtype.name}'s tolerance)")
         rtol, atol = TOLERANCES.get(tol_dtype.name, TOLERANCES["float32"])
-        scale = max(1.0, float(np.max(np.abs(exp))) if exp.size else 1.0)
-        bad = ~(np.abs(got - exp) <= atol * scale + rtol * np.abs(exp))
+        bad, scale = out_of_tolerance(got, exp, rtol, atol)
         if not np.any(bad):
             continue
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
