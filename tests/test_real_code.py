@@ -248,3 +248,16 @@ def test_cli_protocol_error_is_one_line_exit_2(tmp_path):
 def _has(name):
     import importlib.util
     return importlib.util.find_spec(name) is not None
+
+
+def test_a_binding_scalar_seeding_is_verified_before_it_is_trusted():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("scalar_engine_b", os.path.join(TARGETS, "scalar_engine.py"))
+    engine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(engine)
+    good = derive.Binding(engine, tensor=engine.Tensor, seed="scalar")
+    assert derive.check("exp", target=good, shapes=[(2, 3)], database=None)
+    doubled = derive.Binding(engine, tensor=engine.Tensor, seed="scalar",
+                             ops={"sum": lambda api, x, axis=None, keepdims=False: x.sum(axis, keepdims) * 2.0})
+    with pytest.raises(TargetError, match="scalar seeding sum"):
+        load_target(doubled)
