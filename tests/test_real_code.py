@@ -198,6 +198,10 @@ def test_mlfz_bugs_are_found_out_of_the_box_and_confirmed_by_finite_differences(
     lib = mlfz_grads(lambda a: a.sum(axis=0), [X], G)
     fd = _central_fd(lambda a: Tensor(a).sum(axis=0).value, [X], 0, G)
     assert not np.allclose(lib[0], fd, rtol=1e-4) and np.allclose(fd, [[1, 3], [1, 3]], rtol=1e-6)
+    # mean: the same misaligned expansion, with the 1/N
+    lib = mlfz_grads(lambda a: a.mean(axis=0), [X], G)
+    fd = _central_fd(lambda a: Tensor(a).mean(axis=0).value, [X], 0, G)
+    assert not np.allclose(lib[0], fd, rtol=1e-4) and np.allclose(fd, [[0.5, 1.5], [0.5, 1.5]], rtol=1e-6)
     # batched matmul: the gradient of a 2-D Y against a 3-D X has the wrong shape
     X, Y = rng.uniform(-1, 1, (1, 1, 3)), rng.uniform(-1, 1, (3, 2))
     G = rng.uniform(-1, 1, (1, 1, 2))
