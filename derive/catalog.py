@@ -8,11 +8,12 @@ Users add their own op with :func:`register` (or :func:`elementwise`).
 from __future__ import annotations
 
 import difflib
+import functools
 from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise"]
+__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "labels")
@@ -142,6 +143,7 @@ _ALIASES: dict[str, str] = {}
 
 def register(op: Op, *, replace: bool = False) -> Op:
     """Add ``op`` to the catalog (``replace=True`` to redefine an existing name)."""
+    _ensure_loaded()  # a user's op is checked against the standard ones, even before any lookup
     taken = {op.name, *op.aliases}
     clash = {n for n in taken if (n in _REGISTRY or n in _ALIASES) and _resolve(n) != op.name}
     if clash and not replace:
@@ -173,8 +175,12 @@ def _resolve(name):
     return _ALIASES.get(name, name)
 
 
+_LOADING = []
+
+
 def _ensure_loaded():
-    if not _REGISTRY:
+    if not _LOADING:
+        _LOADING.append(True)
         import_module(".standard_ops", __package__)  # declares the standard ops
 
 
@@ -235,15 +241,16 @@ def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, do
 
     op = Op(name=name, inputs=(Input("X", domain=domain),), define=define, forward=forward,
             cases=st.one_array, canonical=Case((("n", "m"),)), aliases=tuple(aliases), exact=exact,
-            call=lambda api, x: _method_or_function(api, x, name), doc=doc or f"elementwise {name}")
+            call=functools.partial(call_by_name, name=name), doc=doc or f"elementwise {name}")
     return register(op, replace=replace)
 
 
-def _method_or_function(api, x, name):
-    method = getattr(x, name, None)
+def call_by_name(api, *tensors, name, **params):
+    """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
+    method = getattr(tensors[0], name, None) if tensors else None
     if callable(method):
-        return method()
+        return method(*tensors[1:], **params)
     fn = getattr(api, name, None) if api is not None else None
     if callable(fn):
-        return fn(x)
+        return fn(*tensors, **params)
     return None

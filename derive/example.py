@@ -26,6 +26,7 @@ from .diagnose import diagnose
 from .oracle import evaluate_closed_form, exact_inputs, symbol_array
 from .report import Failure, format_pair
 from .targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported, same_values
+from .targets.base import TargetCrashed, raised_name
 
 __all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
            "Mismatch", "ForwardDiffers"]
@@ -126,14 +127,17 @@ def call_target(target, op, case, inputs, G):
     except ForwardError as exc:
         raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward",
                                      message=f"the forward raised {exc}")) from None
+    except SystemExit as exc:  # in this process: a target given as an object
+        raise TargetCrashed("exit", f"the target called sys.exit({'' if exc.code is None else repr(exc.code)})") \
+            from None
     grads = outcome.grads
     if len(grads) != len(op.inputs):
         raise _structural(op, case, None, f"returned {len(grads)} gradient(s) for {len(op.inputs)} "
                                           f"input(s) ({', '.join(op.input_names)})")
-    for spec, a, before in zip(op.inputs, inputs, snapshot):
-        if not same_values(a, before):
+    for k, (spec, a, before) in enumerate(zip(op.inputs, inputs, snapshot)):
+        if k in outcome.modified or not same_values(a, before):
             raise _structural(op, case, spec.name, f"modified its input {spec.name} in place")
-    if not same_values(G, G_snapshot):
+    if "G" in outcome.modified or not same_values(G, G_snapshot):
         raise _structural(op, case, None, "modified the upstream gradient G in place")
     return outcome
 
@@ -143,8 +147,12 @@ def check_forward(op, case, arrays, output):
     if output is None:
         return
     params = op.with_defaults(case.params)
-    expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if s.domain != "labels" else a
-                                       for s, a in zip(op.inputs, arrays)], **params))
+    try:
+        expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if s.domain != "labels" else a
+                                           for s, a in zip(op.inputs, arrays)], **params))
+    except Exception as exc:  # noqa: BLE001  the op's declaration is at fault, never the target
+        raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
+                              f"{type(exc).__name__}: {exc}") from exc
     got = np.asarray(output)
     call = f"{op.name}({case.describe(op)})"
     if got.shape != expected.shape:
@@ -199,7 +207,7 @@ def _check_structure(op, case, grads, evidence, out_shape):
         try:
             g = np.asarray(g)
         except Exception as exc:  # noqa: BLE001
-            raise _structural(op, case, spec.name, f"not an array ({type(g).__name__}: {exc})",
+            raise _structural(op, case, spec.name, f"not an array ({raised_name(g)}: {exc})",
                               evidence) from None
         if g.shape != tuple(shape):
             failure = _structural(op, case, spec.name, f"gradient has shape {g.shape}, input has shape "

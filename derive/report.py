@@ -14,6 +14,8 @@ __all__ = ["Report", "Failure", "format_pair", "STATUSES"]
 #: pass; fail (a gradient is wrong or the backward broke); differs (the forward is not the op's,
 #: so its gradient could not be checked there); skipped (the target lacks the op); error (derive's fault)
 STATUSES = ("pass", "fail", "differs", "skipped", "error")
+#: lines of a target's output shown with its failure in text reports (JSON keeps all that was captured)
+MAX_OUTPUT_LINES = 20
 
 
 def format_pair(expected, got):
@@ -56,6 +58,8 @@ class Failure:
     got_array: object = field(default=None, repr=False)
     #: other shape families the op also fails on (see :mod:`derive.families`)
     also: list = field(default_factory=list)
+    #: what the target printed during the failing call (truncated)
+    output: str = ""
 
     def describe(self):
         lines = [f"{self.op}({self.case.describe(get_op(self.op))})", f"  {self.message}"]
@@ -63,6 +67,11 @@ class Failure:
             lines.append(f"  diagnosis: {self.diagnosis}")
         if self.also:
             lines.append(f"  also fails on: {'; '.join(self.also)}")
+        if self.output.strip():
+            shown = self.output.rstrip().splitlines()
+            more = f" (first {len(shown[:MAX_OUTPUT_LINES])} lines)" if len(shown) > MAX_OUTPUT_LINES else ""
+            lines.append(f"  the target printed{more}:")
+            lines.extend(f"    | {line}" for line in shown[:MAX_OUTPUT_LINES])
         return "\n".join(lines)
 
     def to_dict(self):
@@ -72,7 +81,8 @@ class Failure:
                 "index": list(self.index) if self.index is not None else None,
                 "expected_formula": self.expected_formula,
                 "expected": _jsonable(self.expected), "got": _jsonable(self.got),
-                "evidence": self.evidence, "diagnosis": self.diagnosis, "also_fails_on": list(self.also)}
+                "evidence": self.evidence, "diagnosis": self.diagnosis, "also_fails_on": list(self.also),
+                "output": self.output}
 
 
 @dataclass
@@ -100,7 +110,8 @@ class Report:
     notes: list = field(default_factory=list)
 
     def __bool__(self):
-        return self.status == "pass" and self.examples > 0 and not self.failures
+        return (self.status == "pass" and self.examples > 0 and not self.failures
+                and self.evidence.get("numeric", 0) >= self.examples)
 
     def __repr__(self):
         ev = ", ".join(f"{k} {v}" for k, v in self.evidence.items() if v)

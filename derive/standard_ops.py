@@ -7,11 +7,13 @@ the shape/parameter strategy, and how tensor-style targets and torch spell it.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .catalog import Case, Input, Op, _method_or_function, format_shape, register
+from .catalog import Case, Input, Op, call_by_name, format_shape, register
 from .symbolic import (Output, Relu, Sigmoid, broadcast_index, broadcast_shapes, dim, normalize_axes,
                        ravel, summation, unravel)
 
@@ -261,7 +263,7 @@ for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:
         name=_name, aliases=_aliases, inputs=(Input("X", domain=_domain),),
         define=(lambda f: lambda X: Output(X.shape, lambda *k: f(X[k])))(_fn), forward=_np,
         cases=st.one_array, canonical=Case((("n", "m"),)),
-        call=(lambda n: lambda api, x: _method_or_function(api, x, n))(_name), doc=_doc))
+        call=functools.partial(call_by_name, name=_name), doc=_doc))
 
 
 # ---- softmax family ------------------------------------------------------------------------

@@ -27,9 +27,9 @@ def check(op, target, **kw):
 # ---- correct targets (the full sweep is tests/test_no_false_alarms.py) ---------------------------------
 
 def test_torch_missing_is_a_clear_usage_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed (in this process)
     with pytest.raises(TargetError, match="pip install torch"):
-        load_target("torch")
+        load_target("torch", isolate=False)
 
 
 def test_torch_reference_target():

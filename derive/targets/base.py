@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
-           "ForwardError", "CONSTANT", "same_values", "to_array"]
+           "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name"]
 
 
 class TargetError(ValueError):
@@ -38,8 +38,33 @@ class ForwardError(Exception):
     """The target's forward raised; ``exc`` is what it raised (the gradient is not checked there)."""
 
     def __init__(self, exc):
-        super().__init__(f"{type(exc).__name__}: {exc}")
+        super().__init__(f"{raised_name(exc)}: {exc}")
         self.exc = exc
+
+
+class RemoteError(Exception):
+    """What target code raised in a worker process, by name: its type is not brought back."""
+
+    def __init__(self, type_name, message, where=""):
+        super().__init__(message)
+        self.type_name, self.where = type_name, where
+
+
+def raised_name(exc):
+    """The type name of what target code raised (in this process or in a worker)."""
+    return getattr(exc, "type_name", type(exc).__name__)
+
+
+class TargetCrashed(Exception):
+    """Target code ended its call without an answer: it timed out, exited or crashed.
+
+    ``kind`` is ``"timeout"``, ``"exit"`` or ``"crash"``; the message names what
+    happened plainly ("the target called sys.exit(0)", "crashed with SIGSEGV").
+    """
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
 
 
 class _Constant:
@@ -59,6 +84,8 @@ class Outcome:
     output: object
     grads: tuple
     notes: list = field(default_factory=list)
+    #: what the call modified in place, seen where it ran: input positions, and "G"
+    modified: tuple = ()
 
 
 class Target:
@@ -89,6 +116,10 @@ class Target:
 
     def describe(self):
         return f"{self.name} ({self.style}{'; ' + self.seeding if self.seeding else ''})"
+
+    def drain_output(self):
+        """What target code printed since the last call, ``(text, total_bytes)``; in-process: nothing."""
+        return "", 0
 
 
 def to_array(x):

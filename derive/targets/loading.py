@@ -55,13 +55,17 @@ def _import(spec):
     return module, obj
 
 
-def load_target(target="numeric", style=None):
+def load_target(target="numeric", style=None, isolate=True, timeout=None):
     """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
 
     ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
     with a ready binding (``torch``, ``autograd``, ``jax``, ``mygrad``, ``mlfz``; see
     :mod:`derive.bindings`), a ``module``, ``module:attr`` or ``path/to/file.py[:attr]``,
     a :class:`~derive.targets.binding.Binding`, a module, a class, or a Target.
+
+    A target given by name runs in a worker process (:mod:`derive.isolation`) unless
+    ``isolate`` is False; ``timeout`` is then the seconds one call may take.  A target
+    given as an object already lives in this process and runs here.
 
     Raises
     ------
@@ -73,6 +77,11 @@ def load_target(target="numeric", style=None):
         return target
     if style is not None and style not in STYLES:
         raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    if isinstance(target, str) and isolate:
+        if not target.strip():
+            raise TargetError("the target's name is empty")
+        from ..isolation import isolated
+        return isolated(target, style, timeout)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):

@@ -1,0 +1,159 @@
+"""One worker process seen from the checker: start, ask with a time limit, read its output, end.
+
+The worker's stdout and stderr go to an unlinked temporary file (appended to,
+so the checker can empty it between calls); each answer comes with the first
+``OUTPUT_LIMIT`` characters the call printed and how many bytes it printed in
+all.  A call that does not answer in time ends the worker's whole process
+group; a worker that died is described by how it ended, and the next call
+starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+
+from ..targets.base import TargetCrashed
+from .channel import ReplyError, loads_reply
+
+__all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]
+
+#: characters of a call's output kept to show with its failure
+OUTPUT_LIMIT = 2000
+#: a worker that writes more than this (output and files together) is ended (SIGXFSZ)
+MAX_OUTPUT_BYTES = 256 * 2 ** 20
+_MAX_REPLY = 2 ** 30
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class Worker:
+    """A worker process running target code; restarted after it dies."""
+
+    def __init__(self):
+        self.process = None
+        self.conn = None
+        self._capture = None
+        self.started = 0
+        self.pending_output = []  # (text, total bytes) of calls since the last drain
+
+    # -- life cycle ------------------------------------------------------------------
+    def start(self):
+        parent, child = socket.socketpair()
+        fd, path = tempfile.mkstemp(prefix="derive-worker-", suffix=".out")
+        os.close(fd)
+        self._capture = os.open(path, os.O_RDWR | os.O_APPEND)
+        os.unlink(path)
+        code = (f"import sys; sys.path[:] = [p for p in sys.path if p not in ('', {os.getcwd()!r})]; "
+                f"from derive.isolation.worker import main; main({child.fileno()}, {MAX_OUTPUT_BYTES})")
+        # unbuffered, so that what was printed before a crash is kept; faulthandler shows where it crashed
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                                        stdout=self._capture, stderr=self._capture, pass_fds=(child.fileno(),),
+                                        start_new_session=True, env=env, close_fds=True)
+        child.close()
+        self.conn = Connection(parent.detach())
+        self.started += 1
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self):
+        """End the worker and its whole process group."""
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a zombie the kernel keeps
+                pass
+        if self.conn is not None:
+            self.conn.close()
+        if self._capture is not None:
+            os.close(self._capture)
+        self.process = self.conn = self._capture = None
+
+    # -- one call ----------------------------------------------------------------------
+    def ask(self, request, timeout, what):
+        """Send ``request``; its reply, or :class:`TargetCrashed` after ``timeout`` seconds or a death.
+
+        ``what`` says what was running, for the message ("the target", "importing target x").
+        """
+        if not self.alive():
+            self.stop()
+            self.start()
+        try:
+            self.conn.send(request)
+        except (OSError, ValueError):
+            return self._died(what)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._collect()
+                self.stop()
+                raise TargetCrashed("timeout", f"{what} timed out after {timeout:g} s")
+            try:
+                ready = self.conn.poll(min(remaining, 0.5))
+            except (OSError, ValueError):
+                return self._died(what)
+            if ready:
+                break
+            if not self.alive():
+                return self._died(what)
+        try:
+            data = self.conn.recv_bytes(_MAX_REPLY)
+        except (EOFError, OSError):
+            return self._died(what)
+        try:
+            reply = loads_reply(data)
+        except ReplyError as exc:
+            self._collect()
+            self.stop()
+            raise TargetCrashed("crash", f"{what} broke the worker's answer: {exc}") from None
+        self._collect()
+        return reply
+
+    def _died(self, what):
+        try:
+            code = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            code = None
+        self._collect()
+        self.stop()
+        if code is not None and code < 0:
+            name = _signal_name(-code)
+            detail = " (it wrote more output than the limit)" if name == "SIGXFSZ" else ""
+            raise TargetCrashed("crash", f"{what} crashed with {name}{detail}")
+        raise TargetCrashed("exit", f"{what} ended the process with exit code {code} "
+                                    "(os._exit, or an exit from C code)")
+
+    def _collect(self):
+        """Keep the first ``OUTPUT_LIMIT`` characters printed since the last call, and the byte count."""
+        if self._capture is None:
+            return
+        total = os.fstat(self._capture).st_size
+        if total:
+            text = os.pread(self._capture, OUTPUT_LIMIT * 4, 0).decode("utf-8", "replace")[:OUTPUT_LIMIT]
+            os.ftruncate(self._capture, 0)
+            self.pending_output.append((text, total))
+
+    def drain_output(self):
+        """Output of every call since the last drain, ``(text, total_bytes)``, text truncated."""
+        text = "".join(t for t, _ in self.pending_output)[:OUTPUT_LIMIT]
+        total = sum(n for _, n in self.pending_output)
+        self.pending_output = []
+        return text, total

@@ -1,0 +1,198 @@
+"""A target whose code runs in a worker process: :class:`IsolatedTarget`.
+
+It answers like any :class:`~derive.targets.base.Target` (``supports``, ``run``),
+but every import, forward and backward runs in a :class:`~.process.Worker`; only
+data comes back.  An exit, a crash or a call over the time limit becomes a
+:class:`~derive.targets.base.TargetCrashed` naming what happened; the worker is
+started again (and the target loaded again) for the next call.
+
+Targets are shared by name within a process, so checking op after op (or test
+after test) reuses one worker; at most ``MAX_LIVE`` workers are kept.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import functools
+import os
+import pickle
+import sys
+from collections import OrderedDict
+
+from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, RemoteError, Target, TargetCrashed,
+                            TargetError, Unsupported)
+from .channel import ReplyError, decode_value
+from .process import Worker
+
+__all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shutdown"]
+
+#: seconds one call of the target (forward and backward of one case) may take
+DEFAULT_TIMEOUT = 10.0
+#: seconds importing the target and settling its protocol may take
+LOAD_TIMEOUT = 120.0
+MAX_LIVE = 4
+
+_LIVE = OrderedDict()
+
+
+def isolated(spec, style=None, timeout=None):
+    """The shared, loaded :class:`IsolatedTarget` for ``spec`` (a target's name)."""
+    key = (spec, style, os.getcwd(), tuple(sys.path))
+    target = _LIVE.pop(key, None)
+    if target is None:
+        target = IsolatedTarget(spec, style)
+        target.load()
+    _LIVE[key] = target
+    while len(_LIVE) > MAX_LIVE:
+        _, old = _LIVE.popitem(last=False)
+        old.close()
+    if timeout is not None:
+        target.timeout = float(timeout)
+    return target
+
+
+@atexit.register
+def shutdown():
+    """End every worker this process started."""
+    while _LIVE:
+        _, target = _LIVE.popitem()
+        target.close()
+
+
+def _is_standard(op):
+    return getattr(op.define, "__module__", "") == "derive.standard_ops"
+
+
+def _wire_op(op):
+    """What the worker needs of ``op``: its catalog name, or a stand-in without the symbolic parts."""
+    if _is_standard(op):
+        return op.name
+    from ..catalog import call_by_name
+    call = op.call
+    try:
+        pickle.dumps(call)
+    except Exception:  # noqa: BLE001  a lambda: the worker spells the op by name
+        call = functools.partial(call_by_name, name=op.name)
+    return dataclasses.replace(op, define=None, forward=None, cases=None, variants=(), call=call)
+
+
+class IsolatedTarget(Target):
+    """The target named ``spec``, run in a worker process with a time limit per call."""
+
+    def __init__(self, spec, style=None, timeout=DEFAULT_TIMEOUT, load_timeout=LOAD_TIMEOUT):
+        self.spec, self.requested_style = spec, style
+        self.timeout, self.load_timeout = float(timeout), float(load_timeout)
+        self.worker = Worker()
+        self.name = str(spec)
+        self._loaded_in = None
+        self._supported = {}
+        self._wire = {}
+
+    # -- loading -----------------------------------------------------------------------
+    def load(self):
+        """Import the target in the worker and settle its protocol; :class:`TargetError` if it cannot."""
+        what = f"loading target {self.spec}"
+        try:
+            reply = self.worker.ask(("load", self.spec, self.requested_style, list(sys.path), os.getcwd()),
+                                    self.load_timeout, what)
+        except TargetCrashed as exc:
+            text, _ = self.worker.drain_output()
+            raise TargetError(f"{exc}{_last_line(text)}") from None
+        kind = reply[0] if isinstance(reply, tuple) and reply else None
+        if kind == "ok" and isinstance(reply[1], dict):
+            info = reply[1]
+            self.name, self.style = str(info["name"]), str(info["style"])
+            self.seeding, self.exact_capable = str(info["seeding"]), bool(info["exact_capable"])
+            self._describe = str(info["describe"])
+            self._loaded_in = self.worker.started
+            self.worker.drain_output()
+            return self
+        self.worker.stop()
+        if kind == "target_error":
+            raise TargetError(str(reply[1]))
+        if kind == "exit":
+            raise TargetError(f"{what}: it called sys.exit({_code(reply[1])})")
+        if kind in ("raised", "forward"):
+            raise TargetError(f"{what}: it raised {reply[1]}: {reply[2]}")
+        raise TargetError(f"{what}: the worker gave no usable answer")
+
+    def _ensure_loaded(self):
+        if self._loaded_in == self.worker.started and self.worker.alive():
+            return
+        try:
+            self.load()
+        except TargetError as exc:
+            raise TargetCrashed("crash", f"the target could not be loaded again after its worker ended: {exc}") \
+                from None
+
+    def close(self):
+        self.worker.stop()
+
+    def describe(self):
+        return getattr(self, "_describe", self.name) + " [isolated]"
+
+    def drain_output(self):
+        return self.worker.drain_output()
+
+    # -- calls -------------------------------------------------------------------------
+    def _call(self, kind, op, *args):
+        self._ensure_loaded()
+        wire = self._wire.get(id(op))
+        if wire is None or wire[0] is not op:
+            wire = self._wire[id(op)] = (op, _wire_op(op))
+        reply = self.worker.ask((kind, wire[1], *args), self.timeout, f"the target's {op.name}")
+        if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
+            raise TargetCrashed("crash", "the worker gave an unreadable answer")
+        return reply
+
+    def supports(self, op):
+        key = (op.name, id(op))
+        if key not in self._supported:
+            reply = self._call("supports", op)
+            if reply[0] == "ok":
+                ok, reason = reply[1]
+                self._supported[key] = (bool(ok), str(reason))
+            else:
+                _raise(reply)
+        return self._supported[key]
+
+    def run(self, op, case, inputs, G):
+        reply = self._call("run", op, case, inputs, G)
+        if reply[0] != "ok":
+            _raise(reply)
+        try:
+            output, grads, notes, modified = reply[1]
+            return Outcome(decode_value(output, CONSTANT), tuple(decode_value(g, CONSTANT) for g in grads),
+                           [str(n) for n in notes], tuple(m if m == "G" else int(m) for m in modified))
+        except (ReplyError, TypeError, ValueError) as exc:
+            raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
+
+
+def _code(code):
+    return "" if code is None else repr(code)
+
+
+def _last_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return f"; it printed: {lines[-1][:300]}" if lines else ""
+
+
+def _raise(reply):
+    """Raise what an error reply stands for."""
+    kind = reply[0]
+    if kind == "unsupported":
+        raise Unsupported(str(reply[1]))
+    if kind == "protocol":
+        raise ProtocolError(str(reply[1]))
+    if kind == "target_error":
+        raise TargetError(str(reply[1]))
+    if kind in ("forward", "raised"):
+        _, type_name, message, where = reply
+        error = RemoteError(str(type_name), str(message) + (f" (at {where})" if where else ""))
+        if kind == "forward":
+            raise ForwardError(error)
+        raise error
+    if kind == "exit":
+        raise TargetCrashed("exit", f"the target called sys.exit({_code(reply[1])})")
+    raise TargetCrashed("crash", f"the worker gave an unknown answer {kind!r}")

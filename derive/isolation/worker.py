@@ -1,0 +1,152 @@
+"""The worker process: loads one target and runs its code on request, nothing else.
+
+Started by :class:`derive.isolation.process.Worker` as
+``python -c "from derive.isolation.worker import main; main(FD)"``; it reads
+requests from the socket ``FD`` and answers each one.  Whatever the target does
+here (exit, crash, hang, print, patch derive's modules) stays here: the checker
+compares the answers in its own process.
+
+Requests: ``("load", spec, style, sys_path, cwd)``, ``("supports", op)``,
+``("run", op, case, inputs, G)``.  Replies: ``("ok", value)`` or an error
+``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
+``exit``, ``target_error``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+
+_TARGET = None
+
+
+def _where(exc):
+    """``file:line`` of the innermost frame outside derive (where the target raised)."""
+    derive_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if not os.path.abspath(frame.filename).startswith(derive_dir):
+            where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
+    return where
+
+
+def _raised(kind, exc):
+    return (kind, type(exc).__name__, str(exc)[:2000], _where(exc))
+
+
+def _exit_reply(exc):
+    code = exc.code
+    return ("exit", code if isinstance(code, (int, type(None))) else str(code)[:200])
+
+
+def _load(spec, style, sys_path, cwd):
+    global _TARGET
+    from derive.targets.base import TargetError
+    from derive.targets.loading import load_target
+    sys.path[:] = [p for p in sys_path if p not in ("", cwd)] + [cwd]
+    try:
+        os.chdir(cwd)
+        _TARGET = load_target(spec, style, isolate=False)
+    except TargetError as exc:
+        return ("target_error", str(exc))
+    t = _TARGET
+    return ("ok", {"name": str(t.name), "style": str(t.style), "seeding": str(t.seeding),
+                   "exact_capable": bool(t.exact_capable), "describe": str(t.describe())})
+
+
+def _op(wire):
+    """The catalog's op for a name; a user's op comes as a stand-in."""
+    from derive.catalog import get_op
+    return get_op(wire) if isinstance(wire, str) else wire
+
+
+def _supports(op):
+    ok, reason = _TARGET.supports(_op(op))
+    return ("ok", (bool(ok), str(reason)))
+
+
+def _run(op, case, inputs, G):
+    import numpy as np
+    from derive.isolation.channel import encode_value
+    from derive.targets.base import CONSTANT, same_values, to_array
+    before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
+    outcome = _TARGET.run(_op(op), case, inputs, G)
+    modified = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
+    modified += ["G"] if not same_values(G, before[1]) else []
+    output = encode_value(outcome.output, to_array, CONSTANT)
+    grads = tuple(encode_value(g, to_array, CONSTANT) for g in outcome.grads)
+    return ("ok", (output, grads, [str(n) for n in outcome.notes], modified))
+
+
+_HANDLERS = {"load": _load, "supports": _supports, "run": _run}
+
+
+def handle(request):
+    """One request's reply; target code's own errors and exits become error replies."""
+    import numpy as np
+    from derive.targets.base import ForwardError, ProtocolError, TargetError, Unsupported
+    np.seterr(all="warn")  # the target may have changed NumPy's error state
+    np.seterr(under="ignore")
+    kind, *args = request
+    try:
+        return _HANDLERS[kind](*args)
+    except Unsupported as exc:
+        return ("unsupported", str(exc))
+    except ProtocolError as exc:
+        return ("protocol", str(exc))
+    except TargetError as exc:
+        return ("target_error", str(exc))
+    except ForwardError as exc:
+        return _raised("forward", exc.exc)
+    except SystemExit as exc:
+        return _exit_reply(exc)
+    except BaseException as exc:  # noqa: BLE001  KeyboardInterrupt too: a real Ctrl-C never reaches a worker
+        return _raised("raised", exc)
+
+
+def _die_with_parent():
+    """Linux: end this worker when the checker ends, even if the checker is killed."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001  other systems: the closed socket ends the loop
+        pass
+
+
+def _limit_resources(max_output_bytes):
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault leaves no core file
+        if max_output_bytes:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_output_bytes, max_output_bytes))
+    except Exception:  # noqa: BLE001  not available here
+        pass
+
+
+def main(fd, max_output_bytes=0):
+    """Serve requests on socket ``fd`` until it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the checker's to handle
+    _die_with_parent()
+    _limit_resources(max_output_bytes)
+    from multiprocessing.connection import Connection
+    from derive.isolation.channel import dumps
+    conn = Connection(fd)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        reply = handle(request)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001  the target closed or replaced them
+            pass
+        try:
+            data = dumps(reply)
+        except Exception as exc:  # noqa: BLE001  a value that cannot be pickled
+            data = dumps(("raised", type(exc).__name__, f"its answer cannot be sent back: {exc}", ""))
+        conn.send_bytes(data)
