@@ -45,6 +45,15 @@ def _parser():
     p.add_argument("--strict", action="store_true",
                    help="skipped ops and ops whose forward differs from NumPy's also fail the run")
     p.add_argument("--examples", type=int, default=100, help="Hypothesis examples per op (default 100)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of one call of the target (forward and backward of one case; default 10)")
+    p.add_argument("--op-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of one op's whole check (default 300); the search stops there")
+    p.add_argument("--load-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of importing the target and settling its protocol (default 60)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the target in this process (for a debugger); by default it runs in a worker "
+                        "process, so that its exits, crashes, hangs and prints cannot decide the run")
     p.add_argument("--seed", type=int, help="seed for a reproducible run (a seeded run neither reads nor writes the database)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                    help="dtype of the inputs given to the target")
@@ -127,13 +136,52 @@ def _one_case(args):
     return [tuple(s) for s in shapes], params
 
 
+class _Progress:
+    """Examples done, on stderr: a live line on a terminal, otherwise a line every ``every`` seconds."""
+
+    def __init__(self, stream=None, every=30.0):
+        self.stream = stream or sys.stderr
+        self.live = getattr(self.stream, "isatty", lambda: False)()
+        self.every = 0.25 if self.live else every
+        self.shown = False
+
+    def __call__(self, op_name):
+        start = last = time.monotonic()
+
+        def update(done, total):
+            nonlocal last
+            now = time.monotonic()
+            if now - last < self.every:
+                return
+            last = now
+            text = f"derive.check: {op_name}: {done:,}/{total:,} examples, {now - start:.0f} s"
+            if self.live:
+                self.stream.write("\r" + text + "\x1b[K")
+                self.shown = True
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+        return update
+
+    def clear(self):
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
 def _run(argv):
     args = _parser().parse_args(argv)
     if args.list:
         print("\n".join(_catalog_lines(args.format)))
         return 0
-    if args.examples < 1:
-        raise _UsageError(f"--examples must be at least 1, got {args.examples}")
+    from .verify import DEFAULT_OP_TIMEOUT, MAX_EXAMPLES
+    if not 1 <= args.examples <= MAX_EXAMPLES:
+        raise _UsageError(f"--examples must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}")
+    for option in ("timeout", "op_timeout", "load_timeout"):
+        value = getattr(args, option)
+        if value is not None and not value > 0:
+            raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
     selected = _resolve_ops(args.ops)
     shapes, params = _one_case(args)
     if shapes is not None and len(selected) != 1:
@@ -141,19 +189,23 @@ def _run(argv):
     from .targets import TargetError, load_target
     from .verify import check
     try:
-        target = load_target(args.target, args.style)
+        target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
+                             load_timeout=args.load_timeout)
     except TargetError as exc:
         raise _UsageError(str(exc)) from None
     database = _database(args)
     reports = []
     many = len(selected) > 1
+    progress = _Progress()
     start = time.perf_counter()
     for op in selected:
         try:
             report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
-                           database=database, shapes=shapes, params=params)
+                           database=database, shapes=shapes, params=params,
+                           op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
         except ValueError as exc:  # a case that does not fit the op
             raise _UsageError(str(exc)) from None
+        progress.clear()
         reports.append(report)
         if args.format == "text":
             if many:

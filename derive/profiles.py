@@ -10,6 +10,9 @@
 Select one the usual way: ``pytest --hypothesis-profile=thorough`` or
 ``HYPOTHESIS_PROFILE=ci``.  The pytest plugin registers them (keeping any
 profile of the same name the project already registered).
+
+Each profile also sets the time limits of an isolated target (:data:`TIME_LIMITS`):
+seconds per call and per op; ``thorough`` gives an op longer, since it draws more.
 """
 
 from __future__ import annotations
@@ -23,6 +26,18 @@ PROFILES = {
                suppress_health_check=[HealthCheck.too_slow]),
     "thorough": dict(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]),
 }
+
+
+#: (seconds one call of the target may take, seconds one op's check may take), per profile
+TIME_LIMITS = {"dev": (10.0, 120.0), "ci": (10.0, 300.0), "thorough": (30.0, 1800.0)}
+DEFAULT_TIME_LIMITS = (10.0, 300.0)
+
+
+def time_limits(profile=None):
+    """``(timeout, op_timeout)`` of ``profile`` (default: the active Hypothesis profile)."""
+    if profile is None:
+        profile = getattr(settings, "_current_profile", None)
+    return TIME_LIMITS.get(profile, DEFAULT_TIME_LIMITS)
 
 
 def register(overwrite=False):

@@ -59,10 +59,13 @@ def test_plugin_registers_the_profiles(tmp_path):
     assert "1 passed" in r.stdout
 
 
-def test_suite_is_skipped_without_a_target(tmp_path):
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_suite_without_a_target_is_one_usage_error(tmp_path, xdist):
     r = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "-q", "-p",
-                        "no:cacheprovider"], capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert r.returncode == 0 and f"{len(derive.names())} skipped" in r.stdout
+                        "no:cacheprovider", *xdist], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode == 4, out  # pytest's usage error: never 22 skips and exit 0
+    assert out.count("none was given") == 1 and "--derive-target" in out and "Traceback" not in out
 
 
 def test_bad_target_is_a_usage_error(tmp_path):

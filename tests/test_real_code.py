@@ -71,7 +71,7 @@ def test_a_different_forward_is_its_own_verdict_named_when_known():
     assert "divided by the batch size" in str(reports["mse_loss"])
 
 
-def test_a_forward_that_raises_on_every_case_is_never_a_gradient_fail():
+def test_a_forward_that_raises_on_every_case_fails_as_a_forward_never_as_a_gradient():
     import types
 
     class Broken:
@@ -85,8 +85,9 @@ def test_a_forward_that_raises_on_every_case_is_never_a_gradient_fail():
 
     report = derive.check("exp", target=load_target(types.SimpleNamespace(Exp=Broken), "function-class"),
                           database=None, examples=10)
-    assert report.status == "differs" and report.examples == 0 and not report
-    assert "the forward raised RuntimeError: forward not written yet" in str(report)
+    assert report.status == "fail" and report.examples == 0 and not report
+    assert [f.kind for f in report.failures] == ["forward"]  # the op cannot run at all: broken, not limited
+    assert "the forward raised RuntimeError: forward not written yet (on every case tried" in str(report)
 
 
 def test_no_protocol_is_one_clear_error_naming_what_was_tried(tmp_path):

@@ -233,7 +233,9 @@ def test_cli_json_and_failure_exit_code(tmp_path):
 @pytest.mark.parametrize("args,words", [
     (["matmull"], "did you mean matmul"),
     (["matmul", "--target", "no_such_module_anywhere"], "cannot import"),
-    (["matmul", "--examples", "0"], "at least 1"),
+    (["matmul", "--examples", "0"], "between 1 and 100,000"),
+    (["matmul", "--examples", str(10 ** 9)], "between 1 and 100,000"),
+    (["matmul", "--timeout", "0"], "--timeout must be a positive number"),
     (["matmul", "--style", "weird"], "invalid choice"),
     ([], "name at least one op"),
 ])

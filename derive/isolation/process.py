@@ -11,10 +11,12 @@ starts a fresh one.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from multiprocessing.connection import Connection
@@ -29,6 +31,20 @@ OUTPUT_LIMIT = 2000
 #: a worker that writes more than this (output and files together) is ended (SIGXFSZ)
 MAX_OUTPUT_BYTES = 256 * 2 ** 20
 _MAX_REPLY = 2 ** 30
+
+
+_DERIVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def crash_site(text):
+    """``file:line`` of the innermost frame of target code in a faulthandler dump, or ``""``."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
+        path = match.group(1)
+        if path.startswith("<") or path.startswith(_DERIVE_DIR) or path.startswith(stdlib):
+            continue
+        return f"{os.path.basename(path)}:{match.group(2)}"
+    return ""
 
 
 def _signal_name(number):
@@ -132,14 +148,22 @@ class Worker:
             code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover
             code = None
+        site = crash_site(self._tail())
         self._collect()
         self.stop()
         if code is not None and code < 0:
             name = _signal_name(-code)
-            detail = " (it wrote more output than the limit)" if name == "SIGXFSZ" else ""
+            detail = " (it wrote more output than the limit)" if name == "SIGXFSZ" else \
+                f" (at {site})" if site else ""
             raise TargetCrashed("crash", f"{what} crashed with {name}{detail}")
         raise TargetCrashed("exit", f"{what} ended the process with exit code {code} "
                                     "(os._exit, or an exit from C code)")
+
+    def _tail(self, size=8192):
+        if self._capture is None:
+            return ""
+        total = os.fstat(self._capture).st_size
+        return os.pread(self._capture, size, max(0, total - size)).decode("utf-8", "replace")
 
     def _collect(self):
         """Keep the first ``OUTPUT_LIMIT`` characters printed since the last call, and the byte count."""

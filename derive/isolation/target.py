@@ -29,20 +29,24 @@ __all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shu
 
 #: seconds one call of the target (forward and backward of one case) may take
 DEFAULT_TIMEOUT = 10.0
-#: seconds importing the target and settling its protocol may take
-LOAD_TIMEOUT = 120.0
+#: seconds importing the target and settling its protocol may take (torch alone takes seconds)
+LOAD_TIMEOUT = 60.0
 MAX_LIVE = 4
 
 _LIVE = OrderedDict()
 
 
-def isolated(spec, style=None, timeout=None):
+def isolated(spec, style=None, timeout=None, load_timeout=None):
     """The shared, loaded :class:`IsolatedTarget` for ``spec`` (a target's name)."""
     key = (spec, style, os.getcwd(), tuple(sys.path))
     target = _LIVE.pop(key, None)
     if target is None:
-        target = IsolatedTarget(spec, style)
-        target.load()
+        target = IsolatedTarget(spec, style, load_timeout=load_timeout or LOAD_TIMEOUT)
+        try:
+            target.load()
+        except BaseException:
+            target.close()
+            raise
     _LIVE[key] = target
     while len(_LIVE) > MAX_LIVE:
         _, old = _LIVE.popitem(last=False)
@@ -174,6 +178,8 @@ def _code(code):
 
 
 def _last_line(text):
+    if "Fatal Python error" in text:  # a faulthandler dump: the crash site is already named
+        return ""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return f"; it printed: {lines[-1][:300]}" if lines else ""
 
@@ -189,7 +195,7 @@ def _raise(reply):
         raise TargetError(str(reply[1]))
     if kind in ("forward", "raised"):
         _, type_name, message, where = reply
-        error = RemoteError(str(type_name), str(message) + (f" (at {where})" if where else ""))
+        error = RemoteError(str(type_name), str(message), str(where))
         if kind == "forward":
             raise ForwardError(error)
         raise error

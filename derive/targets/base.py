@@ -38,7 +38,8 @@ class ForwardError(Exception):
     """The target's forward raised; ``exc`` is what it raised (the gradient is not checked there)."""
 
     def __init__(self, exc):
-        super().__init__(f"{raised_name(exc)}: {exc}")
+        super().__init__(f"{raised_name(exc)}{': ' if not str(exc).startswith('(at ') else ' '}{exc}"
+                         if str(exc) else raised_name(exc))
         self.exc = exc
 
 
@@ -48,6 +49,11 @@ class RemoteError(Exception):
     def __init__(self, type_name, message, where=""):
         super().__init__(message)
         self.type_name, self.where = type_name, where
+
+    def __str__(self):
+        message = super().__str__()
+        return f"{message} (at {self.where})" if self.where and message else f"(at {self.where})" \
+            if self.where else message
 
 
 def raised_name(exc):

@@ -55,7 +55,7 @@ def _import(spec):
     return module, obj
 
 
-def load_target(target="numeric", style=None, isolate=True, timeout=None):
+def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None):
     """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
 
     ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
@@ -64,7 +64,8 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None):
     a :class:`~derive.targets.binding.Binding`, a module, a class, or a Target.
 
     A target given by name runs in a worker process (:mod:`derive.isolation`) unless
-    ``isolate`` is False; ``timeout`` is then the seconds one call may take.  A target
+    ``isolate`` is False; ``timeout`` is then the seconds one call may take, and
+    ``load_timeout`` the seconds its import and discovery may take (default 60).  A target
     given as an object already lives in this process and runs here.
 
     Raises
@@ -81,7 +82,7 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None):
         if not target.strip():
             raise TargetError("the target's name is empty")
         from ..isolation import isolated
-        return isolated(target, style, timeout)
+        return isolated(target, style, timeout, load_timeout)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):

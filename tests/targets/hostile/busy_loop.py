@@ -1,0 +1,6 @@
+from numeric.backward import add  # noqa: F401  correct
+
+
+def exp(grad, x):
+    while True:
+        pass

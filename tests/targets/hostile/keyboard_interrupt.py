@@ -1,0 +1,5 @@
+from numeric.backward import add  # noqa: F401  correct
+
+
+def exp(grad, x):
+    raise KeyboardInterrupt

@@ -1,0 +1,123 @@
+"""Untrusted code cannot decide a run: each hostile target in tests/targets/hostile ends with the right
+verdict, the right exit code and a parseable report, and the other ops are still checked."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import derive
+from derive.targets import TargetError, load_target
+
+HOSTILE = os.path.join(os.path.dirname(__file__), "targets", "hostile")
+
+
+def cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "derive.check", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=os.path.dirname(HOSTILE))
+
+
+def check_hostile(name, *extra):
+    r = cli("add", "exp", "--target", os.path.join(HOSTILE, name + ".py"), "--format", "json", "--examples", "10",
+            "--seed", "0", "--no-database", "--timeout", "2", *extra)
+    data = json.loads(r.stdout)  # always valid JSON, whatever the target printed
+    return r, {o["op"]: o for o in data["ops"]}
+
+
+# name, words in exp's failure message
+BACKWARDS = [
+    ("exit0", "the target called sys.exit(0)"),
+    ("exit3", "the target called sys.exit(3)"),
+    ("raise_systemexit", "the target called sys.exit()"),
+    ("os_exit", "the target's exp ended the process with exit code 0"),
+    ("busy_loop", "the target's exp timed out after 2 s"),
+    ("long_sleep", "the target's exp timed out after 2 s"),
+    ("segfault", "the target's exp crashed with SIGSEGV (at segfault.py:8)"),
+    ("sigterm", "the target's exp crashed with SIGTERM"),
+    ("keyboard_interrupt", "the backward raised KeyboardInterrupt (at keyboard_interrupt.py:5)"),
+    ("tampers", "dl/dX"),  # its patches of derive stay in its own process: the wrong exp is found
+    ("typo_tensor", "the forward raised AttributeError: 'Tensor' object has no attribute 'vlaue'"),
+]
+
+
+@pytest.mark.parametrize("name,words", BACKWARDS, ids=[b[0] for b in BACKWARDS])
+def test_a_hostile_backward_fails_its_op_and_nothing_else(name, words):
+    r, ops = check_hostile(name)
+    assert r.returncode == 1, r.stderr
+    assert ops["exp"]["status"] == "fail", ops["exp"]
+    assert words in ops["exp"]["failures"][0]["message"], ops["exp"]["failures"][0]
+    assert ops["add"]["status"] == "pass" and ops["add"]["examples"] == 10  # the other op is still checked
+
+
+def test_a_crash_shows_what_the_target_printed_before_it():
+    r, ops = check_hostile("segfault")
+    output = ops["exp"]["failures"][0]["output"]
+    assert "about to read address 0" in output and "Segmentation fault" in output
+
+
+def test_output_stays_out_of_the_report_and_is_shown_with_its_failure():
+    r, ops = check_hostile("prints")
+    assert r.returncode == 1
+    assert len(r.stdout) < 200_000  # 2 MB printed per call of add never reaches the report
+    assert ops["add"]["status"] == "pass"
+    assert any("printed" in n and "bytes" in n for n in ops["add"]["notes"])
+    failure = ops["exp"]["failures"][0]
+    assert failure["output"].startswith("DEBUG exp backward: shape") and "xxxx" not in failure["output"]
+    text = cli("exp", "--target", os.path.join(HOSTILE, "prints.py"), "--examples", "5", "--seed", "0",
+               "--no-database").stdout
+    assert "the target printed" in text and "| DEBUG exp backward" in text
+
+
+@pytest.mark.parametrize("name,words", [
+    ("exits_at_import", "it called sys.exit(0)"),
+    ("hangs_at_import", "timed out after 2 s"),
+    ("segfault_at_import", "crashed with SIGSEGV (at segfault_at_import.py:3)"),
+])
+def test_a_target_that_cannot_be_loaded_is_one_line_and_exit_2(name, words):
+    r = cli("add", "--target", os.path.join(HOSTILE, name + ".py"), "--format", "json", "--load-timeout", "2")
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
+
+
+def test_the_python_api_survives_every_hostile_target():
+    """A grading loop through the API goes on past exits and crashes (they never reach the caller)."""
+    verdicts = {}
+    for name in ("exit0", "os_exit", "segfault", "keyboard_interrupt"):
+        report = derive.check("exp", target=os.path.join(HOSTILE, name + ".py"), examples=5, seed=0,
+                              database=None)
+        verdicts[name] = report.status
+    assert verdicts == dict.fromkeys(verdicts, "fail")
+    with pytest.raises(TargetError, match="it called sys.exit"):
+        load_target(os.path.join(HOSTILE, "exits_at_import.py"))
+
+
+def test_an_exit_in_process_is_a_failure_too():
+    def exp(grad, x):
+        sys.exit(0)
+
+    report = derive.check("exp", target=exp, examples=5, seed=0, database=None)
+    assert report.status == "fail" and "the target called sys.exit(0)" in report.failures[0].message
+
+
+def test_a_reply_cannot_build_objects_in_the_checker():
+    import pickle
+
+    from derive.isolation.channel import ReplyError, loads_reply
+    assert loads_reply(pickle.dumps(("ok", np.arange(3.0))))[1].tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ReplyError, match="may not build (os|posix).system"):
+        loads_reply(pickle.dumps(os.system))
+    with pytest.raises(ReplyError, match="may not build"):
+        loads_reply(b"cposix\nsystem\n(S'true'\ntR.")
+
+
+def test_a_worker_is_reused_across_ops_and_restarted_after_a_crash():
+    target = load_target(os.path.join(HOSTILE, "segfault.py"))
+    first = target.worker.started
+    assert derive.check("add", target=target, examples=5, seed=0, database=None)
+    assert target.worker.started == first  # no new process for another op
+    assert derive.check("exp", target=target, examples=5, seed=0, database=None).status == "fail"
+    assert derive.check("add", target=target, examples=5, seed=0, database=None)  # a fresh worker
+    assert target.worker.started > first and target.worker.alive()
