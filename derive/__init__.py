@@ -37,7 +37,15 @@ The teaching steps are kept:
 same from the command line.
 """
 
-from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister
+import os as _os
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"] and _sys.path and _sys.path[0] in ("", _os.getcwd()):
+    # `python -m derive.check` put the working directory first on sys.path: a numpy.py or random.py
+    # there (a student's folder) would replace the real module under derive itself.  It goes last.
+    _sys.path.append(_sys.path.pop(0))
+
+from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister  # noqa: E402
 from . import display, targets  # noqa: F401  (public submodules)
 from .derivation import Derivation, InputGradient, vjp
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)

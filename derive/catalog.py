@@ -145,7 +145,9 @@ def register(op: Op, *, replace: bool = False) -> Op:
     """Add ``op`` to the catalog (``replace=True`` to redefine an existing name)."""
     _ensure_loaded()  # a user's op is checked against the standard ones, even before any lookup
     taken = {op.name, *op.aliases}
-    clash = {n for n in taken if (n in _REGISTRY or n in _ALIASES) and _resolve(n) != op.name}
+    if _REGISTRY.get(op.name) is op:
+        return op  # the same declaration again
+    clash = {n for n in taken if n in _REGISTRY or n in _ALIASES}
     if clash and not replace:
         raise ValueError(f"op name(s) {sorted(clash)} already in the catalog; pass replace=True")
     if op.name in _REGISTRY:

@@ -2,8 +2,12 @@
 
 Exit codes: 0 nothing failed (skipped ops and ops whose forward is not NumPy's are
 reported, not failures; ``--strict`` makes them failures); 1 a gradient check failed,
-a backward raised, or no op could be checked at all; 2 a usage error (unknown op, a
-target that cannot be imported or whose calling protocol cannot be settled, a bad option).
+a backward raised, exited, crashed or timed out, or no op could be checked at all; 2 a
+usage error (unknown op, a target that cannot be imported or whose calling protocol
+cannot be settled, a bad option).
+
+A ``--target`` glob grades every submission it matches (see :mod:`derive.grading`);
+the exit code is then 0 once the gradebook is written, whatever the submissions did.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ def _parser():
                    help="time limit of one op's whole check (default 300); the search stops there")
     p.add_argument("--load-timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit of importing the target and settling its protocol (default 60)")
+    p.add_argument("--gradebook", metavar="DIR", default="gradebook",
+                   help="grading (a --target glob such as 'submissions/*/functional.py'): where the gradebook "
+                        "goes (default ./gradebook)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="grading: submissions checked at once (default: the number of cores)")
     p.add_argument("--in-process", action="store_true",
                    help="run the target in this process (for a debugger); by default it runs in a worker "
                         "process, so that its exits, crashes, hangs and prints cannot decide the run")
@@ -186,6 +195,10 @@ def _run(argv):
     shapes, params = _one_case(args)
     if shapes is not None and len(selected) != 1:
         raise _UsageError("--shapes checks one case of one op; name exactly one op")
+    from .grading import is_pattern
+    if is_pattern(args.target):
+        return _grade(args, selected)
+    from .report import run_summary
     from .targets import TargetError, load_target
     from .verify import check
     try:
@@ -218,10 +231,7 @@ def _run(argv):
     skipped = sum(1 for r in reports if r.status == "skipped")
     differs = sum(1 for r in reports if r.status == "differs")
     if args.format == "json":
-        print(json.dumps({"target": target.name, "style": target.style, "seeding": target.seeding,
-                          "ops": [r.to_dict() for r in reports], "passed": passed, "failed": failed,
-                          "forward_differs": differs, "skipped": skipped, "seconds": round(elapsed, 3)},
-                         indent=2))
+        print(json.dumps(run_summary(target, reports, elapsed), indent=2))
     elif args.format == "markdown":
         print(f"Target: `{target.name}` ({target.style})\n")
         print("| op | status | examples | evidence | first failure |")
@@ -238,6 +248,44 @@ def _run(argv):
         return 1
     if args.strict and passed != len(reports):
         return 1
+    return 0
+
+
+def _grade(args, selected):
+    """Grading: every submission the ``--target`` glob matches, in parallel, into one gradebook."""
+    from .grading import Options, find, grade, short_names, write
+    if args.shapes is not None or args.in_process:
+        raise _UsageError("grading (a --target glob) checks drawn cases in worker processes; "
+                          "drop --shapes/--in-process")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    specs = find(args.target)
+    if not specs:
+        raise _UsageError(f"--target {args.target!r} matches no file or folder")
+    names = short_names(specs)
+    ops = [op.name for op in selected]
+    options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
+                      dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
+                      load_timeout=args.load_timeout)
+    start = time.perf_counter()
+    print(f"derive.check: grading {len(specs)} submission(s) on {len(ops)} op(s), seed {options.seed}, "
+          f"into {args.gradebook}/", file=sys.stderr, flush=True)
+
+    def progress(done, total, data):
+        if data.get("error"):
+            verdict = "not loaded: " + data["error"][:120]
+        else:
+            verdict = f"{data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped"
+        print(f"[{done:>{len(str(total))}}/{total}] {data['submission']}: {verdict} "
+              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+
+    results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress)
+    elapsed = time.perf_counter() - start
+    paths = write(results, ops, args.gradebook, options=vars(options), seconds=elapsed)
+    with open(paths["md"]) as f:
+        print(f.read(), end="")
+    print(f"derive.check: gradebook written to {paths['csv']}, {paths['json']} and {paths['md']} "
+          f"in {elapsed:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -94,12 +94,32 @@ def _scale(op, case, name, got, expected, env, all_):
     ratio = got[mask] / expected[mask]
     r = float(np.median(ratio))
     if np.allclose(ratio, r, rtol=1e-6) and not np.isclose(r, 1.0):
+        sizes = _sizes(case)
         for n in range(2, 1000):
             if np.isclose(r, n):
-                return f"off by a factor {n}: a missing 1/N (N = {n})?"
+                if n in sizes:
+                    return f"off by a factor {n}: a missing 1/N (N = {n}, {sizes[n]})?"
+                return f"off by a constant factor {n} (no size in this case is {n}: a stray constant?)"
             if np.isclose(r, 1 / n):
-                return f"off by a factor 1/{n}: an extra 1/N, or a sum's gradient divided by N?"
+                if n in sizes:
+                    return (f"off by a factor 1/{n}: an extra 1/N (N = {n}, {sizes[n]}), or a sum's gradient "
+                            "divided by N?")
+                return f"off by a constant factor 1/{n} (no size in this case is {n}: a stray constant?)"
     return None
+
+
+def _sizes(case):
+    """Every size a 1/N could come from: an axis, or the product of some axes, of an input."""
+    found = {}
+    for k, shape in enumerate(case.shapes):
+        shape = [int(n) for n in shape]
+        for count in range(1, len(shape) + 1):
+            for axes in itertools.combinations(range(len(shape)), count):
+                n = int(np.prod([shape[a] for a in axes]))
+                what = (f"the size of axis {axes[0]}" if count == 1 else
+                        f"the size of axes {axes}") + (f" of input {k}" if len(case.shapes) > 1 else "")
+                found.setdefault(n, what)
+    return found
 
 
 def _permuted(op, case, name, got, expected, env, all_):

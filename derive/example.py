@@ -29,7 +29,7 @@ from .targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsuppo
 from .targets.base import TargetCrashed, raised_name
 
 __all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
-           "Mismatch", "ForwardDiffers"]
+           "Mismatch", "ForwardDiffers", "BackwardRaised"]
 
 #: (rtol, atol) per dtype, relative to the largest expected entry.
 TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-4, 2e-5), "float16": (2e-2, 2e-3)}
@@ -40,6 +40,14 @@ EXACT_MAX_ENTRIES = 512  # every drawn case fits (matmul: two 4x4x4x4 operands)
 
 class DerivationError(RuntimeError):
     """The derived formula disagrees with finite differences: a bug in derive, not in the target."""
+
+
+class BackwardRaised(Exception):
+    """The target's backward (or its call) raised ``exc``: only what target code raises is blamed on it."""
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 class Mismatch(AssertionError):
@@ -130,6 +138,10 @@ def call_target(target, op, case, inputs, G):
     except SystemExit as exc:  # in this process: a target given as an object
         raise TargetCrashed("exit", f"the target called sys.exit({'' if exc.code is None else repr(exc.code)})") \
             from None
+    except (Unsupported, TargetError, TargetCrashed):
+        raise
+    except Exception as exc:  # noqa: BLE001  what the target raised, told apart from derive's own errors
+        raise BackwardRaised(exc) from exc
     grads = outcome.grads
     if len(grads) != len(op.inputs):
         raise _structural(op, case, None, f"returned {len(grads)} gradient(s) for {len(op.inputs)} "
@@ -304,9 +316,7 @@ def _exact_rationals(op, target, case, seed, derivation, out_shape):
     G = dst.make_rational_upstream(out_shape, seed)
     try:
         grads = call_target(target, op, case, inputs, G).grads
-    except (Mismatch, Unsupported, TargetError):
-        raise
-    except Exception:  # noqa: BLE001  the target cannot take Python objects (forward or backward): numeric only
+    except (BackwardRaised, ForwardDiffers, TargetCrashed):  # it cannot take Python objects: numeric only
         return None
     _check_structure(op, case, grads, "exact", out_shape)
     expected = _expected_or_error(op, case, inputs, G, derivation)
@@ -430,7 +440,11 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
 
     # 4. finite differences guard the derivation itself
     if fd and entries <= FD_MAX_ENTRIES:
-        numeric = _fd_gradients(op, case, arrays64, G64)
+        try:
+            numeric = _fd_gradients(op, case, arrays64, G64)
+        except Exception as exc:  # noqa: BLE001  the op's own forward, never the target
+            raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
         exp64 = expected_gradients(op, case, arrays64, G64, derivation)
         for name, g in numeric.items():
             if not np.allclose(exp64[name], g, rtol=1e-4, atol=1e-5):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .catalog import get_op
 
-__all__ = ["Report", "Failure", "format_pair", "STATUSES"]
+__all__ = ["Report", "Failure", "format_pair", "STATUSES", "run_summary", "one_line"]
 
 #: pass; fail (a gradient is wrong or the backward broke); differs (the forward is not the op's,
 #: so its gradient could not be checked there); skipped (the target lacks the op); error (derive's fault)
@@ -164,3 +164,24 @@ class Report:
 
     def to_json(self, **kwargs):
         return json.dumps(self.to_dict(), **kwargs)
+
+
+def one_line(report):
+    """A report in one line: its verdict and, when it did not pass, the first failure's message."""
+    if report.status == "fail" and report.failures:
+        return f"FAIL: {report.failures[0].message}"
+    if report.status == "differs" and report.forward:
+        return f"DIFFERS: {report.forward[0].message}"
+    if report.status in ("skipped", "error"):
+        return f"{'SKIP' if report.status == 'skipped' else 'ERROR'}: {report.message}"
+    return report.status.upper()
+
+
+def run_summary(target, reports, seconds):
+    """One target's run as JSON-able data: what ``--format json`` prints and a gradebook row reads."""
+    return {"target": target.name, "style": target.style, "seeding": target.seeding,
+            "ops": [r.to_dict() for r in reports],
+            "passed": sum(1 for r in reports if r),
+            "failed": sum(1 for r in reports if r.status in ("fail", "error")),
+            "forward_differs": sum(1 for r in reports if r.status == "differs"),
+            "skipped": sum(1 for r in reports if r.status == "skipped"), "seconds": round(seconds, 3)}

@@ -1,0 +1,91 @@
+"""Write the gradebook: a row per submission, a column per op, as CSV, JSON and a markdown summary.
+
+Each cell is the verdict and, when it did not pass, the first failure's one-line
+message (``FAIL: dl/dX[0,1]: expected G[1], got G[0]``).  A submission that could
+not be loaded has its reason in ``problem`` and ``NOT LOADED`` in every op cell.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import json
+import os
+
+__all__ = ["rows", "write"]
+
+_VERDICT = {"pass": "PASS", "fail": "FAIL", "differs": "DIFFERS", "skipped": "SKIP", "error": "ERROR"}
+
+
+def _cell(op_data):
+    status = op_data["status"]
+    if status == "pass":
+        return "PASS"
+    if status == "fail" and op_data["failures"]:
+        message = op_data["failures"][0]["message"]
+    elif status == "differs" and op_data["forward_differs"]:
+        message = op_data["forward_differs"][0]["message"]
+    else:
+        message = op_data.get("message", "")
+    message = " ".join(str(message).split())
+    return f"{_VERDICT.get(status, status.upper())}: {message}" if message else _VERDICT.get(status, status)
+
+
+def rows(results, ops):
+    """One flat row per submission: name, target, counts, problem, and a cell per op."""
+    out = []
+    for data in results:
+        by_op = {o["op"]: o for o in data.get("ops", [])}
+        row = {"submission": data["submission"], "target": data["target"],
+               "passed": data.get("passed", 0), "failed": data.get("failed", 0),
+               "skipped": data.get("skipped", 0), "forward_differs": data.get("forward_differs", 0),
+               "checked": len(by_op), "problem": data.get("error", "")}
+        for op in ops:
+            row[op] = _cell(by_op[op]) if op in by_op else "NOT LOADED"
+        out.append(row)
+    return out
+
+
+def write(results, ops, out_dir, options=None, seconds=None):
+    """Write ``gradebook.csv``, ``gradebook.json`` and ``gradebook.md`` in ``out_dir``; their paths."""
+    table = rows(results, ops)
+    columns = ["submission", "target", "passed", "failed", "skipped", "forward_differs", "checked", "problem", *ops]
+    paths = {kind: os.path.join(out_dir, f"gradebook.{kind}") for kind in ("csv", "json", "md")}
+    with open(paths["csv"], "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(table)
+    with open(paths["json"], "w") as f:
+        json.dump({"ops": list(ops), "options": options or {}, "seconds": seconds, "submissions": table,
+                   "details": {r["submission"]: os.path.join("submissions", r["submission"].replace("/", "__")
+                                                             + ".json") for r in table}}, f, indent=2)
+    with open(paths["md"], "w") as f:
+        f.write(summary(table, ops, seconds))
+    return paths
+
+
+def _md(text):
+    return str(text).replace("|", "\\|")
+
+
+def summary(table, ops, seconds=None):
+    """The markdown summary: per op, how many passed and the commonest failure; per submission, its score."""
+    n = len(table)
+    loaded = [r for r in table if not r["problem"]]
+    lines = ["# Gradebook", "",
+             f"{n} submission(s), {len(loaded)} loaded, {len(ops)} op(s)"
+             + (f", checked in {seconds:.0f} s" if seconds is not None else "") + ".", "",
+             "## Per op", "", "| op | passed | failed | other | commonest failure |", "|---|---|---|---|---|"]
+    for op in ops:
+        cells = [r[op] for r in loaded]
+        passed = sum(1 for c in cells if c == "PASS")
+        failed = sum(1 for c in cells if c.startswith(("FAIL", "ERROR")))
+        failures = collections.Counter(c for c in cells if c.startswith("FAIL"))
+        common = failures.most_common(1)
+        text = f"{_md(common[0][0][:120])} ({common[0][1]}x)" if common else ""
+        lines.append(f"| `{op}` | {passed}/{len(cells)} | {failed} | {len(cells) - passed - failed} | {text} |")
+    lines += ["", "## Per submission", "", "| submission | passed | failed | skipped | problem |", "|---|---|---|---|---|"]
+    for r in table:
+        lines.append(f"| {_md(r['submission'])} | {r['passed']}/{r['checked'] or len(ops)} | {r['failed']} | "
+                     f"{r['skipped']} | {_md(r['problem'][:160])} |")
+    return "\n".join(lines) + "\n"
