@@ -66,6 +66,8 @@ def bench_matmul(quick):
     except ImportError:
         torch = None
 
+    from derive.targets import load_target
+    in_process = load_target("numeric.backward", isolate=False)
     rows = []
     for n in SIZES:
         shapes = [(n, n), (n, n)]
@@ -73,6 +75,7 @@ def bench_matmul(quick):
         derive.check("matmul", target="numeric.backward", shapes=shapes, database=None)  # warm the cache
         ours = median_time(lambda: derive.check("matmul", target="numeric.backward", shapes=shapes,
                                                 database=None), repeat)
+        local = median_time(lambda: derive.check("matmul", target=in_process, shapes=shapes, database=None), repeat)
         report = derive.check("matmul", target="numeric.backward", shapes=shapes, database=None)
         evidence = ", ".join(k for k, v in report.evidence.items() if v)
         case = Case(tuple(shapes), {})
@@ -93,7 +96,7 @@ def bench_matmul(quick):
             fast = median_time(lambda: gradcheck(torch.matmul, (A, B), fast_mode=True), repeat)
             if n <= FULL_GRADCHECK_MAX and not (quick and n > 32):
                 full = median_time(lambda: gradcheck(torch.matmul, (A, B)), 1 if n >= 64 else 3)
-        rows.append((n, evidence, ours, floor_t, full, fast))
+        rows.append((n, evidence, ours, local, floor_t, full, fast))
     return rows, torch is not None
 
 
@@ -106,6 +109,18 @@ def peak_memory_512():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20, 2 * 512 * 512 * 8 / 2**20
+
+
+def per_example_overhead(examples=200):
+    """Seconds per drawn example of a matmul check, isolated and in-process."""
+    import derive
+    from derive.targets import load_target
+    times = []
+    for target in (load_target("numeric"), load_target("numeric", isolate=False)):
+        derive.check("matmul", target=target, examples=examples, seed=0, database=None)  # warm up
+        times.append(median_time(lambda: derive.check("matmul", target=target, examples=examples, seed=0,
+                                                      database=None), 3) / examples)
+    return times
 
 
 def wall(cmd, repeat):
@@ -140,14 +155,15 @@ def main(argv=None):
     emit("")
     rows, has_torch = bench_matmul(args.quick)
     emit("Per-entry verification of the matmul backward (square float64, `derive.check` with given shapes, "
-         "target `numeric.backward`; median of several runs):")
+         "target `numeric.backward` run isolated in a worker process as by default, and in-process; "
+         "median of several runs):")
     emit("")
-    emit("| n | evidence | derive.check | floor (backward + closed form) | ours / floor | gradcheck full "
-         "| full / ours | gradcheck fast_mode | fast / ours |")
-    emit("|---|---|---|---|---|---|---|---|---|")
-    for n, evidence, ours, floor_t, full, fast in rows:
-        emit(f"| {n} | {evidence} | {fmt(ours)} | {fmt(floor_t)} | {ratio(ours, floor_t)} | {fmt(full)} "
-             f"| {ratio(full, ours)} | {fmt(fast)} | {ratio(fast, ours)} |")
+    emit("| n | evidence | derive.check | in-process | floor (backward + closed form) | ours / floor "
+         "| gradcheck full | full / ours | gradcheck fast_mode | fast / ours |")
+    emit("|---|---|---|---|---|---|---|---|---|---|")
+    for n, evidence, ours, local, floor_t, full, fast in rows:
+        emit(f"| {n} | {evidence} | {fmt(ours)} | {fmt(local)} | {fmt(floor_t)} | {ratio(ours, floor_t)} "
+             f"| {fmt(full)} | {ratio(full, ours)} | {fmt(fast)} | {ratio(fast, ours)} |")
     emit("")
     emit("Cases of up to 512 input entries (every drawn case) also get exact evidence: random rationals, "
          "no tolerance; that is what makes n = 16 slower than the float-only sizes.")
@@ -167,6 +183,9 @@ def main(argv=None):
     imports = wall(floor_cmd, repeat)
     one = wall([sys.executable, "-m", "derive.check", "matmul", "--no-database"], repeat)
     every = wall([sys.executable, "-m", "derive.check", "all", "--no-database"], 1 if args.quick else 3)
+    every_local = wall([sys.executable, "-m", "derive.check", "all", "--no-database", "--in-process"],
+                       1 if args.quick else 3)
+    isolated_example, local_example = per_example_overhead()
     cold, cached = derivation_times()
     emit("")
     emit("| command | wall time | against |")
@@ -174,9 +193,15 @@ def main(argv=None):
     emit(f"| `import numpy, sympy, hypothesis` (the floor) | {fmt(imports)} | |")
     emit(f"| `python -m derive.check matmul` | {fmt(one)} | {ratio(one, imports)} the import floor |")
     emit(f"| `python -m derive.check all` | {fmt(every)} | target under 60 s |")
+    emit(f"| `python -m derive.check all --in-process` | {fmt(every_local)} | isolation costs "
+         f"{fmt(every - every_local)} ({ratio(every, every_local)}) |")
     emit(f"| derive the default catalog ({len(__import__('derive').names())} ops), cold | {fmt(cold)} "
          "| target under 5 s |")
     emit(f"| the same, cached | {fmt(cached)} | |")
+    emit("")
+    emit(f"Isolation per drawn example (matmul, target `numeric`, 200 examples, 2-3 calls of the target each): "
+         f"{fmt(isolated_example)} in a worker process, {fmt(local_example)} in-process "
+         f"(overhead {fmt(isolated_example - local_example)} per example).")
     text = "\n".join(lines)
     print(text)
     with open(args.out, "w") as f:

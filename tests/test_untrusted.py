@@ -40,6 +40,7 @@ BACKWARDS = [
     ("keyboard_interrupt", "the backward raised KeyboardInterrupt (at keyboard_interrupt.py:5)"),
     ("tampers", "dl/dX"),  # its patches of derive stay in its own process: the wrong exp is found
     ("typo_tensor", "the forward raised AttributeError: 'Tensor' object has no attribute 'vlaue'"),
+    ("nondeterministic", "two calls with the same arguments gave different results"),
 ]
 
 
@@ -115,9 +116,26 @@ def test_a_reply_cannot_build_objects_in_the_checker():
 
 def test_a_worker_is_reused_across_ops_and_restarted_after_a_crash():
     target = load_target(os.path.join(HOSTILE, "segfault.py"))
+    assert derive.check("add", target=target, examples=5, seed=0, database=None)
     first = target.worker.started
     assert derive.check("add", target=target, examples=5, seed=0, database=None)
-    assert target.worker.started == first  # no new process for another op
+    assert derive.check("add", target=load_target(os.path.join(HOSTILE, "segfault.py")), examples=5, seed=0,
+                        database=None)
+    assert target.worker.started == first  # no new process for another check
     assert derive.check("exp", target=target, examples=5, seed=0, database=None).status == "fail"
     assert derive.check("add", target=target, examples=5, seed=0, database=None)  # a fresh worker
     assert target.worker.started > first and target.worker.alive()
+
+
+def test_a_changing_answer_is_caught_in_process_too():
+    def exp(grad, x):
+        return grad * np.exp(x) + np.random.default_rng().normal(scale=1e-3, size=np.shape(x))
+
+    report = derive.check("exp", target=exp, examples=5, seed=0, database=None)
+    assert report.status == "fail" and "gave different results" in report.failures[0].message
+
+
+def test_a_list_is_the_gradient_of_a_one_input_op():
+    report = derive.check("exp", target=os.path.join(HOSTILE, "list_for_one_input.py"), examples=10, seed=0,
+                          database=None)
+    assert report and report.examples == 10

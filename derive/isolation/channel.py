@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["loads_reply", "dumps", "encode_value", "decode_value", "Unreadable", "ReplyError"]
+__all__ = ["loads_reply", "dumps", "send", "receive", "encode_value", "decode_value", "Unreadable", "ReplyError"]
 
 PROTOCOL = 5
+#: arrays from this many bytes on cross as their own messages, never copied into the pickle
+OUT_OF_BAND = 64 * 2 ** 10
+#: the most a message may carry, buffers included
+MAX_MESSAGE = 2 ** 31
 
 _NUMPY = {("numpy", "dtype"), ("numpy", "ndarray"),
           ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
@@ -50,10 +55,10 @@ class _SafeUnpickler(pickle.Unpickler):
         raise ReplyError(f"a reply may not build {module}.{name}")
 
 
-def loads_reply(data):
+def loads_reply(data, buffers=()):
     """Read a worker's reply; :class:`ReplyError` for anything but data."""
     try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
+        return _SafeUnpickler(io.BytesIO(data), buffers=buffers).load()
     except ReplyError:
         raise
     except Exception as exc:  # noqa: BLE001  a broken stream is the worker's fault
@@ -62,6 +67,50 @@ def loads_reply(data):
 
 def dumps(obj):
     return pickle.dumps(obj, protocol=PROTOCOL)
+
+
+def send(conn, obj):
+    """Send ``obj``: a small pickle, then each large array buffer as it is (no copy on this side)."""
+    buffers = []
+
+    def out_of_band(buffer):
+        raw = buffer.raw()
+        if raw.nbytes < OUT_OF_BAND:
+            return True
+        buffers.append(raw)
+        return False
+
+    head = pickle.dumps(obj, protocol=PROTOCOL, buffer_callback=out_of_band)
+    sizes = [b.nbytes for b in buffers]
+    conn.send_bytes(struct.pack(f"<I{len(sizes)}Q", len(sizes), *sizes) + head)
+    for raw in buffers:
+        conn.send_bytes(raw)
+
+
+def receive(conn, loads=None):
+    """Receive what :func:`send` sent; ``loads(data, buffers)`` reads it (default: plain pickle).
+
+    Buffers are received into writable memory, so arrays built on them are writable.
+    """
+    data = conn.recv_bytes(MAX_MESSAGE)
+    if len(data) < 4:
+        raise ReplyError("a message without its header")
+    (count,) = struct.unpack_from("<I", data)
+    if count > 4096 or len(data) < 4 + 8 * count:
+        raise ReplyError("a message with a broken header")
+    sizes = struct.unpack_from(f"<{count}Q", data, 4)
+    if sum(sizes) > MAX_MESSAGE:
+        raise ReplyError("a message larger than the limit")
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)
+        if conn.recv_bytes_into(buffer) != size:
+            raise ReplyError("a buffer of the wrong size")
+        buffers.append(buffer)
+    head = data[4 + 8 * count:]
+    if loads is None:
+        return pickle.loads(head, buffers=buffers)
+    return loads(head, buffers)
 
 
 class Unreadable:
@@ -83,7 +132,8 @@ _SCALARS = (int, float, complex, bool, Fraction, np.number, np.bool_)
 def _plain(array):
     """Whether an object array holds only numbers and SymPy expressions."""
     import sympy
-    return all(isinstance(v, _SCALARS) or isinstance(v, sympy.Basic) for v in array.ravel())
+    kinds = {type(v) for v in array.ravel()}
+    return all(issubclass(k, _SCALARS) or issubclass(k, sympy.Basic) for k in kinds)
 
 
 def encode_value(value, to_array, constant):

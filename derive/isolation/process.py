@@ -22,17 +22,19 @@ import time
 from multiprocessing.connection import Connection
 
 from ..targets.base import TargetCrashed
-from .channel import ReplyError, loads_reply
+from .channel import ReplyError, loads_reply, receive, send
 
 __all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]
 
 #: characters of a call's output kept to show with its failure
 OUTPUT_LIMIT = 2000
+#: seconds to wait for an answer without sleeping (a sleeping checker wakes up late on a busy machine)
+SPIN = 0.002
 #: a worker that writes more than this (output and files together) is ended (SIGXFSZ)
 MAX_OUTPUT_BYTES = 256 * 2 ** 20
-_MAX_REPLY = 2 ** 30
 
 
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _DERIVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -67,6 +69,12 @@ class Worker:
     # -- life cycle ------------------------------------------------------------------
     def start(self):
         parent, child = socket.socketpair()
+        for sock in (parent, child):  # large arrays cross in few large writes
+            for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, option, 8 * 2 ** 20)
+                except OSError:  # pragma: no cover - a system that refuses: its default
+                    pass
         fd, path = tempfile.mkstemp(prefix="derive-worker-", suffix=".out")
         os.close(fd)
         self._capture = os.open(path, os.O_RDWR | os.O_APPEND)
@@ -75,6 +83,8 @@ class Worker:
                 f"from derive.isolation.worker import main; main({child.fileno()}, {MAX_OUTPUT_BYTES})")
         # unbuffered, so that what was printed before a crash is kept; faulthandler shows where it crashed
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
+        for name in _THREAD_VARIABLES:  # BLAS threads of two processes fight over the cores
+            env.setdefault(name, "1")
         self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
                                         stdout=self._capture, stderr=self._capture, pass_fds=(child.fileno(),),
                                         start_new_session=True, env=env, close_fds=True)
@@ -112,10 +122,16 @@ class Worker:
             self.stop()
             self.start()
         try:
-            self.conn.send(request)
+            send(self.conn, request)
         except (OSError, ValueError):
             return self._died(what)
         deadline = time.monotonic() + timeout
+        spin_until = time.monotonic() + SPIN
+        try:  # most answers come within a millisecond: wait for them awake (sleeping costs a wake-up)
+            while time.monotonic() < spin_until and not self.conn.poll(0):
+                pass
+        except (OSError, ValueError):
+            return self._died(what)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -131,11 +147,9 @@ class Worker:
             if not self.alive():
                 return self._died(what)
         try:
-            data = self.conn.recv_bytes(_MAX_REPLY)
+            reply = receive(self.conn, loads_reply)
         except (EOFError, OSError):
             return self._died(what)
-        try:
-            reply = loads_reply(data)
         except ReplyError as exc:
             self._collect()
             self.stop()

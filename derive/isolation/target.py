@@ -161,14 +161,17 @@ class IsolatedTarget(Target):
                 _raise(reply)
         return self._supported[key]
 
-    def run(self, op, case, inputs, G):
-        reply = self._call("run", op, case, inputs, G)
+    repeats_itself = True
+
+    def run(self, op, case, inputs, G, repeat=1):
+        reply = self._call("run", op, case, inputs, G, repeat)
         if reply[0] != "ok":
             _raise(reply)
         try:
-            output, grads, notes, modified = reply[1]
+            output, grads, notes, modified, unstable = reply[1]
             return Outcome(decode_value(output, CONSTANT), tuple(decode_value(g, CONSTANT) for g in grads),
-                           [str(n) for n in notes], tuple(m if m == "G" else int(m) for m in modified))
+                           [str(n) for n in notes], tuple(m if m == "G" else int(m) for m in modified),
+                           tuple(int(k) for k in unstable))
         except (ReplyError, TypeError, ValueError) as exc:
             raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
 

@@ -67,17 +67,29 @@ def _supports(op):
     return ("ok", (bool(ok), str(reason)))
 
 
-def _run(op, case, inputs, G):
+def _run(op, case, inputs, G, repeat=1):
+    """One call (``repeat=2``: and the same call again, to compare the gradients here)."""
     import numpy as np
     from derive.isolation.channel import encode_value
     from derive.targets.base import CONSTANT, same_values, to_array
+    op = _op(op)
     before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
-    outcome = _TARGET.run(_op(op), case, inputs, G)
+    outcome = _TARGET.run(op, case, inputs, G)
     modified = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
     modified += ["G"] if not same_values(G, before[1]) else []
     output = encode_value(outcome.output, to_array, CONSTANT)
     grads = tuple(encode_value(g, to_array, CONSTANT) for g in outcome.grads)
-    return ("ok", (output, grads, [str(n) for n in outcome.notes], modified))
+    unstable = []
+    if repeat == 2 and not modified:
+        again = _TARGET.run(op, case, inputs, G).grads
+        for k, (first, second) in enumerate(zip(grads, again)):
+            if first[0] == "array" and second is not CONSTANT and second is not None:
+                try:
+                    if not same_values(first[1], to_array(second)):
+                        unstable.append(k)
+                except Exception:  # noqa: BLE001  not comparable: not the same answer
+                    unstable.append(k)
+    return ("ok", (output, grads, [str(n) for n in outcome.notes], modified, unstable))
 
 
 _HANDLERS = {"load": _load, "supports": _supports, "run": _run}
@@ -132,11 +144,11 @@ def main(fd, max_output_bytes=0):
     _die_with_parent()
     _limit_resources(max_output_bytes)
     from multiprocessing.connection import Connection
-    from derive.isolation.channel import dumps
+    from derive.isolation.channel import receive, send
     conn = Connection(fd)
     while True:
         try:
-            request = conn.recv()
+            request = receive(conn)
         except (EOFError, OSError):
             os._exit(0)
         reply = handle(request)
@@ -146,7 +158,8 @@ def main(fd, max_output_bytes=0):
         except Exception:  # noqa: BLE001  the target closed or replaced them
             pass
         try:
-            data = dumps(reply)
-        except Exception as exc:  # noqa: BLE001  a value that cannot be pickled
-            data = dumps(("raised", type(exc).__name__, f"its answer cannot be sent back: {exc}", ""))
-        conn.send_bytes(data)
+            send(conn, reply)  # pickles first: nothing is written when that fails
+        except OSError:
+            os._exit(0)
+        except Exception as exc:  # noqa: BLE001  the target's answer cannot be pickled: said as such
+            send(conn, ("raised", type(exc).__name__, f"its answer cannot be sent back: {exc}", ""))

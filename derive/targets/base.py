@@ -92,6 +92,8 @@ class Outcome:
     notes: list = field(default_factory=list)
     #: what the call modified in place, seen where it ran: input positions, and "G"
     modified: tuple = ()
+    #: input positions whose gradient changed when the same call was made again (``repeat=2``)
+    unstable: tuple = ()
 
 
 class Target:
@@ -110,6 +112,9 @@ class Target:
     def supports(self, op):
         """``(True, "")`` or ``(False, reason)``: whether the target has ``op`` at all."""
         return True, ""
+
+    #: whether :meth:`run` makes the second call of ``repeat=2`` itself (where the target runs)
+    repeats_itself = False
 
     def run(self, op, case, inputs, G):
         """Call forward and backward once; an :class:`Outcome`.
