@@ -203,7 +203,7 @@ def _run(argv):
     from .verify import check
     try:
         target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
-                             load_timeout=args.load_timeout)
+                             load_timeout=args.load_timeout, wait=False)  # loads while the first op derives
     except TargetError as exc:
         raise _UsageError(str(exc)) from None
     database = _database(args)

@@ -105,7 +105,8 @@ def test_strategy_inputs_respect_the_domain(arrays):
 
 
 @pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.derivation", "derive.symbolic",
-                                    "derive.strategies", "derive.testing", "derive.targets.binding", "numeric",
+                                    "derive.strategies", "derive.testing", "derive.targets.binding", "derive.isolation",
+                                    "numeric",
                                     "numeric.tensor"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -4,10 +4,15 @@ A target given by name (``"numeric"``, ``"torch"``, ``"student.py"``...) is impo
 discovered and called in a worker process; the checker sends the inputs and ``G``,
 the worker sends back arrays, and every comparison happens in the checker::
 
+    >>> import derive
     >>> from derive.targets import load_target
     >>> target = load_target("numeric")          # starts (or reuses) a worker
     >>> target.describe()
-    'numeric (tensor; backward(G)) [isolated]'
+    'numeric (tensor; backward(grad=G)) [isolated]'
+    >>> derive.check("exp", target=target, examples=5, seed=0, database=None)
+    <Report exp: PASS 5 example(s) (numeric 5, finite differences 5)>
+    >>> target.worker.alive()
+    True
 
 What the target does in its process stays there:
 

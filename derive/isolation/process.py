@@ -118,6 +118,11 @@ class Worker:
 
         ``what`` says what was running, for the message ("the target", "importing target x").
         """
+        self.post(request, what)
+        return self.answer(timeout, what)
+
+    def post(self, request, what):
+        """Send ``request`` (starting the worker if needed) without waiting for the answer."""
         if not self.alive():
             self.stop()
             self.start()
@@ -125,6 +130,9 @@ class Worker:
             send(self.conn, request)
         except (OSError, ValueError):
             return self._died(what)
+
+    def answer(self, timeout, what):
+        """The answer to the request posted last (see :meth:`ask`)."""
         deadline = time.monotonic() + timeout
         spin_until = time.monotonic() + SPIN
         try:  # most answers come within a millisecond: wait for them awake (sleeping costs a wake-up)

@@ -36,14 +36,17 @@ MAX_LIVE = 4
 _LIVE = OrderedDict()
 
 
-def isolated(spec, style=None, timeout=None, load_timeout=None):
-    """The shared, loaded :class:`IsolatedTarget` for ``spec`` (a target's name)."""
+def isolated(spec, style=None, timeout=None, load_timeout=None, wait=True):
+    """The shared, loaded :class:`IsolatedTarget` for ``spec`` (a target's name).
+
+    ``wait=False``: loading goes on in the worker and finishes at :meth:`IsolatedTarget.ready`.
+    """
     key = (spec, style, os.getcwd(), tuple(sys.path))
     target = _LIVE.pop(key, None)
     if target is None:
         target = IsolatedTarget(spec, style, load_timeout=load_timeout or LOAD_TIMEOUT)
         try:
-            target.load()
+            target.load(wait=wait)
         except BaseException:
             target.close()
             raise
@@ -94,12 +97,28 @@ class IsolatedTarget(Target):
         self._wire = {}
 
     # -- loading -----------------------------------------------------------------------
-    def load(self):
-        """Import the target in the worker and settle its protocol; :class:`TargetError` if it cannot."""
+    def load(self, wait=True):
+        """Import the target in the worker and settle its protocol; :class:`TargetError` if it cannot.
+
+        ``wait=False`` returns at once: loading then finishes in :meth:`ready` (or the first call),
+        while this process does other work (derivations).
+        """
         what = f"loading target {self.spec}"
         try:
-            reply = self.worker.ask(("load", self.spec, self.requested_style, list(sys.path), os.getcwd()),
-                                    self.load_timeout, what)
+            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), os.getcwd()), what)
+        except TargetCrashed as exc:
+            raise TargetError(str(exc)) from None
+        self._pending = what
+        return self.ready() if wait else self
+
+    def ready(self):
+        """Finish a load started with ``wait=False`` (:class:`TargetError` if it failed)."""
+        what = getattr(self, "_pending", None)
+        if what is None:
+            return self
+        self._pending = None
+        try:
+            reply = self.worker.answer(self.load_timeout, what)
         except TargetCrashed as exc:
             text, _ = self.worker.drain_output()
             raise TargetError(f"{exc}{_last_line(text)}") from None
@@ -122,6 +141,8 @@ class IsolatedTarget(Target):
         raise TargetError(f"{what}: the worker gave no usable answer")
 
     def _ensure_loaded(self):
+        if getattr(self, "_pending", None) is not None:
+            self.ready()
         if self._loaded_in == self.worker.started and self.worker.alive():
             return
         try:

@@ -55,7 +55,7 @@ def _import(spec):
     return module, obj
 
 
-def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None):
+def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True):
     """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
 
     ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
@@ -65,7 +65,8 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
 
     A target given by name runs in a worker process (:mod:`derive.isolation`) unless
     ``isolate`` is False; ``timeout`` is then the seconds one call may take, and
-    ``load_timeout`` the seconds its import and discovery may take (default 60).  A target
+    ``load_timeout`` the seconds its import and discovery may take (default 60); with
+    ``wait=False`` loading finishes at the first use, and a failure raises there.  A target
     given as an object already lives in this process and runs here.
 
     Raises
@@ -82,7 +83,7 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
         if not target.strip():
             raise TargetError("the target's name is empty")
         from ..isolation import isolated
-        return isolated(target, style, timeout, load_timeout)
+        return isolated(target, style, timeout, load_timeout, wait)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):
