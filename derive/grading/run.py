@@ -14,7 +14,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 __all__ = ["Options", "check_submission", "grade"]
 
@@ -99,6 +99,3 @@ def grade(submissions, options, out_dir, jobs=None, progress=None):
         todo = remaining
     return [results[name] for name, _ in submissions]
 
-
-def options_dict(options):
-    return asdict(options)
