@@ -139,3 +139,12 @@ def test_a_list_is_the_gradient_of_a_one_input_op():
     report = derive.check("exp", target=os.path.join(HOSTILE, "list_for_one_input.py"), examples=10, seed=0,
                           database=None)
     assert report and report.examples == 10
+
+
+def test_the_op_time_limit_ends_a_slow_search_and_says_so():
+    r = cli("exp", "--target", os.path.join(HOSTILE, "slow.py"), "--op-timeout", "2", "--no-database",
+            "--format", "json")
+    op = json.loads(r.stdout)["ops"][0]
+    assert r.returncode == 0 and op["status"] == "pass"  # slow but right is not a failure
+    assert 1 <= op["examples"] < 100
+    assert any(f"stopped after {op['examples']} example(s)" in n for n in op["notes"])
