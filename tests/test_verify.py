@@ -213,7 +213,7 @@ def test_cli_matmul_prints_derivation_and_passes():
 
 
 def test_cli_json_and_failure_exit_code(tmp_path):
-    r = cli("transpose", "sum", "softmax", "--target", BUGGY, "--format", "json", "--examples", "100",
+    r = cli("transpose", "sum", "softmax", "--target", BUGGY, "--format", "json", "--examples", "200",
             "--database", str(tmp_path / "db"))
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)
@@ -223,10 +223,12 @@ def test_cli_json_and_failure_exit_code(tmp_path):
     first = data["ops"][0]
     assert first["failures"][0]["message"] and first["derivation"]["X"]["closed_form"] == "G.T"
     assert (tmp_path / "db").exists()  # failing examples persist and are replayed first
-    again = json.loads(cli("sum", "--target", BUGGY, "--format", "json", "--database",
+    # one example allowed: only the replayed failure can be found (later searches without its
+    # shape family draw afresh, so a count over all of them would measure luck, not the replay)
+    again = json.loads(cli("sum", "--target", BUGGY, "--format", "json", "--examples", "1", "--database",
                            str(tmp_path / "db")).stdout)["ops"][0]
     first_sum = data["ops"][1]["failures"][0]
-    assert again["status"] == "fail" and again["examples"] < 30  # replayed, not found again by luck
+    assert again["status"] == "fail" and again["examples"] <= 3  # replayed, not found again by luck
     assert again["failures"][0]["shapes"] == first_sum["shapes"]
 
 
