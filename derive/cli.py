@@ -279,7 +279,16 @@ def _grade(args, selected):
         print(f"[{done:>{len(str(total))}}/{total}] {data['submission']}: {verdict} "
               f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
 
-    results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress)
+    finished = {}
+    try:
+        results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress,
+                        results=finished)
+    except KeyboardInterrupt:  # keep what was graded
+        results = [finished[n] for n in names if n in finished]
+        paths = write(results, ops, args.gradebook, options=vars(options), seconds=time.perf_counter() - start)
+        print(f"derive.check: interrupted: {len(results)} of {len(specs)} submission(s) graded, written to "
+              f"{paths['csv']}", file=sys.stderr)
+        return 130
     elapsed = time.perf_counter() - start
     paths = write(results, ops, args.gradebook, options=vars(options), seconds=elapsed)
     with open(paths["md"]) as f:

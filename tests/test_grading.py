@@ -68,3 +68,23 @@ def test_grading_a_glob_that_matches_nothing_is_a_usage_error(tmp_path):
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 2 and "matches no file" in r.stderr and len(r.stderr.splitlines()) == 1
     assert not os.path.exists(tmp_path / "gradebook")
+
+
+def test_ctrl_c_keeps_what_was_graded(tmp_path):
+    import signal
+    import time
+
+    make_class(str(tmp_path / "submissions"), correct=4)
+    p = subprocess.Popen([sys.executable, "-m", "derive.check", *OPS, "--target", "submissions/*/functional.py",
+                          "--timeout", "2", "--gradebook", "out"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, cwd=tmp_path, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(8)
+    os.killpg(p.pid, signal.SIGINT)  # what the terminal sends to the whole group
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "interrupted:" in err and "Traceback" not in err
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    graded = int(err.split("interrupted: ")[1].split(" of ")[0])
+    assert len(rows) == graded < len(os.listdir(tmp_path / "submissions"))

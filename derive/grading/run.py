@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -60,20 +61,34 @@ def check_submission(name, spec, options, out_dir):
     return data
 
 
-def grade(submissions, options, out_dir, jobs=None, progress=None):
+def _ignore_interrupts():
+    """A checker process leaves Ctrl-C to the grading process, which ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _end(pool):
+    """Stop a pool at once (Ctrl-C): its processes end, and their target workers with them."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def grade(submissions, options, out_dir, jobs=None, progress=None, results=None):
     """Check ``submissions`` (``[(name, spec)]``) over ``jobs`` processes; their data, in input order.
 
-    ``progress(done, total, data)`` is called as each submission finishes.
+    ``progress(done, total, data)`` is called as each submission finishes, and ``results``
+    (a dict, name to data) fills as they do, so that an interrupted run keeps what it finished.
     """
     import multiprocessing
 
     os.makedirs(os.path.join(out_dir, "submissions"), exist_ok=True)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
-    results = {}
+    results = {} if results is None else results
     todo = list(submissions)
     context = multiprocessing.get_context("spawn")  # no state of this process (or its threads) is inherited
     while todo:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
+        try:
             futures = {pool.submit(check_submission, name, spec, options, out_dir): (name, spec)
                        for name, spec in todo}
             broken = False
@@ -90,6 +105,10 @@ def grade(submissions, options, out_dir, jobs=None, progress=None):
                 results[name] = data
                 if progress is not None:
                     progress(len(results), len(submissions), data)
+        except BaseException:
+            _end(pool)
+            raise
+        pool.shutdown(wait=True)
         remaining = [(n, s) for n, s in todo if n not in results]
         if broken and remaining == todo:  # pragma: no cover - nothing finished: give up on the rest
             for name, spec in remaining:
