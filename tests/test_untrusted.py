@@ -41,6 +41,7 @@ BACKWARDS = [
     ("tampers", "dl/dX"),  # its patches of derive stay in its own process: the wrong exp is found
     ("typo_tensor", "the forward raised AttributeError: 'Tensor' object has no attribute 'vlaue'"),
     ("nondeterministic", "two calls with the same arguments gave different results"),
+    ("huge_allocation", "the backward raised MemoryError"),
 ]
 
 

@@ -24,12 +24,14 @@ from multiprocessing.connection import Connection
 from ..targets.base import TargetCrashed
 from .channel import ReplyError, loads_reply, receive, send
 
-__all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]
+__all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES", "MAX_MEMORY_BYTES"]
 
 #: characters of a call's output kept to show with its failure
 OUTPUT_LIMIT = 2000
 #: seconds to wait for an answer without sleeping (a sleeping checker wakes up late on a busy machine)
 SPIN = 0.002
+#: address space a worker may map (torch's worker peaks near 0.7 GB); beyond it, allocations fail
+MAX_MEMORY_BYTES = 8 * 2 ** 30
 #: a worker that writes more than this (output and files together) is ended (SIGXFSZ)
 MAX_OUTPUT_BYTES = 256 * 2 ** 20
 
@@ -80,7 +82,8 @@ class Worker:
         self._capture = os.open(path, os.O_RDWR | os.O_APPEND)
         os.unlink(path)
         code = (f"import sys; sys.path[:] = [p for p in sys.path if p not in ('', {os.getcwd()!r})]; "
-                f"from derive.isolation.worker import main; main({child.fileno()}, {MAX_OUTPUT_BYTES})")
+                f"from derive.isolation.worker import main; "
+                f"main({child.fileno()}, {MAX_OUTPUT_BYTES}, {MAX_MEMORY_BYTES})")
         # unbuffered, so that what was printed before a crash is kept; faulthandler shows where it crashed
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
         for name in _THREAD_VARIABLES:  # BLAS threads of two processes fight over the cores

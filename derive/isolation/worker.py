@@ -128,21 +128,23 @@ def _die_with_parent():
         pass
 
 
-def _limit_resources(max_output_bytes):
+def _limit_resources(max_output_bytes, max_memory_bytes):
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault leaves no core file
         if max_output_bytes:
             resource.setrlimit(resource.RLIMIT_FSIZE, (max_output_bytes, max_output_bytes))
+        if max_memory_bytes:  # a runaway allocation is a MemoryError here, not the machine's OOM killer
+            resource.setrlimit(resource.RLIMIT_AS, (max_memory_bytes, max_memory_bytes))
     except Exception:  # noqa: BLE001  not available here
         pass
 
 
-def main(fd, max_output_bytes=0):
+def main(fd, max_output_bytes=0, max_memory_bytes=0):
     """Serve requests on socket ``fd`` until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the checker's to handle
     _die_with_parent()
-    _limit_resources(max_output_bytes)
+    _limit_resources(max_output_bytes, max_memory_bytes)
     from multiprocessing.connection import Connection
     from derive.isolation.channel import receive, send
     conn = Connection(fd)
