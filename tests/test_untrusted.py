@@ -149,3 +149,21 @@ def test_the_op_time_limit_ends_a_slow_search_and_says_so():
     assert r.returncode == 0 and op["status"] == "pass"  # slow but right is not a failure
     assert 1 <= op["examples"] < 100
     assert any(f"stopped after {op['examples']} example(s)" in n for n in op["notes"])
+
+
+def pytest_suite(tmp_path, target, *extra):
+    return subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "--derive-target", target,
+                           "-q", "-p", "no:cacheprovider", *extra], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600, env={**os.environ, "HYPOTHESIS_PROFILE": "dev"})
+
+
+def test_the_pytest_suite_as_an_autograder_survives_a_hang(tmp_path):
+    r = pytest_suite(tmp_path, os.path.join(HOSTILE, "busy_loop.py"), "--derive-timeout", "1", "-n", "2")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 failed, 1 passed" in r.stdout and "timed out after 1 s" in r.stdout
+
+
+def test_the_pytest_suite_reports_a_bad_target_once(tmp_path):
+    r = pytest_suite(tmp_path, os.path.join(HOSTILE, "exits_at_import.py"))
+    out = r.stdout + r.stderr
+    assert r.returncode == 4 and out.count("it called sys.exit(0)") == 1 and len(out.splitlines()) < 5, out
