@@ -256,6 +256,11 @@ _ELEMENTWISE = [
     ("sigmoid", ("logistic",), Sigmoid, _sigmoid_np, "real", "Z = 1 / (1 + exp(-X))"),
     ("relu", (), Relu, lambda X: np.maximum(X, 0), "away_from_zero",
      "Z = max(X, 0); derivative 0 at 0"),
+    ("sqrt", (), sp.sqrt, np.sqrt, "positive", "Z = sqrt(X), X > 0"),
+    ("sin", (), sp.sin, np.sin, "real", "Z = sin(X)"),
+    ("cos", (), sp.cos, np.cos, "real", "Z = cos(X)"),
+    ("abs", ("absolute",), sp.Abs, np.abs, "away_from_zero",
+     "Z = abs(X); derivative sign(X), 0 at 0 (torch's convention); drawn away from the kink"),
 ]
 
 for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:

@@ -15,11 +15,12 @@ the backward functions, one per op and operand, plus one VJP per op in the
 """
 
 from . import backward
-from .ops import (add, broadcast_to, cross_entropy, divide, exp, linear, log, log_softmax, matmul,
-                  mean, mse_loss, multiply, negative, power, relu, reshape, sigmoid, softmax, subtract,
-                  sum, tanh, transpose)
+from .ops import (abs, add, broadcast_to, cos, cross_entropy, divide, exp, linear, log, log_softmax,
+                  matmul, mean, mse_loss, multiply, negative, power, relu, reshape, sigmoid, sin, softmax,
+                  sqrt, subtract, sum, tanh, transpose)
 from .tensor import Edge, Tensor
 
 __all__ = ["Tensor", "Edge", "backward", "add", "subtract", "multiply", "divide", "power",
            "negative", "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "exp", "log",
-           "tanh", "sigmoid", "relu", "softmax", "log_softmax", "mse_loss", "cross_entropy", "linear"]
+           "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax", "mse_loss",
+           "cross_entropy", "linear"]

@@ -25,7 +25,7 @@ import numpy as np
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
-    "exp", "log", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
+    "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear",
 ]
 
@@ -288,6 +288,26 @@ def relu_grad_x(grad, x):
 # softmax family
 # --------------------------------------------------------------------------
 
+def sqrt_grad_x(grad, x):
+    """``Z = sqrt(X)``: ``dl/dX = G / (2 sqrt(X))``."""
+    return grad / (2 * np.sqrt(x))
+
+
+def sin_grad_x(grad, x):
+    """``Z = sin(X)``: ``dl/dX = G cos(X)``."""
+    return grad * np.cos(x)
+
+
+def cos_grad_x(grad, x):
+    """``Z = cos(X)``: ``dl/dX = -G sin(X)``."""
+    return -grad * np.sin(x)
+
+
+def abs_grad_x(grad, x):
+    """``Z = |X|``: ``dl/dX = G sign(X)`` (0 at X = 0, torch's convention)."""
+    return grad * np.sign(x)
+
+
 def _softmax(x, axis):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
@@ -390,6 +410,10 @@ log = _named("log", _unary(log_grad_x), [log_grad_x])
 tanh = _named("tanh", _unary(tanh_grad_x), [tanh_grad_x])
 sigmoid = _named("sigmoid", _unary(sigmoid_grad_x), [sigmoid_grad_x])
 relu = _named("relu", _unary(relu_grad_x), [relu_grad_x])
+sqrt = _named("sqrt", _unary(sqrt_grad_x), [sqrt_grad_x])
+sin = _named("sin", _unary(sin_grad_x), [sin_grad_x])
+cos = _named("cos", _unary(cos_grad_x), [cos_grad_x])
+abs = _named("abs", _unary(abs_grad_x), [abs_grad_x])  # noqa: A001 - NumPy's name
 softmax = _named("softmax", _unary(softmax_grad_x), [softmax_grad_x])
 log_softmax = _named("log_softmax", _unary(log_softmax_grad_x), [log_softmax_grad_x])
 

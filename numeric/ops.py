@@ -16,7 +16,7 @@ from .tensor import Edge, Tensor
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
-    "exp", "log", "tanh", "sigmoid", "relu", "softmax", "log_softmax",
+    "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear",
 ]
 
@@ -92,6 +92,10 @@ log = _unary("log", np.log, B.log_grad_x)
 tanh = _unary("tanh", np.tanh, B.tanh_grad_x)
 sigmoid = _unary("sigmoid", B._sigmoid, B.sigmoid_grad_x)
 relu = _unary("relu", lambda v: np.maximum(v, 0), B.relu_grad_x)
+sqrt = _unary("sqrt", np.sqrt, B.sqrt_grad_x)
+sin = _unary("sin", np.sin, B.sin_grad_x)
+cos = _unary("cos", np.cos, B.cos_grad_x)
+abs = _unary("abs", np.abs, B.abs_grad_x)  # noqa: A001 - NumPy's name
 
 
 # ---- matmul -----------------------------------------------------------------------

@@ -254,6 +254,24 @@ class Tensor:
         """Elementwise ``max(x, 0)``."""
         return _ops.relu(self)
 
+    def sqrt(self):
+        """Elementwise square root."""
+        return _ops.sqrt(self)
+
+    def sin(self):
+        """Elementwise ``sin``."""
+        return _ops.sin(self)
+
+    def cos(self):
+        """Elementwise ``cos``."""
+        return _ops.cos(self)
+
+    def abs(self):
+        """Elementwise ``|x|``."""
+        return _ops.abs(self)
+
+    __abs__ = abs
+
     def softmax(self, axis=-1):
         """Softmax along ``axis``."""
         return _ops.softmax(self, axis=axis)

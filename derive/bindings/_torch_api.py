@@ -86,6 +86,18 @@ class TorchTensor:
     def relu(self):
         return TorchTensor(self.t.relu())
 
+    def sqrt(self):
+        return TorchTensor(self.t.sqrt())
+
+    def sin(self):
+        return TorchTensor(self.t.sin())
+
+    def cos(self):
+        return TorchTensor(self.t.cos())
+
+    def abs(self):
+        return TorchTensor(self.t.abs())
+
     def softmax(self, axis=-1):
         return TorchTensor(torch.softmax(self.t, dim=axis))
 

@@ -264,6 +264,26 @@ def tanh_missing_square(grad, x):
     return grad * (1 - np.tanh(x))
 
 
+@mutant("elementwise", "sqrt", "1 / sqrt(X): the 1/2 forgotten")
+def sqrt_missing_half(grad, x):
+    return grad / np.sqrt(x)
+
+
+@mutant("elementwise", "sin", "-cos(X): the sign of cos's derivative")
+def sin_wrong_sign(grad, x):
+    return -grad * np.cos(x)
+
+
+@mutant("elementwise", "cos", "sin(X) instead of -sin(X)")
+def cos_missing_minus(grad, x):
+    return grad * np.sin(x)
+
+
+@mutant("elementwise", "abs", "relu's derivative (X > 0) instead of sign(X)")
+def abs_as_relu(grad, x):
+    return grad * (x > 0)
+
+
 @mutant("elementwise", "sigmoid", "s (1 + s) instead of s (1 - s)")
 def sigmoid_wrong_sign(grad, x):
     s = 1 / (1 + np.exp(-x))
