@@ -167,3 +167,53 @@ def test_the_pytest_suite_reports_a_bad_target_once(tmp_path):
     r = pytest_suite(tmp_path, os.path.join(HOSTILE, "exits_at_import.py"))
     out = r.stdout + r.stderr
     assert r.returncode == 4 and out.count("it called sys.exit(0)") == 1 and len(out.splitlines()) < 5, out
+
+
+# ---- the smaller items -----------------------------------------------------------------------
+
+def test_a_student_folder_with_numpy_py_and_random_py_does_not_break_the_cli(tmp_path):
+    (tmp_path / "numpy.py").write_text("raise ImportError('the student numpy')\n")
+    (tmp_path / "random.py").write_text("raise ImportError('the student random')\n")
+    (tmp_path / "functional.py").write_text("import numpy as np\n\n\ndef exp(grad, x):\n"
+                                            "    return grad * np.exp(x)\n")
+    r = subprocess.run([sys.executable, "-m", "derive.check", "exp", "--target", "functional.py", "--examples", "5"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and "PASS exp" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_user_op_cannot_replace_a_standard_one_by_accident():
+    with pytest.raises(ValueError, match="already in the catalog; pass replace=True"):
+        derive.elementwise("sum", lambda x: x, lambda X: X)
+    assert derive.get_op("sum").params  # still NumPy's sum, with axis and keepdims
+
+
+@pytest.mark.parametrize("shapes,words", [([(-1, 3)], "cannot have negative sizes"),
+                                          ([(0, 3)], "has no entries to compare")])
+def test_a_bad_case_is_a_value_error_naming_the_op(shapes, words):
+    with pytest.raises(ValueError, match=f"exp: .*{words}"):
+        derive.check("exp", shapes=shapes)
+
+
+def test_a_target_that_is_not_one_is_one_clear_error():
+    with pytest.raises(TargetError, match="a target is a name, a module"):
+        derive.check("exp", target=42)
+
+
+def test_a_user_op_whose_own_forward_raises_is_not_blamed_on_the_backward():
+    import sympy as sp
+    derive.elementwise("broken_forward", sp.exp, lambda X: 1 / 0)
+    try:
+        report = derive.check("broken_forward", target=lambda grad, x: grad * np.exp(x), examples=5, seed=0,
+                              database=None)
+    finally:
+        derive.unregister("broken_forward")
+    assert report.status == "error" and "the NumPy forward declared for broken_forward raised" in report.message
+    assert not report.failures
+
+
+def test_a_stray_constant_is_not_called_a_missing_1_over_n():
+    def sum_backward(grad, x, axis=None, keepdims=False):
+        return 2 * np.broadcast_to(np.expand_dims(grad, 0), np.shape(x))
+
+    report = derive.check("sum", target=sum_backward, shapes=[(1, 3)], params={"axis": 0})
+    assert "no size in this case is 2" in report.failures[0].diagnosis
