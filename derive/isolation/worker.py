@@ -71,25 +71,17 @@ def _run(op, case, inputs, G, repeat=1):
     """One call (``repeat=2``: and the same call again, to compare the gradients here)."""
     import numpy as np
     from derive.isolation.channel import encode_value
-    from derive.targets.base import CONSTANT, same_values, to_array
+    from derive.targets.base import CONSTANT, changed_gradients, modified_in_place, to_array
     op = _op(op)
     before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
     outcome = _TARGET.run(op, case, inputs, G)
-    modified = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
-    modified += ["G"] if not same_values(G, before[1]) else []
+    modified = modified_in_place(inputs, G, before)
+    unstable = ()
+    if repeat == 2 and not modified:
+        unstable = changed_gradients(outcome.grads, _TARGET.run(op, case, inputs, G).grads)
     output = encode_value(outcome.output, to_array, CONSTANT)
     grads = tuple(encode_value(g, to_array, CONSTANT) for g in outcome.grads)
-    unstable = []
-    if repeat == 2 and not modified:
-        again = _TARGET.run(op, case, inputs, G).grads
-        for k, (first, second) in enumerate(zip(grads, again)):
-            if first[0] == "array" and second is not CONSTANT and second is not None:
-                try:
-                    if not same_values(first[1], to_array(second)):
-                        unstable.append(k)
-                except Exception:  # noqa: BLE001  not comparable: not the same answer
-                    unstable.append(k)
-    return ("ok", (output, grads, [str(n) for n in outcome.notes], modified, unstable))
+    return ("ok", (output, grads, [str(n) for n in outcome.notes], list(modified), list(unstable)))
 
 
 _HANDLERS = {"load": _load, "supports": _supports, "run": _run}
@@ -99,8 +91,7 @@ def handle(request):
     """One request's reply; target code's own errors and exits become error replies."""
     import numpy as np
     from derive.targets.base import ForwardError, ProtocolError, TargetError, Unsupported
-    np.seterr(all="warn")  # the target may have changed NumPy's error state
-    np.seterr(under="ignore")
+    np.seterr(all="warn", under="ignore")  # NumPy's defaults: the target may have changed them
     kind, *args = request
     try:
         return _HANDLERS[kind](*args)

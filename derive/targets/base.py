@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
-           "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name"]
+           "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
+           "describe_raised", "modified_in_place", "changed_gradients"]
 
 
 class TargetError(ValueError):
@@ -38,8 +39,7 @@ class ForwardError(Exception):
     """The target's forward raised; ``exc`` is what it raised (the gradient is not checked there)."""
 
     def __init__(self, exc):
-        super().__init__(f"{raised_name(exc)}{': ' if not str(exc).startswith('(at ') else ' '}{exc}"
-                         if str(exc) else raised_name(exc))
+        super().__init__(describe_raised(exc))
         self.exc = exc
 
 
@@ -50,15 +50,17 @@ class RemoteError(Exception):
         super().__init__(message)
         self.type_name, self.where = type_name, where
 
-    def __str__(self):
-        message = super().__str__()
-        return f"{message} (at {self.where})" if self.where and message else f"(at {self.where})" \
-            if self.where else message
 
 
 def raised_name(exc):
     """The type name of what target code raised (in this process or in a worker)."""
     return getattr(exc, "type_name", type(exc).__name__)
+
+
+def describe_raised(exc):
+    """``ValueError: bad (at student.py:12)``, ``KeyboardInterrupt (at student.py:5)``."""
+    text, where = str(exc), getattr(exc, "where", "")
+    return raised_name(exc) + (f": {text}" if text else "") + (f" (at {where})" if where else "")
 
 
 class TargetCrashed(Exception):
@@ -161,6 +163,29 @@ def to_array(x):
             break
         x = inner
     return np.asarray(x)
+
+
+def modified_in_place(inputs, G, before):
+    """What a call changed in place, given copies ``before = (inputs, G)`` taken ahead of it:
+    input positions, and ``"G"``."""
+    changed = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
+    return tuple(changed + (["G"] if not same_values(G, before[1]) else []))
+
+
+def changed_gradients(first, second):
+    """Positions whose gradient differs between two answers to the same call (None and CONSTANT
+    are not compared)."""
+    changed = []
+    for k, (a, b) in enumerate(zip(first, second)):
+        if any(g is None or g is CONSTANT for g in (a, b)):
+            continue
+        try:
+            same = same_values(to_array(a), to_array(b))
+        except Exception:  # noqa: BLE001  not comparable: not the same answer
+            same = False
+        if not same:
+            changed.append(k)
+    return tuple(changed)
 
 
 def same_values(a, b):
