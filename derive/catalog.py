@@ -183,7 +183,7 @@ _LOADING = []
 def _ensure_loaded():
     if not _LOADING:
         _LOADING.append(True)
-        import_module(".standard_ops", __package__)  # declares the standard ops
+        import_module(".ops", __package__)  # declares the standard ops
 
 
 def get_op(name) -> Op:

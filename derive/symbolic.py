@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-__all__ = ["SymArray", "Output", "summation", "index", "dim", "broadcast_shapes",
+__all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
            "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Unravel", "ravel", "unravel"]
 
 
@@ -116,6 +116,13 @@ def summation(body, size):
     """``Sum(body(r), (r, 0, size - 1))`` with a fresh index ``r``."""
     r = _fresh.take()
     return sp.Sum(body(r), (r, 0, dim(size) - 1))
+
+
+def nested_sum(body, sizes, chosen=()):
+    """``Sum_{r1} ... Sum_{rn} body((r1, ..., rn))``: one fresh index per size."""
+    if not sizes:
+        return body(chosen)
+    return summation(lambda s: nested_sum(body, sizes[1:], chosen + (s,)), sizes[0])
 
 
 def broadcast_shapes(*shapes, op="broadcast"):

@@ -68,7 +68,7 @@ def shutdown():
 
 
 def _is_standard(op):
-    return getattr(op.define, "__module__", "") == "derive.standard_ops"
+    return getattr(op.define, "__module__", "").startswith("derive.ops.")
 
 
 def _wire_op(op):

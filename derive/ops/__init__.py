@@ -1,0 +1,10 @@
+"""The standard ops, NumPy's names and semantics, one module per op family.
+
+Importing this package declares them in the catalog (:mod:`derive.catalog`),
+in the order the listings show.  Each declaration gives the elementwise
+definition (output entry as a SymPy expression of input entries), the NumPy
+reference forward, the input domains, the shape/parameter strategy, and how
+tensor-style targets spell the op.
+"""
+
+from . import arithmetic, linalg, shape, reductions, elementwise, softmax, layers  # noqa: F401  (declare)
