@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .symbolic import Unravel, ravel
+from .symbolic import Bracket, Unravel, bracket, ravel
 
-__all__ = ["entry_derivative", "contract", "tidy"]
+__all__ = ["entry_derivative", "contract", "tidy", "simplify_bracket", "settle_brackets"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def _expand_products(expr):
                      power_base=False, log=False)
 
 
-def contract(expr, ranges):
+def contract(expr, ranges, bound=frozenset()):
     """Contract every Kronecker delta of ``expr`` against the sums it sits in.
 
     ``ranges`` maps free index symbols to their sizes.  A delta ``δ(k, e)`` in
@@ -78,20 +78,29 @@ def contract(expr, ranges):
     sum when ``e`` provably lies in ``[0, n)`` (a free index of the same size,
     or 0); a sum whose body does not mention its index becomes a product with
     its size; a delta of a free index of size 1 with 0 is 1.
+
+    Affine deltas with strides, ``δ(s*o + d*j - p, b)``, are solved for the
+    outermost summation index they mention, ``o = (b + p - d*j)/s``, and leave
+    Iverson brackets behind: the stride divides (``[Mod(b + p - d*j, s) = 0]``)
+    and the solution lies in the sum's range.  ``bound`` holds the indices of
+    the enclosing sums: a delta that mentions one of them waits for that sum,
+    so it is solved for the outer index (a sum over the kernel, not over every
+    output position).
     """
     if isinstance(expr, sp.Sum):
         limits = list(expr.limits)
         inner = dict(ranges)
         for k, lo, hi in limits:
             inner[k] = hi - lo + 1
-        body = contract(expr.function, inner)
+        inner_bound = frozenset(bound | {k for k, _, _ in limits})
+        body = contract(expr.function, inner, inner_bound)
         terms = sp.Add.make_args(_expand_products(body))
-        return sp.Add(*[_contract_term(t, limits, ranges) for t in terms])
+        return sp.Add(*[_contract_term(t, limits, ranges, bound) for t in terms])
     if isinstance(expr, sp.KroneckerDelta):
         return _delta_value(expr, ranges)
     if isinstance(expr, (sp.Indexed, sp.Symbol, sp.Number)) or not expr.args:
         return expr
-    return expr.func(*[contract(a, ranges) for a in expr.args])
+    return expr.func(*[contract(a, ranges, bound) for a in expr.args])
 
 
 def _delta_value(delta, ranges):
@@ -121,8 +130,25 @@ def _same_size(a, b):
     return a == b or sp.expand(a - b) == 0
 
 
-def _contract_term(term, limits, ranges):
+def _flatten_sums(factors, limits):
+    """Pull a factor ``Sum(product with a delta, inner limits)`` into the enclosing sum."""
+    limits = list(limits)
+    pending, out = list(factors), []
+    while pending:
+        f = pending.pop(0)
+        current = {k for k, _, _ in limits}
+        if (isinstance(f, sp.Sum) and f.function.has(sp.KroneckerDelta) and not isinstance(f.function, sp.Add)
+                and not any((lo.free_symbols | hi.free_symbols) & current for _, lo, hi in f.limits)):
+            pending.extend(sp.Mul.make_args(f.function))  # nested sums come out too
+            limits.extend(f.limits)
+        else:
+            out.append(f)
+    return out, limits
+
+
+def _contract_term(term, limits, ranges, bound=frozenset()):
     factors = list(sp.Mul.make_args(term))
+    factors, limits = _flatten_sums(factors, limits)
     # a summation index of range {lo} is lo
     single = {k: lo for k, lo, hi in limits if hi - lo == 0}
     if single:
@@ -136,14 +162,18 @@ def _contract_term(term, limits, ranges):
         for pos, factor in enumerate(factors):
             if not isinstance(factor, sp.KroneckerDelta):
                 continue
-            solved = _solve_delta(factor, remaining, ranges)
+            solved = _solve_delta(factor, remaining, ranges, bound)
             if solved is None:
                 continue
-            subs, used = solved
+            subs, used, conditions = solved
             del factors[pos]
+            inner_ranges = {**ranges, **{k: hi - lo + 1 for k, lo, hi in remaining if k not in used}}
             remaining = [lim for lim in remaining if lim[0] not in used]
-            factors = [f.xreplace(subs) for f in factors]
-            factors = [_delta_value(f, ranges) if isinstance(f, sp.KroneckerDelta) else f for f in factors]
+            factors = [f.xreplace(subs) for f in factors] + list(sp.Mul.make_args(bracket(*conditions)))
+            factors = [_delta_value(f, ranges) if isinstance(f, sp.KroneckerDelta)
+                       else simplify_bracket(f, inner_ranges) if isinstance(f, Bracket) else f for f in factors]
+            if any(f == 0 for f in factors):
+                return sp.Integer(0)
             changed = True
             break
     body = sp.Mul(*factors)
@@ -161,29 +191,108 @@ def _contract_term(term, limits, ranges):
     return body
 
 
-def _solve_delta(delta, limits, ranges):
-    """``({k: value}, {k})`` if ``delta`` fixes a summation index ``k`` to an in-range value."""
+def _solve_delta(delta, limits, ranges, bound=frozenset()):
+    """``({k: value}, {k}, conditions)`` if ``delta`` fixes a summation index ``k``.
+
+    First choice: a unit coefficient and a value provably in range (no
+    condition).  Otherwise the outermost index the delta mentions, with the
+    conditions under which the solution exists: the coefficient divides, and
+    the value lies in ``[0, size)``.  A delta that mentions an index of an
+    enclosing sum is left for that sum.
+    """
     a, b = delta.args
+    diff = sp.expand(a - b)
     sizes = {k: hi - lo + 1 for k, lo, hi in limits}
+    candidates = []
     for k, lo, _hi in limits:
-        diff = sp.expand(a - b)
-        if not diff.has(k):
+        if not diff.has(k) or lo != 0:
             continue
         coeff = diff.coeff(k)
         rest = sp.expand(diff - coeff * k)
-        if coeff in (1, -1) and not rest.has(k) and not any(rest.has(j) for j in sizes):
-            value = -rest / coeff
-            if _in_range(value, sizes[k], ranges) and lo == 0:
-                return {k: value}, {k}
+        if coeff.has(k) or rest.has(k) or coeff.free_symbols & set(sizes):
+            continue
+        if coeff.could_extract_minus_sign():  # k = (b + p - d*j)/s reads better than -(-b - p + d*j)/s
+            coeff, rest = -coeff, sp.expand(-rest)
+        value = sp.expand(-rest) / coeff
+        if coeff in (1, -1) and not any(rest.has(j) for j in sizes) and _in_range(value, sizes[k], ranges):
+            return {k: value}, {k}, ()
+        candidates.append((k, coeff, rest, value))
+    if not candidates or diff.free_symbols & (bound - set(sizes)):
+        return None
+    k, coeff, rest, value = candidates[0]
+    conditions = []
+    if coeff not in (1, -1):
+        conditions.append(sp.Eq(sp.Mod(sp.expand(-rest), coeff), 0))
+    conditions += [sp.Le(0, value), sp.Le(value, sizes[k] - 1)]
+    return {k: value}, {k}, conditions
+
+
+def _affine_bounds(expr, ranges):
+    """``(low, high)`` of an affine ``expr`` over the index ranges, or None."""
+    expr = sp.expand(expr)
+    low = high = expr
+    for i, n in ranges.items():
+        if not expr.has(i):
+            continue
+        c = expr.coeff(i)
+        if c.has(i) or any(c.has(j) for j in ranges):
+            return None
+        if c.is_nonnegative:
+            low, high = low.subs(i, 0), high.subs(i, n - 1)
+        elif c.is_nonpositive:
+            low, high = low.subs(i, n - 1), high.subs(i, 0)
+        else:
+            return None
+    if any(low.has(i) or high.has(i) for i in ranges):
+        return None
+    return low, high
+
+
+def _decide(cond, ranges):
+    """True or False when the index ranges decide ``cond``, else None."""
+    if isinstance(cond, sp.And):
+        parts = [_decide(c, ranges) for c in cond.args]
+        return False if False in parts else True if all(parts) else None
+    if isinstance(cond, (sp.Le, sp.Lt, sp.Ge, sp.Gt)):
+        big, small = (cond.rhs, cond.lhs) if isinstance(cond, (sp.Le, sp.Lt)) else (cond.lhs, cond.rhs)
+        margin = big - small - (1 if isinstance(cond, (sp.Lt, sp.Gt)) else 0)  # holds iff margin >= 0
+        bounds = _affine_bounds(margin, ranges)
+        if bounds is None:
+            return None
+        if sp.expand(bounds[0]).is_nonnegative:
+            return True
+        if sp.expand(bounds[1]).is_negative:
+            return False
     return None
 
 
-def _solve_flat(flat, flat_free, factors, used, remaining):
-    """Solve ``flat = flat_free`` when ``flat`` is the C-order ravel of summation indices."""
+def simplify_bracket(factor, ranges):
+    """``[c1][c2]...`` without the conditions the index ranges already guarantee (0 if one fails)."""
+    cond = factor.args[0]
+    parts = cond.args if isinstance(cond, sp.And) else (cond,)
+    kept = []
+    for c in parts:
+        decided = _decide(c, ranges)
+        if decided is False:
+            return sp.Integer(0)
+        if decided is None:
+            kept.append(c)
+    return bracket(*kept)
+
+
+def _solve_flat(flat, flat_free, factors, used, remaining, flat_size):
+    """Solve ``flat = flat_free`` when ``flat`` is the C-order ravel of summation indices.
+
+    Only when ``flat_free`` ranges over exactly as many values (``flat_size``) as
+    the summation indices together: otherwise (a stride equal to a window, not
+    dividing the input) the unravelled indices would wrap around.
+    """
     sizes = {k: hi - lo + 1 for k, lo, hi in remaining}
     ks = [k for k, lo, hi in remaining if flat.has(k)]
     out_shape = [sizes[k] for k in ks]
     if len(ks) < 1 or sp.expand(ravel(ks, out_shape) - flat) != 0:
+        return None
+    if flat_size is None or sp.expand(sp.Mul(*out_shape) - flat_size) != 0:
         return None
     subs = {k: Unravel(flat_free, sp.Tuple(*out_shape), t) for t, k in enumerate(ks)}
     factors = [f.xreplace(subs) for f in factors if f not in used]
@@ -211,14 +320,15 @@ def _contract_unravel(factors, remaining, ranges):
             continue
         for flat, other in ((a, b), (b, a)):
             if len(flat.free_symbols & summed) >= 2 and not (other.free_symbols & summed):
-                solved = _solve_flat(flat, other, factors, {f}, remaining)
+                solved = _solve_flat(flat, other, factors, {f}, remaining, ranges.get(other))
                 if solved is not None:
                     return solved
     for (flat, shape), by_axis in groups.items():
         if set(by_axis) != set(range(len(shape))):
             continue
         flat_free = ravel([by_axis[t][1] for t in range(len(shape))], shape)
-        solved = _solve_flat(flat, flat_free, factors, {f for f, _ in by_axis.values()}, remaining)
+        solved = _solve_flat(flat, flat_free, factors, {f for f, _ in by_axis.values()}, remaining,
+                             sp.Mul(*shape))
         if solved is not None:
             return solved
     return factors, remaining
@@ -227,3 +337,20 @@ def _contract_unravel(factors, remaining, ranges):
 def tidy(expr):
     """Light simplification that keeps the index structure readable."""
     return sp.factor_terms(expr) if not expr.has(sp.Sum) else expr
+
+
+def settle_brackets(expr, ranges):
+    """Drop every bracket condition the index ranges decide, inside sums too."""
+    if not expr.has(Bracket):
+        return expr
+    if isinstance(expr, Bracket):
+        return simplify_bracket(expr, ranges)
+    if isinstance(expr, sp.Sum):
+        inner = dict(ranges)
+        for k, lo, hi in expr.limits:
+            inner[k] = hi - lo + 1
+        body = settle_brackets(expr.function, inner)
+        return sp.Sum(body, *expr.limits) if body != 0 else sp.Integer(0)
+    if not expr.args:
+        return expr
+    return expr.func(*[settle_brackets(a, ranges) for a in expr.args])

@@ -22,8 +22,9 @@ import sympy as sp
 
 from . import closed_form as cf
 from .catalog import format_shape, get_op
-from .contraction import contract, entry_derivative, tidy
-from .symbolic import SymArray, _fresh, dim, index
+from .contraction import contract, entry_derivative, settle_brackets, tidy
+from .evaluate import IndexFormula
+from .symbolic import Bracket, SymArray, _fresh, dim, index
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
 
@@ -70,6 +71,7 @@ class InputGradient:
     einsum: str | None
     steps: list = field(default_factory=list)
     shape: tuple = ()
+    evaluator: object = field(default=None, repr=False, compare=False)
 
     @property
     def lhs(self):
@@ -385,9 +387,28 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     contracted = contract(differentiated, ranges)
     # a free index whose range is {0} can only be 0
     contracted = contracted.subs({i: 0 for i, n in ranges.items() if n == 1})
-    contracted = tidy(contracted)
-    form = cf.closed_form(contracted, free, X, arrays, G, op=op)
+    contracted = tidy(settle_brackets(contracted, ranges))
+    form, evaluator = _closed_form_or_evaluator(op, contracted, free, X, arrays, G, params)
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,
-                         einsum=form.einsum, steps=steps, shape=X.shape)
+                         einsum=form.einsum, steps=steps, shape=X.shape, evaluator=evaluator)
+
+
+INDEX_EVALUATION = "the index formula, evaluated vectorized"
+
+
+def _closed_form_or_evaluator(op, formula, free, X, arrays, G, params):
+    """``(ClosedForm, None)``, or ``(INDEX_EVALUATION, IndexFormula)`` where no closed form is known."""
+    if not formula.has(Bracket, sp.Mod, sp.floor, sp.KroneckerDelta):
+        try:
+            return cf.closed_form(formula, free, X, arrays, G, op=op), None
+        except cf.ClosedFormError:
+            pass
+    dims = {}
+    for a in list(arrays) + [G]:
+        for axis, n in enumerate(a.shape):
+            if isinstance(n, sp.Symbol) and n not in dims:
+                dims[n] = (a.name if a.name != "onehot" else op.inputs[0].name, axis)
+    symbols = {v: k for k, v in getattr(op, "symbolic_params", {}).items()}
+    return cf.ClosedForm(INDEX_EVALUATION, None, "index"), IndexFormula(formula, free, X.shape, dims, symbols)

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -186,6 +186,46 @@ class Sigmoid(sp.Function):
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sp.exp(-x))
+
+
+class Bracket(sp.Function):
+    """The Iverson bracket ``[cond]``: 1 where ``cond`` holds, 0 elsewhere.
+
+    Index formulas use it for what a delta or a read leaves behind: a read
+    outside the array (padding reads zero), a stride that must divide
+    (``[Mod(b + p - j, s) = 0]``).  It has no derivative with respect to array
+    entries, since its condition is made of indices only.
+
+    >>> i = index("i")
+    >>> Bracket(sp.Le(0, i - 1))
+    [0 <= i - 1]
+    >>> Bracket(sp.Le(0, i - 1)).subs(i, 0)
+    0
+    """
+
+    is_integer = True
+    is_nonnegative = True
+
+    @classmethod
+    def eval(cls, cond):
+        if cond is sp.true or cond == True:  # noqa: E712  SymPy's true, or a Python bool
+            return sp.Integer(1)
+        if cond is sp.false or cond == False:  # noqa: E712
+            return sp.Integer(0)
+
+    def _sympystr(self, printer):
+        cond = self.args[0]
+        if isinstance(cond, sp.Eq):
+            return f"[{printer.doprint(cond.lhs)} = {printer.doprint(cond.rhs)}]"
+        return f"[{printer.doprint(cond)}]"
+
+    def _latex(self, printer):
+        return rf"\left[{printer.doprint(self.args[0])}\right]"
+
+
+def bracket(*conditions):
+    """``[c1 and c2 ...]``, as a product of brackets (1 when there are none)."""
+    return sp.Mul(*[Bracket(c) for c in conditions])
 
 
 class Unravel(sp.Function):
