@@ -48,11 +48,12 @@ if _sys.argv[:1] == ["-m"] and _sys.path and _sys.path[0] in ("", _os.getcwd()):
 from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister  # noqa: E402
 from . import display, targets  # noqa: F401  (public submodules)
 from .derivation import Derivation, InputGradient, vjp
+from .notation import define
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
 from .report import Report
 from .targets import Binding, Unsupported
 
-__all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "elementwise", "get_op", "names",
+__all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
            "ops", "register", "unregister", "vjp", "check", "Report", "Binding", "Unsupported"]
 
 __version__ = "0.1.0"

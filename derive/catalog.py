@@ -102,6 +102,11 @@ class Op:
         Forwards that real code computes under this op's name but that are not
         it (``X @ Y.T`` for matmul), ``(description, forward)``: a target whose
         forward matches one is told so by name.
+    notation : str
+        The index formula the op was declared by (:func:`derive.define`), if any.
+    symbolic_params : dict
+        Integer parameters kept as symbols in the derivation (name -> SymPy
+        symbol), so one derivation covers every stride or padding.
     """
 
     name: str
@@ -117,6 +122,8 @@ class Op:
     call: Optional[Callable] = None
     doc: str = ""
     variants: tuple = ()
+    notation: str = ""
+    symbolic_params: dict = field(default_factory=dict)
 
     @property
     def input_names(self):
@@ -178,12 +185,20 @@ def _resolve(name):
 
 
 _LOADING = []
+_STANDARD: dict = {}
 
 
 def _ensure_loaded():
     if not _LOADING:
         _LOADING.append(True)
         import_module(".ops", __package__)  # declares the standard ops
+        _STANDARD.update(_REGISTRY)
+
+
+def is_standard(op) -> bool:
+    """Whether ``op`` is one of derive's own ops (not a user's declaration or replacement)."""
+    _ensure_loaded()
+    return _STANDARD.get(op.name) is op
 
 
 def get_op(name) -> Op:

@@ -22,6 +22,7 @@ import sympy as sp
 from . import strategies as dst
 from .catalog import get_op
 from .derivation import G_NAME, general_pattern, shape_pattern, vjp
+from .symbolic import dim
 from .diagnose import diagnose
 from .oracle import evaluate_closed_form, exact_inputs, symbol_array
 from .report import Failure, format_pair
@@ -34,6 +35,7 @@ __all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", 
 #: (rtol, atol) per dtype, relative to the largest expected entry.
 TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-4, 2e-5), "float16": (2e-2, 2e-3)}
 FD_MAX_ENTRIES = 64
+FD_MAX_EXAMPLES_NOTATION = 25  # an op declared by index formula has one derivation: FD guards it on a sample
 #: exact evidence for cases up to this many input entries; larger ones are numeric
 EXACT_MAX_ENTRIES = 512  # every drawn case fits (matmul: two 4x4x4x4 operands)
 
@@ -73,14 +75,43 @@ def derivation_for(op, case):
     shapes = tuple(tuple(int(n) for n in s) for s in case.shapes)
     if not op.shape_generic:
         return vjp(op, *shapes, **params), {}
+    if op.notation:  # no broadcasting: one derivation, in the declared sizes, covers every case
+        _validate_notation_case(op, shapes, params)
+        bindings = {dim(name): n for decl, shape in zip(op.canonical.shapes, shapes)
+                    for name, n in zip(decl, shape)}
+        bindings.update({symbol: int(params[name]) for name, symbol in op.symbolic_params.items()})
+        return vjp(op), bindings
     pattern, sizes = shape_pattern([tuple(sp.Integer(n) for n in s) for s in shapes])
     inverse = {v: k for k, v in sizes.items()}
     if "shape" in params and params["shape"] is not None:
         target = params["shape"] if isinstance(params["shape"], (tuple, list)) else (params["shape"],)
         params = {**params, "shape": tuple(inverse.get(int(n), sp.Integer(n)) if int(n) > 1 else int(n)
                                            for n in target)}
+    bindings = {}
+    for name, symbol in op.symbolic_params.items():  # one derivation for every stride, padding...
+        bindings[symbol] = int(params[name])
+        params = {**params, name: symbol}
     general, params, origin = general_pattern(op, pattern, params)
-    return vjp(op, *general, **params), {new: sizes.get(old, 1) for new, old in origin.items()}
+    bindings.update({new: sizes.get(old, 1) for new, old in origin.items()})
+    return vjp(op, *general, **params), bindings
+
+
+_VALID: dict = {}
+
+
+def _validate_notation_case(op, shapes, params):
+    """ValueError when the case does not fit the op's declared shapes and requirements (cached)."""
+    key = (op.name, shapes, tuple(sorted((k, int(v)) for k, v in params.items())))
+    if key not in _VALID:
+        if len(_VALID) > 4096:
+            _VALID.clear()
+        from .symbolic import SymArray
+        arrays = [SymArray(spec.name, s) for spec, s in zip(op.inputs, shapes)]
+        if hasattr(op.define, "ranges"):
+            op.define.ranges(arrays, params)  # sizes, params and requirements, without the formula
+        else:
+            op.define(*arrays, **params)
+        _VALID[key] = True
 
 
 def _env(op, case, arrays, G):
@@ -446,7 +477,8 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     evidence["numeric"] = evidence.get("numeric", 0) + 1
 
     # 4. finite differences guard the derivation itself
-    if fd and entries <= FD_MAX_ENTRIES:
+    sampled_enough = op.notation and evidence.get("finite differences", 0) >= FD_MAX_EXAMPLES_NOTATION
+    if fd and entries <= FD_MAX_ENTRIES and not sampled_enough:
         try:
             numeric = _fd_gradients(op, case, arrays64, G64)
         except Exception as exc:  # noqa: BLE001  the op's own forward, never the target

@@ -67,13 +67,10 @@ def shutdown():
         target.close()
 
 
-def _is_standard(op):
-    return getattr(op.define, "__module__", "").startswith("derive.ops.")
-
-
 def _wire_op(op):
     """What the worker needs of ``op``: its catalog name, or a stand-in without the symbolic parts."""
-    if _is_standard(op):
+    from ..catalog import is_standard
+    if is_standard(op):
         return op.name
     from ..catalog import call_by_name
     call = op.call

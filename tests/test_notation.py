@@ -1,0 +1,158 @@
+"""Ops declared by index formula: parsing, strided and padded contraction, the vectorized evaluator,
+one derivation for every stride, and end-to-end checks of a user's own op."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive
+from derive.catalog import Case
+from derive.evaluate import IndexFormula
+from derive.example import derivation_for, expected_gradients
+from derive.oracle import exact_inputs, oracle_gradients
+
+CONV = dict(inputs="X[N, L], W[K]", sizes={"o": "(L + 2*padding - K) // stride + 1"},
+            params={"stride": 1, "padding": 0})
+FORMULA = "Z[n, o] = sum(j: W[j] * X[n, stride*o + j - padding])"
+
+
+@pytest.fixture
+def user_conv():
+    op = derive.define(FORMULA, name="user_conv", **CONV)
+    yield op
+    derive.unregister("user_conv")
+
+
+def _reference_backward(grad, x, w, stride=1, padding=0):
+    """A correct loop-free backward of the user's conv: scatter G*W into the padded input, crop."""
+    n, length = x.shape
+    k = w.shape[0]
+    out = grad.shape[1]
+    xp_grad = np.zeros((n, length + 2 * padding))
+    for j in range(k):
+        xp_grad[:, j:j + stride * (out - 1) + 1:stride] += grad * w[j]
+    xp = np.pad(x, ((0, 0), (padding, padding)))
+    dw = np.array([np.sum(grad * xp[:, j:j + stride * (out - 1) + 1:stride]) for j in range(k)])
+    return xp_grad[:, padding:padding + length], dw
+
+
+def test_a_strided_delta_leaves_a_divisibility_bracket_not_a_piecewise():
+    d = derive.vjp("conv1d")
+    text = str(d["X"].index_formula)
+    assert "[Mod(a - dilation*s + padding, stride) = 0]" in text
+    assert "G[i, l, (a - dilation*s + padding)/stride]" in text
+    assert not d["X"].index_formula.has(sp.Piecewise, sp.KroneckerDelta)
+
+
+def test_unit_stride_keeps_only_the_cropping_brackets(user_conv):
+    formula = derive.vjp("user_conv", ("N", "L"), ("K",), stride=1, padding=0)["X"].index_formula
+    assert str(formula) == "Sum([0 <= j - r]*[j - r <= -K + L]*G[i, j - r]*W[r], (r, 0, K - 1))"
+
+
+@pytest.mark.parametrize("op, shapes, params", [
+    ("conv1d", ((2, 2, 5), (3, 2, 2), (3,)), dict(stride=2, padding=1, dilation=1)),
+    ("conv1d", ((1, 1, 7), (1, 1, 3), (1,)), dict(stride=3, padding=2, dilation=2)),
+    ("conv2d", ((1, 2, 4, 3), (2, 2, 2, 2), (2,)), dict(stride=2, padding=1, dilation=1)),
+    ("avg_pool2d", ((1, 1, 5, 4),), dict(kernel=3, stride=2, padding=1)),
+])
+def test_the_generic_derivation_equals_the_oracle_entry_by_entry(op, shapes, params):
+    """The symbolic-stride formula, evaluated on symbols, is the direct derivative of the chain-rule sum."""
+    case = Case(shapes, params)
+    derivation, _ = derivation_for(op, case)
+    inputs = exact_inputs(op, case)
+    oracle = oracle_gradients(op, case, inputs)
+    out_shape = derive.get_op(op).forward(*[np.ones(s) for s in shapes], **params).shape
+    from derive.oracle import symbol_array
+    G = symbol_array("G", out_shape)
+    expected = oracle_gradients(op, case, inputs, G)
+    got = expected_gradients(op, case, inputs, G, derivation)
+    assert set(got) == set(oracle)
+    for name in got:
+        diff = [sp.expand(a - b) for a, b in zip(got[name].ravel(), expected[name].ravel())]
+        assert all(d == 0 for d in diff), name
+
+
+def test_one_derivation_covers_every_stride_and_padding():
+    a, bind_a = derivation_for("conv1d", Case(((2, 3, 6), (4, 3, 2), (4,)), dict(stride=1, padding=0, dilation=1)))
+    b, bind_b = derivation_for("conv1d", Case(((1, 2, 9), (2, 2, 3), (2,)), dict(stride=3, padding=2, dilation=2)))
+    assert a is b
+    assert {str(k): v for k, v in bind_b.items()}["stride"] == 3
+
+
+def test_the_evaluator_matches_a_loop_on_floats(user_conv):
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 7)), rng.normal(size=3)
+    z = user_conv.forward(x, w, stride=2, padding=1)
+    xp = np.pad(x, ((0, 0), (1, 1)))
+    loop = np.array([[sum(w[j] * xp[n, 2 * o + j] for j in range(3)) for o in range(z.shape[1])] for n in range(2)])
+    np.testing.assert_allclose(z, loop)
+    G = rng.normal(size=z.shape)
+    d = derive.vjp("user_conv", ("N", "L"), ("K",), stride="stride", padding="padding")
+    assert isinstance(d["X"].evaluator, IndexFormula)
+    got = expected_gradients("user_conv", Case(((2, 7), (3,)), dict(stride=2, padding=1)), [x, w], G)
+    want_x, want_w = _reference_backward(G, x, w, stride=2, padding=1)
+    np.testing.assert_allclose(got["X"], want_x)
+    np.testing.assert_allclose(got["W"], want_w)
+
+
+def test_a_users_op_is_checked_end_to_end(user_conv):
+    def backward(grad, x, w, stride=1, padding=0):
+        return _reference_backward(grad, x, w, stride, padding)
+
+    report = derive.check("user_conv", target=backward, examples=60, database=None)
+    assert report.status == "pass", str(report)
+    assert report.examples == 60
+
+
+def test_a_users_op_finds_the_missing_crop(user_conv):
+    def backward(grad, x, w, stride=1, padding=0):
+        dx, dw = _reference_backward(grad, x, w, stride, padding)
+        n, length = x.shape
+        if padding:  # crops from the corner: the classic mistake
+            out = grad.shape[1]
+            xp_grad = np.zeros((n, length + 2 * padding))
+            for j in range(w.shape[0]):
+                xp_grad[:, j:j + stride * (out - 1) + 1:stride] += grad * w[j]
+            dx = xp_grad[:, :length]
+        return dx, dw
+
+    report = derive.check("user_conv", target=backward, examples=100, database=None)
+    assert report.status == "fail"
+    failure = report.failures[0]
+    assert failure.input == "X" and failure.case.params["padding"] > 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(formula="Z[n] = X[n] + Q[n]", inputs="X[N]"), "unknown name"),
+    (dict(formula="Z[n, o] = X[n, o + 1]", inputs="X[N, L]"), "range of index o"),
+    (dict(formula="Z[n] = X[n, n]", inputs="X[N]"), "declared with 1 dimension"),
+    (dict(formula="Z[n] X[n]", inputs="X[N]"), "an index formula is"),
+])
+def test_malformed_declarations_get_one_clear_message(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        derive.define(kwargs["formula"], inputs=kwargs["inputs"], name="bad_op")
+        try:
+            derive.vjp("bad_op")
+        finally:
+            derive.unregister("bad_op")
+
+
+def test_requirements_and_sizes_refuse_cases_that_do_not_fit():
+    op = derive.get_op("avg_pool2d")
+    from derive.symbolic import SymArray
+    with pytest.raises(ValueError, match="2\\*padding <= kernel"):
+        op.define(SymArray("X", (1, 1, 4, 4)), kernel=2, stride=1, padding=2)
+    with pytest.raises(ValueError, match="range of y"):
+        op.define(SymArray("X", (1, 1, 1, 4)), kernel=3, stride=1, padding=0)
+
+
+def test_a_stride_equal_to_the_window_does_not_wrap_around_when_it_does_not_divide():
+    """kernel = stride = 2 looks like a reshape (2*y + u), but with H = 5 the last row is in no window."""
+    d = derive.vjp("avg_pool2d", ("N", "C", "H", "L"), kernel=2, stride=2, padding=0)
+    assert not d["X"].index_formula.has(derive.symbolic.Unravel)
+    rng = np.random.default_rng(0)
+    x, G = rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(1, 2, 2, 2))
+    got = expected_gradients("avg_pool2d", Case((x.shape,), dict(kernel=2, stride=2, padding=0)), [x], G, d)["X"]
+    want = np.zeros_like(x)
+    want[:, :, :4, :4] = np.repeat(np.repeat(G, 2, axis=2), 2, axis=3) / 4
+    np.testing.assert_allclose(got, want)
