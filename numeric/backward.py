@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import convolution as C
+
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
 ]
 
 
@@ -437,3 +439,22 @@ def linear(grad, x, weight, bias):
     """VJP of ``linear``: ``(G @ W, G.T @ X, G.sum(axis=0))``."""
     return (linear_grad_x(grad, x, weight, bias), linear_grad_weight(grad, x, weight, bias),
             linear_grad_bias(grad, x, weight, bias))
+
+
+def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """VJP of ``conv1d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed)."""
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    return (C.conv1d_grad_x(grad, x, weight, bias, **p), C.conv1d_grad_weight(grad, x, weight, bias, **p),
+            C.conv1d_grad_bias(grad, x, weight, bias, **p))
+
+
+def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """VJP of ``conv2d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed)."""
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x, weight, bias, **p),
+            C.conv2d_grad_bias(grad, x, weight, bias, **p))
+
+
+def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):
+    """VJP of ``avg_pool2d``: ``G / K**2`` spread over each window, overlaps accumulated."""
+    return (C.avg_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import backward as B
+from . import convolution as C
 from .tensor import Edge, Tensor
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
 ]
 
 
@@ -211,3 +212,27 @@ def linear(x, weight, bias):
                  _edge(x, B.linear_grad_x, **saved),
                  _edge(weight, B.linear_grad_weight, **saved),
                  _edge(bias, B.linear_grad_bias, **saved))
+
+
+# ---- convolution and pooling ----------------------------------------------------
+
+def _conv(name, forward, grads):
+    def op(x, weight, bias, stride=1, padding=0, dilation=1):
+        x, weight, bias = _tensor(x), _tensor(weight), _tensor(bias)
+        saved = dict(x=x.value, weight=weight.value, bias=bias.value, stride=stride, padding=padding,
+                     dilation=dilation)
+        return _node(forward(**saved), *[_edge(t, g, **saved) for t, g in zip((x, weight, bias), grads)])
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``{name}(x, weight, bias, stride, padding, dilation)``, torch's semantics (cross-correlation)."
+    return op
+
+
+conv1d = _conv("conv1d", C.conv1d_forward, (C.conv1d_grad_x, C.conv1d_grad_weight, C.conv1d_grad_bias))
+conv2d = _conv("conv2d", C.conv2d_forward, (C.conv2d_grad_x, C.conv2d_grad_weight, C.conv2d_grad_bias))
+
+
+def avg_pool2d(x, kernel=2, stride=2, padding=0):
+    """Mean over ``kernel`` x ``kernel`` windows, zero padding counted (torch's ``count_include_pad``)."""
+    x = _tensor(x)
+    saved = dict(x=x.value, kernel=kernel, stride=stride, padding=padding)
+    return _node(C.avg_pool2d_forward(**saved), _edge(x, C.avg_pool2d_grad_x, **saved))

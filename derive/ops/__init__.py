@@ -8,3 +8,4 @@ tensor-style targets spell the op.
 """
 
 from . import arithmetic, linalg, shape, reductions, elementwise, softmax, layers  # noqa: F401  (declare)
+from . import convolution  # noqa: F401,E402  (declared by index formulas)

@@ -382,3 +382,5 @@ def tanh_overwrites_input(grad, x):
     x *= -x
     x += 1
     return grad * x
+
+from . import zoo_convolution  # noqa: E402,F401  (registers the convolution and pooling mutants)

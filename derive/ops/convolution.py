@@ -1,0 +1,37 @@
+"""Convolution and pooling, declared by their index formulas (:func:`derive.define`).
+
+Torch's semantics: cross-correlation, ``X`` is (N, C, L) or (N, C, H, W), the
+weight (F, C, K) or (F, C, K, K), one stride, padding and dilation for every
+spatial axis, zero padding; ``avg_pool2d`` counts the padding in the mean
+(torch's ``count_include_pad=True``).  A read outside ``X`` is zero, so the
+derived gradient of ``X`` crops the padding and skips the positions a stride
+never reaches.
+"""
+
+from __future__ import annotations
+
+from ..notation import define
+
+_CONV = {"stride": 1, "padding": 0, "dilation": 1}
+
+define(
+    "Z[n, f, o] = b[f] + sum(c, j: W[f, c, j] * X[n, c, stride*o + dilation*j - padding])",
+    inputs="X[N, C, L], W[F, C, K], b[F]", name="conv1d", params=_CONV,
+    sizes={"o": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
+    doc="Z = conv1d(X, W, b; stride, padding, dilation): cross-correlation, zero padding")
+
+define(
+    "Z[n, f, y, x] = b[f] + sum(c, u, v: W[f, c, u, v]"
+    " * X[n, c, stride*y + dilation*u - padding, stride*x + dilation*v - padding])",
+    inputs="X[N, C, H, L], W[F, C, K, K], b[F]", name="conv2d", params=_CONV,
+    sizes={"y": "(H + 2*padding - dilation*(K - 1) - 1) // stride + 1",
+           "x": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
+    doc="Z = conv2d(X, W, b; stride, padding, dilation): square kernels, zero padding")
+
+define(
+    "Z[n, c, y, x] = sum(u, v: X[n, c, stride*y + u - padding, stride*x + v - padding]) / (kernel*kernel)",
+    inputs="X[N, C, H, L]", name="avg_pool2d", aliases=("mean_pool2d",),
+    params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",),
+    sizes={"u": "kernel", "v": "kernel", "y": "(H + 2*padding - kernel) // stride + 1",
+           "x": "(L + 2*padding - kernel) // stride + 1"},
+    doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")

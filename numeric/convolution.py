@@ -1,0 +1,161 @@
+"""Convolution and average pooling: forward (im2col) and hand-written backward functions.
+
+Torch's semantics: cross-correlation, ``x`` (N, C, H, W), weight (F, C, K, K),
+one ``stride``, ``padding`` and ``dilation`` for both spatial axes, zero
+padding.  The 1-D versions run the 2-D code on a height of 1.
+
+The columns ``cols[n, c, u, v, y, x] = Xp[n, c, s*y + d*u, s*x + d*v]`` of the
+padded input ``Xp`` turn the convolution into one contraction,
+``Z = einsum('ncuvyx,fcuv->nfyx', cols, W) + b``.  Its backward:
+
+- ``dl/dW = einsum('nfyx,ncuvyx->fcuv', G, cols)``;
+- ``dl/db = G.sum(axis=(0, 2, 3))``;
+- ``dl/dX``: ``dcols = einsum('nfyx,fcuv->ncuvyx', G, W)`` added back into the
+  padded input at every window position (windows overlap, so it accumulates),
+  then cropped to the unpadded input: the correlation of ``G`` with the
+  flipped kernel.
+
+This module imports NumPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["conv2d_forward", "conv2d_grad_x", "conv2d_grad_weight", "conv2d_grad_bias",
+           "conv1d_forward", "conv1d_grad_x", "conv1d_grad_weight", "conv1d_grad_bias",
+           "avg_pool2d_forward", "avg_pool2d_grad_x"]
+
+
+def _pair(v):
+    return (int(v), int(v)) if np.ndim(v) == 0 else tuple(int(a) for a in v)
+
+
+def _out_size(size, k, stride, padding, dilation):
+    out = (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    if out < 1:
+        raise ValueError(f"convolution: input size {size} with padding {padding} is smaller than the "
+                         f"kernel's reach {dilation * (k - 1) + 1}")
+    return out
+
+
+def _windows(shape, k, stride, padding, dilation):
+    """For each kernel offset (u, v), the slices of the padded input it reads."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = k, stride, padding, dilation
+    oh = _out_size(shape[2], kh, sh, ph, dh)
+    ow = _out_size(shape[3], kw, sw, pw, dw)
+    for u in range(kh):
+        for v in range(kw):
+            yield u, v, (slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw))
+
+
+def _im2col(x, k, stride, padding, dilation):
+    ph, pw = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = None
+    for u, v, (rows, columns) in _windows(x.shape, k, stride, padding, dilation):
+        patch = xp[:, :, rows, columns]
+        if cols is None:
+            cols = np.empty(x.shape[:2] + tuple(k) + patch.shape[2:], dtype=np.result_type(x, 0.0))
+        cols[:, :, u, v] = patch
+    return cols
+
+
+def _col2im(dcols, shape, k, stride, padding, dilation):
+    ph, pw = padding
+    dxp = np.zeros(shape[:2] + (shape[2] + 2 * ph, shape[3] + 2 * pw), dtype=dcols.dtype)
+    for u, v, (rows, columns) in _windows(shape, k, stride, padding, dilation):
+        dxp[:, :, rows, columns] += dcols[:, :, u, v]  # overlapping windows accumulate
+    return dxp[:, :, ph:ph + shape[2], pw:pw + shape[3]]
+
+
+def _params(weight, stride, padding, dilation):
+    return dict(k=weight.shape[2:], stride=_pair(stride), padding=_pair(padding), dilation=_pair(dilation))
+
+
+def conv2d_forward(x, weight, bias, stride=1, padding=0, dilation=1):
+    """``Z[n, f, y, x] = b[f] + sum_{c,u,v} W[f, c, u, v] Xp[n, c, s*y + d*u, s*x + d*v]``."""
+    x, weight, bias = np.asarray(x), np.asarray(weight), np.asarray(bias)
+    if x.ndim != 4 or weight.ndim != 4 or weight.shape[1] != x.shape[1] or bias.shape != weight.shape[:1]:
+        raise ValueError(f"conv2d: expected x (N, C, H, W), weight (F, C, K, K), bias (F,), "
+                         f"got {x.shape}, {weight.shape}, {bias.shape}")
+    cols = _im2col(x, **_params(weight, stride, padding, dilation))
+    return np.einsum("ncuvyx,fcuv->nfyx", cols, weight, optimize=True) + bias[:, None, None]
+
+
+def conv2d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dX``: ``einsum('nfyx,fcuv->ncuvyx', G, W)`` accumulated into the padded input, cropped."""
+    p = _params(weight, stride, padding, dilation)
+    dcols = np.einsum("nfyx,fcuv->ncuvyx", grad, weight, optimize=True)
+    return _col2im(dcols, np.shape(x), **p)
+
+
+def conv2d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dW = einsum('nfyx,ncuvyx->fcuv', G, cols)``."""
+    cols = _im2col(np.asarray(x), **_params(weight, stride, padding, dilation))
+    return np.einsum("nfyx,ncuvyx->fcuv", grad, cols, optimize=True)
+
+
+def conv2d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/db = G.sum(axis=(0, 2, 3))``."""
+    return np.asarray(grad).sum(axis=(0, 2, 3))
+
+
+def _as_2d(x, weight, stride, padding, dilation):
+    """The 1-D convolution as a 2-D one of height 1: (N, C, 1, L), (F, C, 1, K)."""
+    return (np.asarray(x)[:, :, None, :], np.asarray(weight)[:, :, None, :],
+            dict(stride=(1, int(stride)), padding=(0, int(padding)), dilation=(1, int(dilation))))
+
+
+def conv1d_forward(x, weight, bias, stride=1, padding=0, dilation=1):
+    """``Z[n, f, o] = b[f] + sum_{c,j} W[f, c, j] Xp[n, c, s*o + d*j]``."""
+    x, weight, bias = np.asarray(x), np.asarray(weight), np.asarray(bias)
+    if x.ndim != 3 or weight.ndim != 3 or weight.shape[1] != x.shape[1] or bias.shape != weight.shape[:1]:
+        raise ValueError(f"conv1d: expected x (N, C, L), weight (F, C, K), bias (F,), "
+                         f"got {x.shape}, {weight.shape}, {bias.shape}")
+    x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
+    cols = _im2col(x2, k=w2.shape[2:], **p)
+    return (np.einsum("ncuvyx,fcuv->nfyx", cols, w2, optimize=True) + bias[:, None, None])[:, :, 0, :]
+
+
+def conv1d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dX``: the 2-D backward on a height of 1."""
+    x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
+    dcols = np.einsum("nfyx,fcuv->ncuvyx", np.asarray(grad)[:, :, None, :], w2, optimize=True)
+    return _col2im(dcols, x2.shape, k=w2.shape[2:], **p)[:, :, 0, :]
+
+
+def conv1d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dW = einsum('nfo,ncjo->fcj', G, cols)``."""
+    x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
+    cols = _im2col(x2, k=w2.shape[2:], **p)
+    return np.einsum("nfyx,ncuvyx->fcuv", np.asarray(grad)[:, :, None, :], cols, optimize=True)[:, :, 0, :]
+
+
+def conv1d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/db = G.sum(axis=(0, 2))``."""
+    return np.asarray(grad).sum(axis=(0, 2))
+
+
+def _pool_params(kernel, stride, padding):
+    return dict(k=_pair(kernel), stride=_pair(stride), padding=_pair(padding), dilation=(1, 1))
+
+
+def avg_pool2d_forward(x, kernel=2, stride=2, padding=0):
+    """``Z[n, c, y, x] = sum_{u,v} Xp[n, c, s*y + u, s*x + v] / K**2`` (padding counted)."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"avg_pool2d: expected x (N, C, H, W), got {x.shape}")
+    if 2 * int(padding) > int(kernel):
+        raise ValueError(f"avg_pool2d: padding {padding} is more than half the kernel {kernel}")
+    cols = _im2col(x, **_pool_params(kernel, stride, padding))
+    return cols.mean(axis=(2, 3))
+
+
+def avg_pool2d_grad_x(grad, x, kernel=2, stride=2, padding=0):
+    """``dl/dX``: ``G / K**2`` spread over every window, accumulated where windows overlap, cropped."""
+    p = _pool_params(kernel, stride, padding)
+    grad = np.asarray(grad)
+    k = p["k"]
+    dcols = np.broadcast_to((grad / (k[0] * k[1]))[:, :, None, None], grad.shape[:2] + k + grad.shape[2:])
+    return _col2im(dcols, np.shape(x), **p)

@@ -1,0 +1,67 @@
+"""Mutants of convolution and pooling backward functions, one classic mistake each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numeric import convolution as C
+
+from .zoo import mutant
+
+
+def _conv2d_params(weight, stride, padding, dilation):
+    return dict(k=weight.shape[2:], stride=(stride, stride), padding=(padding, padding),
+                dilation=(dilation, dilation))
+
+
+def _conv2d_rest(grad, x, weight, bias, stride, padding, dilation):
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    return C.conv2d_grad_weight(grad, x, weight, bias, **p), C.conv2d_grad_bias(grad, x, weight, bias, **p)
+
+
+@mutant("convolution", "conv2d", "crops the padded gradient from the corner, not from the padding")
+def conv2d_padding_not_cropped(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    p = _conv2d_params(weight, stride, padding, dilation)
+    dcols = np.einsum("nfyx,fcuv->ncuvyx", grad, weight)
+    shape = np.shape(x)
+    dxp = np.zeros(shape[:2] + (shape[2] + 2 * padding, shape[3] + 2 * padding))
+    for u, v, (rows, cols) in C._windows(shape, **p):
+        dxp[:, :, rows, cols] += dcols[:, :, u, v]
+    return (dxp[:, :, :shape[2], :shape[3]],) + _conv2d_rest(grad, x, weight, bias, stride, padding, dilation)
+
+
+@mutant("convolution", "conv2d", "spreads G with the kernel unflipped (convolution where it should correlate)")
+def conv2d_unflipped_kernel(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    p = _conv2d_params(weight, stride, padding, dilation)
+    dcols = np.einsum("nfyx,fcuv->ncuvyx", grad, weight[:, :, ::-1, ::-1])
+    return (C._col2im(dcols, np.shape(x), **p),) + _conv2d_rest(grad, x, weight, bias, stride, padding, dilation)
+
+
+@mutant("convolution", "conv1d", "swaps stride and dilation in the backward")
+def conv1d_stride_as_dilation(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    p = dict(stride=dilation, padding=padding, dilation=stride)
+    q = dict(stride=stride, padding=padding, dilation=dilation)
+    try:
+        dx = C.conv1d_grad_x(grad, x, weight, bias, **p)
+    except ValueError:
+        dx = np.zeros(np.shape(x))
+    if dx.shape != np.shape(x):
+        dx = np.zeros(np.shape(x))
+    return dx, C.conv1d_grad_weight(grad, x, weight, bias, **q), C.conv1d_grad_bias(grad, x, weight, bias, **q)
+
+
+@mutant("pooling", "avg_pool2d", "overwrites where windows overlap instead of accumulating")
+def avg_pool2d_overwrites_overlaps(grad, x, kernel=2, stride=2, padding=0):
+    p = dict(k=(kernel, kernel), stride=(stride, stride), padding=(padding, padding), dilation=(1, 1))
+    shape = np.shape(x)
+    dxp = np.zeros(shape[:2] + (shape[2] + 2 * padding, shape[3] + 2 * padding))
+    for _u, _v, (rows, cols) in C._windows(shape, **p):
+        dxp[:, :, rows, cols] = np.asarray(grad) / kernel ** 2
+    return dxp[:, :, padding:padding + shape[2], padding:padding + shape[3]]
+
+
+@mutant("pooling", "avg_pool2d", "divides by the window's entries inside the input (count_include_pad=False)")
+def avg_pool2d_excludes_padding(grad, x, kernel=2, stride=2, padding=0):
+    shape = np.shape(x)
+    inside = C.avg_pool2d_forward(np.ones(shape), kernel, stride, padding) * kernel ** 2
+    return C.avg_pool2d_grad_x(np.asarray(grad) * kernel ** 2 / inside, x, kernel, stride, padding)
