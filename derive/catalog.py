@@ -13,10 +13,12 @@ from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name"]
+__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
 
 #: Input domains the strategies know how to draw from.
-DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "labels")
+DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "labels", "mask")
+#: Domains of data inputs: integer or boolean arrays, passed as they are, never differentiated.
+DATA_DOMAINS = ("labels", "mask")
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,11 @@ class Input:
         Whether the op has a gradient with respect to it.
     domain : str
         Where its values are drawn: ``real``, ``positive`` (log, power's base),
-        ``nonzero`` (divisors), ``away_from_zero`` (relu's kink), or ``labels``
-        (integer class labels, not differentiable).
+        ``nonzero`` (divisors), ``away_from_zero`` (relu's kink), ``grid``
+        (half-integers in [-2, 2]: ties happen, on purpose, to test a tie
+        convention), ``labels``
+        (integer class labels) or ``mask`` (booleans); the last two are data
+        inputs: passed as they are, never differentiated.
     """
 
     name: str
@@ -42,6 +47,13 @@ class Input:
     def __post_init__(self):
         if self.domain not in DOMAINS:
             raise ValueError(f"input {self.name}: unknown domain {self.domain!r}; use one of {DOMAINS}")
+        if self.data and self.differentiable:
+            object.__setattr__(self, "differentiable", False)
+
+    @property
+    def data(self):
+        """Whether this input is data (labels, a mask): not a float array, never differentiated."""
+        return self.domain in DATA_DOMAINS
 
 
 @dataclass(frozen=True)
@@ -260,6 +272,16 @@ def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, do
             cases=st.one_array, canonical=Case((("n", "m"),)), aliases=tuple(aliases), exact=exact,
             call=functools.partial(call_by_name, name=name), doc=doc or f"elementwise {name}")
     return register(op, replace=replace)
+
+
+def call_function(api, *tensors, name, **params):
+    """Spell an op as the function ``api.<name>(*tensors, **params)``; None if ``api`` has none.
+
+    For ops whose first input is data (``where``'s condition): a method of that
+    input would be the array library's, not the op.
+    """
+    fn = getattr(api, name, None) if api is not None else None
+    return fn(*tensors, **params) if callable(fn) else None
 
 
 def call_by_name(api, *tensors, name, **params):

@@ -101,7 +101,11 @@ class _Printer(NumPyPrinter):
         return f"({inner.doprint(function)}).sum(axis=-1)"
 
     def _print_Heaviside(self, expr):
-        return f"np.heaviside({self._print(expr.args[0])}, 0.0)"
+        at0 = float(expr.args[1]) if len(expr.args) > 1 else 0.5  # SymPy's Heaviside(0) is 1/2
+        return f"np.heaviside({self._print(expr.args[0])}, {at0!r})"
+
+    def _print_erf(self, expr):
+        return f"np.vectorize(math.erf, otypes=[float])({self._print(expr.args[0])})"
 
     def _print_Relu(self, expr):
         return f"np.maximum({self._print(expr.args[0])}, 0)"

@@ -58,7 +58,34 @@ def entry_derivative(expr, wrt):
         return sp.Sum(entry_derivative(expr.function, wrt), *expr.limits)
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.fdiff(1) * entry_derivative(expr.args[0], wrt)
+    if isinstance(expr, sp.Piecewise):
+        return _piecewise_derivative(expr, wrt)
     return sp.diff(expr, wrt)
+
+
+def _piecewise_derivative(expr, wrt):
+    """Branch by branch (a kink has measure zero), with the deltas every branch shares pulled out."""
+    return unfold_piecewise(sp.Piecewise(*[(entry_derivative(e, wrt), c) for e, c in expr.args]))
+
+
+def unfold_piecewise(expr):
+    """``Piecewise((D a, c1), (D b, c2))`` as ``D Piecewise((a, c1), (b, c2))`` for the deltas ``D``
+    that every non-zero branch shares, so they meet the sums they contract against.
+
+    SymPy folds every factor of a sum's body into a Piecewise (``Sum`` calls
+    ``piecewise_fold``); this undoes it for the deltas.
+    """
+    if not isinstance(expr, sp.Piecewise):
+        return expr
+    split = []
+    for e, c in expr.args:
+        factors = sp.Mul.make_args(e)
+        deltas = sp.Mul(*[f for f in factors if isinstance(f, sp.KroneckerDelta)])
+        split.append((deltas, sp.Mul(*[f for f in factors if not isinstance(f, sp.KroneckerDelta)]), c))
+    shared = {deltas for deltas, rest, _ in split if rest != 0}
+    if len(shared) != 1 or shared == {sp.Integer(1)}:
+        return expr
+    return sp.Mul(shared.pop(), sp.Piecewise(*[(rest, c) for _, rest, c in split]), evaluate=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -93,7 +120,7 @@ def contract(expr, ranges, bound=frozenset()):
         for k, lo, hi in limits:
             inner[k] = hi - lo + 1
         inner_bound = frozenset(bound | {k for k, _, _ in limits})
-        body = contract(expr.function, inner, inner_bound)
+        body = contract(unfold_piecewise(expr.function), inner, inner_bound)
         terms = sp.Add.make_args(_expand_products(body))
         return sp.Add(*[_contract_term(t, limits, ranges, bound) for t in terms])
     if isinstance(expr, sp.KroneckerDelta):

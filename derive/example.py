@@ -115,7 +115,8 @@ def _validate_notation_case(op, shapes, params):
 
 
 def _env(op, case, arrays, G):
-    env = {spec.name: a for spec, a in zip(op.inputs, arrays)}
+    env = {spec.name: np.asarray(a).astype(np.int64) if spec.domain == "mask" else a
+           for spec, a in zip(op.inputs, arrays)}  # a mask is 0/1 in the formulas
     env[G_NAME] = G
     env.update(op.with_defaults(case.params))
     return env
@@ -200,7 +201,7 @@ def check_forward(op, case, arrays, output):
         return
     params = op.with_defaults(case.params)
     try:
-        expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if s.domain != "labels" else a
+        expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if not s.data else a
                                            for s, a in zip(op.inputs, arrays)], **params))
     except Exception as exc:  # noqa: BLE001  the op's declaration is at fault, never the target
         raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
@@ -326,9 +327,9 @@ def _fd_gradients(op, case, arrays, G):
         a = arrays[k]
         g = np.zeros_like(a, dtype=np.float64)
         for idx in np.ndindex(*a.shape):
-            plus = [np.array(b, dtype=np.float64, copy=True) if s.domain != "labels" else b
+            plus = [np.array(b, dtype=np.float64, copy=True) if not s.data else b
                     for s, b in zip(op.inputs, arrays)]
-            minus = [np.array(b, dtype=np.float64, copy=True) if s.domain != "labels" else b
+            minus = [np.array(b, dtype=np.float64, copy=True) if not s.data else b
                      for s, b in zip(op.inputs, arrays)]
             plus[k][idx] += h
             minus[k][idx] -= h
@@ -447,7 +448,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     np_dtype = np.dtype(dtype)
     arrays64 = dst.make_inputs(op, case, seed)
     G64 = dst.make_upstream(out_shape, seed)
-    arrays = [a.astype(np_dtype) if spec.domain != "labels" else a for spec, a in zip(op.inputs, arrays64)]
+    arrays = [a.astype(np_dtype) if not spec.data else a for spec, a in zip(op.inputs, arrays64)]
     G = G64.astype(np_dtype)
     outcome = call_target(target, op, case, arrays, G, repeat=2)
     check_forward(op, case, arrays, outcome.output)
@@ -467,7 +468,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
             evidence["exact"] = evidence.get("exact", 0) + 1
 
     # 3. numeric
-    expected = _expected_or_error(op, case, [a.astype(np.float64) if s.domain != "labels" else a
+    expected = _expected_or_error(op, case, [a.astype(np.float64) if not s.data else a
                                              for s, a in zip(op.inputs, arrays)], G.astype(np.float64),
                                   derivation)
     for name in expected:

@@ -9,6 +9,8 @@ exact reference for small shapes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -38,6 +40,8 @@ def exact_inputs(op, case):
         if spec.domain == "labels":
             classes = case.shapes[0][-1]
             arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % classes)
+        elif spec.domain == "mask":
+            arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % 3 != 1)
         else:
             arrays.append(symbol_array(spec.name, shape))
     return arrays
@@ -95,6 +99,8 @@ def oracle_gradients(op, case, inputs=None, G=None):
     for spec, value in zip(op.inputs, inputs):
         if spec.domain == "labels":
             arrays.append(_Concrete("onehot", _onehot(np.asarray(value), int(case.shapes[0][-1]))))
+        elif spec.domain == "mask":
+            arrays.append(_Concrete(spec.name, np.asarray(value).astype(int).astype(object)))
         else:
             arrays.append(_Concrete(spec.name, value))
     out = define(op, arrays, params)
@@ -176,6 +182,6 @@ def evaluate_closed_form(gradient, env):
     """Evaluate ``gradient.closed_form`` with ``np`` and ``env`` (G, inputs, params) bound."""
     if gradient.evaluator is not None:
         return gradient.evaluator(env)
-    scope = {"np": np, **env}
+    scope = {"np": np, "math": math, **env}
     return np.asarray(eval(gradient.closed_form, scope))  # noqa: S307  (our own generated code)
 

@@ -30,7 +30,7 @@ from .catalog import Case, get_op
 
 __all__ = ["cases", "inputs", "upstream", "examples", "one_array", "broadcast_pair", "same_shape_pair",
            "matmul_pair", "transpose_case", "reshape_case", "broadcast_to_case", "reduction_case",
-           "softmax_case", "cross_entropy_case", "linear_case", "MAX_SIDE"]
+           "softmax_case", "cross_entropy_case", "linear_case", "param_choices", "broadcast_triple", "MAX_SIDE"]
 
 MAX_SIDE = 4
 MAX_DIMS = 3
@@ -162,6 +162,20 @@ def linear_case():
         lambda s: Case(((s[0], s[1]), (s[2], s[1]), (s[2],))))
 
 
+def param_choices(case, **choices):
+    """``case`` with each parameter drawn from its list of values (shrinking towards the first)."""
+    names = sorted(choices)
+    return st.tuples(*[st.sampled_from(choices[n]) for n in names]).map(
+        lambda values: Case(case.shapes, {**case.params, **dict(zip(names, values))}))
+
+
+def broadcast_triple():
+    """Three mutually broadcastable shapes, 0-d to 3-d (``where``'s condition and branches)."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=MAX_DIMS,
+                                             min_side=1, max_side=MAX_SIDE).map(
+        lambda b: Case(tuple(b.input_shapes)))
+
+
 # ---- public entry points ---------------------------------------------------------------------
 
 def cases(op):
@@ -173,9 +187,13 @@ def _values(rng, shape, domain, labels_of=None):
     if domain == "labels":
         classes = labels_of
         return rng.integers(0, classes, size=shape)
+    if domain == "mask":
+        return rng.random(size=shape) < 0.6
     x = rng.uniform(-2.0, 2.0, size=shape)
     if domain == "positive":
         return np.abs(x) + 0.25
+    if domain == "grid":
+        return rng.integers(-4, 5, size=shape) / 2.0
     if domain in ("nonzero", "away_from_zero"):
         return np.where(x < 0, x - 0.25, x + 0.25)
     return x
@@ -187,9 +205,8 @@ def make_inputs(op, case, seed, dtype=np.float64):
     rng = np.random.default_rng(seed)
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
-        if spec.domain == "labels":
-            classes = case.shapes[0][-1]
-            arrays.append(_values(rng, shape, "labels", classes))
+        if spec.data:
+            arrays.append(_values(rng, shape, spec.domain, case.shapes[0][-1] if spec.domain == "labels" else None))
         else:
             arrays.append(np.asarray(_values(rng, shape, spec.domain), dtype=dtype))
     return arrays
@@ -216,8 +233,8 @@ def make_rational_inputs(op, case, seed):
     rng = np.random.default_rng(seed + 104729)
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
-        if spec.domain == "labels":
-            arrays.append(_values(rng, shape, "labels", case.shapes[0][-1]))
+        if spec.data:
+            arrays.append(_values(rng, shape, spec.domain, case.shapes[0][-1] if spec.domain == "labels" else None))
         else:
             arrays.append(_rationals(rng, tuple(shape)))
     return arrays

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import activations as A
 from . import convolution as C
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
+    "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
 ]
 
 
@@ -458,3 +460,32 @@ def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
 def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):
     """VJP of ``avg_pool2d``: ``G / K**2`` spread over each window, overlaps accumulated."""
     return (C.avg_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
+
+
+def _vjp(name, inputs, grads):
+    """The functions-style VJP ``name(grad, *inputs, **params)`` from per-operand gradients.
+
+    ``grads`` maps an input's name to its gradient function, computed at the
+    output's (broadcast) shape and un-broadcast by :func:`broadcast_to_grad`; an
+    input without one (a mask, a condition) gets ``None``.
+    """
+    def vjp(grad, *args, **params):
+        if len(args) != len(inputs):
+            raise TypeError(f"{name}() takes grad and {len(inputs)} inputs ({', '.join(inputs)}), got {len(args)}")
+        grad = np.asarray(grad)
+        arrays = dict(zip(inputs, (np.asarray(a) for a in args)))
+        return tuple(broadcast_to_grad(np.asarray(grads[n](grad, **arrays, **params)), arrays[n])
+                     if n in grads else None for n in inputs)
+    return _named(name, vjp, list(grads.values()))
+
+
+gelu = _vjp("gelu", ("x",), {"x": A.gelu_grad_x})
+silu = _vjp("silu", ("x",), {"x": A.silu_grad_x})
+softplus = _vjp("softplus", ("x",), {"x": A.softplus_grad_x})
+leaky_relu = _vjp("leaky_relu", ("x",), {"x": A.leaky_relu_grad_x})
+clip = _vjp("clip", ("x",), {"x": A.clip_grad_x})
+power_scalar = _vjp("power_scalar", ("x",), {"x": A.power_scalar_grad_x})
+maximum = _vjp("maximum", ("x", "y"), {"x": A.maximum_grad_x, "y": A.maximum_grad_y})
+minimum = _vjp("minimum", ("x", "y"), {"x": A.minimum_grad_x, "y": A.minimum_grad_y})
+where = _vjp("where", ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y})
+dropout = _vjp("dropout", ("x", "mask"), {"x": A.dropout_grad_x})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import activations as A
 from . import backward as B
 from . import convolution as C
 from .tensor import Edge, Tensor
@@ -19,6 +20,7 @@ __all__ = [
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
+    "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
 ]
 
 
@@ -236,3 +238,54 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
     x = _tensor(x)
     saved = dict(x=x.value, kernel=kernel, stride=stride, padding=padding)
     return _node(C.avg_pool2d_forward(**saved), _edge(x, C.avg_pool2d_grad_x, **saved))
+
+
+# ---- ops built from a forward and per-operand gradients ---------------------------
+
+def _graph_op(name, forward, inputs, grads, doc, broadcast=False):
+    """A graph op ``name(*inputs, **params)``: ``forward(**values, **params)`` and one edge per
+    differentiable input (those in ``grads``); the others (a mask, a condition) are plain data.
+
+    With ``broadcast``, operands are first broadcast to the output's shape (a
+    ``broadcast_to`` node for a tensor), so that un-broadcasting stays in
+    :func:`numeric.backward.broadcast_to_grad`.
+    """
+    def op(*args, **params):
+        if len(args) != len(inputs):
+            raise TypeError(f"{name}() takes {len(inputs)} inputs ({', '.join(inputs)}), got {len(args)}")
+        args = {n: _tensor(a) if n in grads else np.asarray(a.value if isinstance(a, Tensor) else a)
+                for n, a in zip(inputs, args)}
+        if broadcast:
+            try:
+                shape = np.broadcast_shapes(*(np.shape(a.value if n in grads else a) for n, a in args.items()))
+            except ValueError:
+                raise ValueError(f"{name}: shapes {', '.join(str(np.shape(getattr(a, 'value', a))) for a in args.values())} "
+                                 "cannot be broadcast together") from None
+            args = {n: (broadcast_to(a, shape) if a.shape != shape else a) if n in grads else np.broadcast_to(a, shape)
+                    for n, a in args.items()}
+        values = {n: a.value if n in grads else a for n, a in args.items()}
+        return _node(forward(**values, **params), *[_edge(args[n], g, **values, **params) for n, g in grads.items()])
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+gelu = _graph_op("gelu", A.gelu_forward, ("x",), {"x": A.gelu_grad_x}, "``x * Phi(x)`` (exact, erf-based).")
+silu = _graph_op("silu", A.silu_forward, ("x",), {"x": A.silu_grad_x}, "``x * sigmoid(x)`` (swish).")
+softplus = _graph_op("softplus", A.softplus_forward, ("x",), {"x": A.softplus_grad_x}, "``log(1 + exp(x))``.")
+leaky_relu = _graph_op("leaky_relu", A.leaky_relu_forward, ("x",), {"x": A.leaky_relu_grad_x},
+                       "``x`` where positive, else ``negative_slope * x``.")
+clip = _graph_op("clip", lambda x, a_min=-1.0, a_max=1.0: np.clip(x, a_min, a_max), ("x",),
+                 {"x": A.clip_grad_x}, "``np.clip(x, a_min, a_max)``.")
+power_scalar = _graph_op("power_scalar", lambda x, exponent=2.0: np.power(x, exponent), ("x",),
+                         {"x": A.power_scalar_grad_x}, "``x ** exponent`` with a constant exponent.")
+maximum = _graph_op("maximum", lambda x, y: np.maximum(x, y), ("x", "y"),
+                    {"x": A.maximum_grad_x, "y": A.maximum_grad_y}, "``np.maximum(x, y)``, broadcasting.",
+                    broadcast=True)
+minimum = _graph_op("minimum", lambda x, y: np.minimum(x, y), ("x", "y"),
+                    {"x": A.minimum_grad_x, "y": A.minimum_grad_y}, "``np.minimum(x, y)``, broadcasting.",
+                    broadcast=True)
+where = _graph_op("where", A.where_forward, ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y},
+                  "``np.where(condition, x, y)``, broadcasting; the condition is data.", broadcast=True)
+dropout = _graph_op("dropout", A.dropout_forward, ("x", "mask"), {"x": A.dropout_grad_x},
+                    "Inverted dropout with a given keep-mask: ``x * mask / (1 - p)``.")

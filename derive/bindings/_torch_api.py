@@ -127,3 +127,43 @@ def conv2d(x, weight, bias, stride=1, padding=0, dilation=1):
 
 def avg_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.avg_pool2d(_t(x), kernel, stride=stride, padding=padding, count_include_pad=True))
+
+
+def gelu(x):
+    return TorchTensor(F.gelu(_t(x)))
+
+
+def silu(x):
+    return TorchTensor(F.silu(_t(x)))
+
+
+def softplus(x):
+    return TorchTensor(F.softplus(_t(x)))
+
+
+def power_scalar(x, exponent=2.0):
+    return TorchTensor(torch.pow(_t(x), exponent))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return TorchTensor(F.leaky_relu(_t(x), negative_slope))
+
+
+def clip(x, a_min=-1.0, a_max=1.0):
+    return TorchTensor(torch.clamp(_t(x), a_min, a_max))
+
+
+def maximum(x, y):
+    return TorchTensor(torch.maximum(_t(x), _t(y)))
+
+
+def minimum(x, y):
+    return TorchTensor(torch.minimum(_t(x), _t(y)))
+
+
+def where(condition, x, y):
+    return TorchTensor(torch.where(_t(condition), _t(x), _t(y)))
+
+
+def dropout(x, mask, p=0.5):
+    return TorchTensor(_t(x) * _t(mask) / (1 - p))

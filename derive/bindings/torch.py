@@ -33,8 +33,9 @@ class TorchTarget(Target):
         params = op.with_defaults(case.params)
         leaves, wrapped = [], []
         for spec, a in zip(op.inputs, inputs):
-            if spec.domain == "labels":
-                wrapped.append(torch.as_tensor(np.asarray(a), dtype=torch.long))
+            if spec.data:
+                dtype = torch.long if spec.domain == "labels" else torch.bool
+                wrapped.append(torch.as_tensor(np.asarray(a), dtype=dtype))
                 continue
             t = torch.tensor(np.asarray(a), requires_grad=spec.differentiable)
             leaves.append((spec, t))

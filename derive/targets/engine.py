@@ -181,7 +181,7 @@ class EngineTarget(ProbedTarget):
 
     def forward(self, op, case, inputs):
         params = op.with_defaults(case.params)
-        tensors = [self.leaf(np.array(a, copy=True)) if spec.domain != "labels" else a
+        tensors = [self.leaf(np.array(a, copy=True)) if not spec.data else a
                    for spec, a in zip(op.inputs, inputs)]
         out = call_forward(op, self.spelling(op), self.api, tensors, params)
         return tensors, out
@@ -196,7 +196,7 @@ class EngineTarget(ProbedTarget):
         self._seeding(self, out, G)
         grads = []
         for spec, t, a in zip(op.inputs, tensors, inputs):
-            if spec.domain == "labels":
+            if spec.data:
                 grads.append(None)
                 continue
             if not same_values(self.unwrap(t), a):

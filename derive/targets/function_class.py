@@ -99,7 +99,7 @@ class FunctionClassTarget(Target):
         return True, ""
 
     def _call_forward(self, cls, op, inputs, params):
-        args = [self.wrap(a) if self.wrap is not None and spec.domain != "labels" else a
+        args = [self.wrap(a) if self.wrap is not None and not spec.data else a
                 for spec, a in zip(op.inputs, inputs)]
         try:
             if is_static(cls):

@@ -43,7 +43,7 @@ class FunctionalTarget(ProbedTarget):
         params = op.with_defaults(case.params)
         spell, api = self.spelling(op), self.api
         diff = [k for k, spec in enumerate(op.inputs) if spec.differentiable]
-        fixed = [self.to_input(a) if spec.domain != "labels" else a for spec, a in zip(op.inputs, inputs)]
+        fixed = [self.to_input(a) if not spec.data else a for spec, a in zip(op.inputs, inputs)]
 
         def fn(*xs):
             args = list(fixed)
