@@ -296,6 +296,11 @@ def _remap_form(formula, free, X, names):
         ref = []
     if any(not (s.is_Integer or s in free or s in summed) for s in ref):
         return None
+    shapes = {**{n: a.shape for n, a in names.arrays.items()}, names.G.name: names.G.shape}
+    for e in entries:  # an entry read at 0 is a broadcast (size-1) axis here, never a pick
+        shape = shapes.get(str(e.base))
+        if shape is None or any(idx.is_Integer and shape[p] != 1 for p, idx in enumerate(e.indices)):
+            return None
     if len({s for s in ref if not s.is_Integer}) != len([s for s in ref if not s.is_Integer]):
         return None  # a diagonal
     if set(summed) - set(ref):

@@ -120,14 +120,39 @@ def contract(expr, ranges, bound=frozenset()):
         for k, lo, hi in limits:
             inner[k] = hi - lo + 1
         inner_bound = frozenset(bound | {k for k, _, _ in limits})
-        body = contract(unfold_piecewise(expr.function), inner, inner_bound)
-        terms = sp.Add.make_args(_expand_products(body))
-        return sp.Add(*[_contract_term(t, limits, ranges, bound) for t in terms])
+        body = _split_sums(contract(unfold_piecewise(expr.function), inner, inner_bound))
+        return sp.Add(*[_contract_term(t, limits, ranges, bound) for t in _delta_terms(body)])
     if isinstance(expr, sp.KroneckerDelta):
         return _delta_value(expr, ranges)
     if isinstance(expr, (sp.Indexed, sp.Symbol, sp.Number)) or not expr.args:
         return expr
     return expr.func(*[contract(a, ranges, bound) for a in expr.args])
+
+
+def _delta_terms(body):
+    """The terms of ``body`` with every sum of deltas multiplied out: no factor of a term is
+    an Add that holds a delta (those would hide the delta from the sum it contracts against)."""
+    pending, out = list(sp.Add.make_args(_expand_products(body))), []
+    while pending:
+        term = pending.pop()
+        factors = sp.Mul.make_args(term)
+        hidden = next((k for k, f in enumerate(factors) if isinstance(f, sp.Add) and f.has(sp.KroneckerDelta)), None)
+        if hidden is None:
+            out.append(term)
+            continue
+        rest = factors[:hidden] + factors[hidden + 1:]
+        pending.extend(sp.Mul(*rest, a) for a in factors[hidden].args)
+    return out[::-1]
+
+
+def _split_sums(expr):
+    """``Sum(a + b)`` as ``Sum(a) + Sum(b)`` where a delta waits inside for an enclosing sum,
+    so each product can be pulled into that sum (layer norm's ``Sum_l (δ(i,k) δ(j,l) - δ(i,k)/D) ...``)."""
+    def split(e):
+        terms = sp.Add.make_args(_expand_products(e.function))
+        return sp.Add(*[sp.Sum(t, *e.limits) for t in terms])
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and e.function.has(sp.KroneckerDelta)
+                        and len(sp.Add.make_args(_expand_products(e.function))) > 1, split)
 
 
 def _delta_value(delta, ranges):

@@ -18,6 +18,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 
 from . import closed_form as cf
@@ -72,6 +73,21 @@ class InputGradient:
     steps: list = field(default_factory=list)
     shape: tuple = ()
     evaluator: object = field(default=None, repr=False, compare=False)
+    layout: tuple = field(default=None, repr=False, compare=False)  # (dims, params) for IndexFormula
+
+    def term_magnitude(self, env):
+        """``sum_t |T_t|`` over the terms ``T_t`` of the index formula, evaluated at ``env``: what
+        rounding errors scale with when the terms cancel (the gradient itself may be far smaller)."""
+        terms = _TERMS.get(id(self))
+        if terms is None or terms[0] is not self:
+            dims, params = self.layout
+            terms = (self, [IndexFormula(t, self.index, self.shape, dims, params)
+                            for t in sp.Add.make_args(self.index_formula)])
+            _TERMS[id(self)] = terms
+        total = 0.0
+        for term in terms[1]:
+            total = total + np.abs(np.asarray(term(env), dtype=np.float64))
+        return total
 
     @property
     def lhs(self):
@@ -392,10 +408,24 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,
-                         einsum=form.einsum, steps=steps, shape=X.shape, evaluator=evaluator)
+                         einsum=form.einsum, steps=steps, shape=X.shape, evaluator=evaluator,
+                         layout=_layout(op, arrays, G))
 
 
 INDEX_EVALUATION = "the index formula, evaluated vectorized"
+
+
+_TERMS: dict = {}
+
+
+def _layout(op, arrays, G):
+    """Where an index formula's size symbols and parameter symbols are read from."""
+    dims = {}
+    for a in list(arrays) + [G]:
+        for axis, n in enumerate(a.shape):
+            if isinstance(n, sp.Symbol) and n not in dims:
+                dims[n] = (a.name if a.name != "onehot" else op.inputs[0].name, axis)
+    return dims, {v: k for k, v in getattr(op, "symbolic_params", {}).items()}
 
 
 def _closed_form_or_evaluator(op, formula, free, X, arrays, G, params):
@@ -405,10 +435,5 @@ def _closed_form_or_evaluator(op, formula, free, X, arrays, G, params):
             return cf.closed_form(formula, free, X, arrays, G, op=op), None
         except cf.ClosedFormError:
             pass
-    dims = {}
-    for a in list(arrays) + [G]:
-        for axis, n in enumerate(a.shape):
-            if isinstance(n, sp.Symbol) and n not in dims:
-                dims[n] = (a.name if a.name != "onehot" else op.inputs[0].name, axis)
-    symbols = {v: k for k, v in getattr(op, "symbolic_params", {}).items()}
+    dims, symbols = _layout(op, arrays, G)
     return cf.ClosedForm(INDEX_EVALUATION, None, "index"), IndexFormula(formula, free, X.shape, dims, symbols)

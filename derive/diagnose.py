@@ -35,10 +35,30 @@ def diagnose(op, case, name, got, expected, env=None, expected_all=None, exact=N
         return None
     got = np.asarray(got, dtype=np.float64)
     # a constant factor before the axis explanations: with a size-1 axis both can fit, and it is simpler
-    for check in (_sign, _scale, _swapped, _reduction_axis, _permuted):
+    for check in (_tie, _sign, _scale, _swapped, _reduction_axis, _permuted):
         message = check(op, case, name, got, expected, env or {}, expected_all or {})
         if message:
             return message
+    return None
+
+
+def _tie(op, case, name, got, expected, env, expected_all):
+    """Wrong only where the operands tie (maximum, minimum): a different tie convention."""
+    if op.name not in ("maximum", "minimum") or not env:
+        return None
+    x, y = (np.asarray(env.get(n), dtype=np.float64) for n in op.input_names[:2])
+    try:
+        tie = np.broadcast_to(np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)) == y,
+                              np.broadcast_shapes(x.shape, y.shape))
+    except ValueError:
+        return None
+    if tie.shape != got.shape or got.shape != expected.shape:  # un-broadcast inputs: compare where no sum mixes
+        return None
+    wrong = ~np.isclose(got, expected, rtol=1e-6, atol=1e-9)
+    if wrong.any() and not (wrong & ~tie).any():
+        return (f"wrong only where X = Y (ties): the declared convention gives each tied operand half of G "
+                f"(torch's, and what central differences give); this backward gives {got[wrong][0]:.6g} "
+                f"where {expected[wrong][0]:.6g} was expected")
     return None
 
 

@@ -103,6 +103,8 @@ class IndexFormula:
             return self._compile_sum(expr)
         if isinstance(expr, sp.Indexed):
             return self._compile_read(expr)
+        if isinstance(expr, sp.KroneckerDelta):  # a delta no sum contracted: an equality mask
+            expr = Bracket(sp.Eq(*expr.args))
         if isinstance(expr, Bracket):
             cond = self._compile_condition(expr.args[0])
             return lambda ctx: cond(ctx).astype(np.int64)
@@ -219,7 +221,8 @@ class IndexFormula:
                sp.Ge: np.greater_equal, sp.Gt: np.greater}
         if type(cond) in ops:
             fn = ops[type(cond)]
-            integer = not (cond.lhs.has(sp.Indexed) or cond.rhs.has(sp.Indexed))
+            integer = not (cond.lhs.has(sp.Indexed) or cond.rhs.has(sp.Indexed)) and all(
+                sym.is_integer for sym in cond.free_symbols)  # a 0-d input's entry is a plain symbol
             compile_side = self._compile_integer if integer else self._compile
             a, b = compile_side(cond.lhs), compile_side(cond.rhs)
             return lambda ctx: fn(a(ctx), b(ctx))

@@ -41,7 +41,7 @@ def exact_inputs(op, case):
             classes = case.shapes[0][-1]
             arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % classes)
         elif spec.domain == "mask":
-            arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % 3 != 1)
+            arrays.append((np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % 3 != 1).astype(np.int64))
         else:
             arrays.append(symbol_array(spec.name, shape))
     return arrays
@@ -60,7 +60,10 @@ class _Concrete(SymArray):
         if not idx:
             return self.values[()]
         if all(sp.sympify(i).is_Integer for i in idx):
-            return self.values[tuple(int(i) for i in idx)]
+            idx = tuple(int(i) for i in idx)
+            if any(not 0 <= i < n for i, n in zip(idx, self.values.shape)):
+                return sp.Integer(0)  # a read outside an array is zero (padding), never a wrap-around
+            return self.values[idx]
         return self.base[idx]  # inside a sum: looked up once the sum is expanded
 
     def lookup(self, expr):
@@ -135,7 +138,11 @@ def instantiate(gradient, sizes, inputs, G):
 
     def entry(e):
         if isinstance(e, sp.Indexed):
-            return tables[str(e.base)][tuple(int(i) for i in e.indices)]
+            table = tables[str(e.base)]
+            idx = tuple(int(i) for i in e.indices)
+            if any(not 0 <= i < n for i, n in zip(idx, np.shape(table))):
+                return sp.Integer(0)  # a read outside an array is zero (never NumPy's wrap-around)
+            return table[idx]
         return None
 
     out = np.empty(shape, dtype=object)
