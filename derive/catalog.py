@@ -256,11 +256,11 @@ def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, do
     --------
     >>> import numpy as np, sympy as sp
     >>> import derive
-    >>> silu = derive.elementwise("silu", lambda x: x / (1 + sp.exp(-x)),
-    ...                           lambda X: X / (1 + np.exp(-X)))
-    >>> print(derive.vjp("silu")["X"].index_formula)
+    >>> my_silu = derive.elementwise("my_silu", lambda x: x / (1 + sp.exp(-x)),
+    ...                              lambda X: X / (1 + np.exp(-X)))
+    >>> print(derive.vjp("my_silu")["X"].index_formula)
     (1 + exp(-X[i, j])*X[i, j]/(1 + exp(-X[i, j])))*G[i, j]/(1 + exp(-X[i, j]))
-    >>> derive.unregister("silu")
+    >>> derive.unregister("my_silu")
     """
     from . import strategies as st
     from .symbolic import Output

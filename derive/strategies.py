@@ -188,7 +188,7 @@ def _values(rng, shape, domain, labels_of=None):
         classes = labels_of
         return rng.integers(0, classes, size=shape)
     if domain == "mask":
-        return rng.random(size=shape) < 0.6
+        return np.asarray(rng.random(size=shape) < 0.6)
     x = rng.uniform(-2.0, 2.0, size=shape)
     if domain == "positive":
         return np.abs(x) + 0.25

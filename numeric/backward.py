@@ -24,6 +24,8 @@ import numpy as np
 
 from . import activations as A
 from . import convolution as C
+from . import indexing as I
+from . import statistics as S
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
@@ -31,6 +33,8 @@ __all__ = [
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack",
 ]
 
 
@@ -489,3 +493,17 @@ maximum = _vjp("maximum", ("x", "y"), {"x": A.maximum_grad_x, "y": A.maximum_gra
 minimum = _vjp("minimum", ("x", "y"), {"x": A.minimum_grad_x, "y": A.minimum_grad_y})
 where = _vjp("where", ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y})
 dropout = _vjp("dropout", ("x", "mask"), {"x": A.dropout_grad_x})
+var = _vjp("var", ("x",), {"x": S.var_grad_x})
+std = _vjp("std", ("x",), {"x": S.std_grad_x})
+logsumexp = _vjp("logsumexp", ("x",), {"x": S.logsumexp_grad_x})
+norm = _vjp("norm", ("x",), {"x": S.norm_grad_x})
+layer_norm = _vjp("layer_norm", ("x", "weight", "bias"),
+                  {"x": S.layer_norm_grad_x, "weight": S.layer_norm_grad_weight, "bias": S.layer_norm_grad_bias})
+batch_norm = _vjp("batch_norm", ("x", "weight", "bias"),
+                  {"x": S.batch_norm_grad_x, "weight": S.batch_norm_grad_weight, "bias": S.batch_norm_grad_bias})
+getitem = _vjp("getitem", ("x",), {"x": I.getitem_grad_x})
+flip = _vjp("flip", ("x",), {"x": I.flip_grad_x})
+expand_dims = _vjp("expand_dims", ("x",), {"x": I.expand_dims_grad_x})
+squeeze = _vjp("squeeze", ("x",), {"x": I.squeeze_grad_x})
+concatenate = _vjp("concatenate", ("x", "y"), {"x": I.concatenate_grad_x, "y": I.concatenate_grad_y})
+stack = _vjp("stack", ("x", "y"), {"x": I.stack_grad_x, "y": I.stack_grad_y})

@@ -13,6 +13,8 @@ import numpy as np
 from . import activations as A
 from . import backward as B
 from . import convolution as C
+from . import indexing as I
+from . import statistics as S
 from .tensor import Edge, Tensor
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack",
 ]
 
 
@@ -242,7 +246,7 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
 
 # ---- ops built from a forward and per-operand gradients ---------------------------
 
-def _graph_op(name, forward, inputs, grads, doc, broadcast=False):
+def _graph_op(name, forward, inputs, grads, doc, broadcast=False, positional=()):
     """A graph op ``name(*inputs, **params)``: ``forward(**values, **params)`` and one edge per
     differentiable input (those in ``grads``); the others (a mask, a condition) are plain data.
 
@@ -251,6 +255,9 @@ def _graph_op(name, forward, inputs, grads, doc, broadcast=False):
     :func:`numeric.backward.broadcast_to_grad`.
     """
     def op(*args, **params):
+        if len(inputs) < len(args) <= len(inputs) + len(positional):  # NumPy's positional parameters
+            params.update(zip(positional, args[len(inputs):]))
+            args = args[:len(inputs)]
         if len(args) != len(inputs):
             raise TypeError(f"{name}() takes {len(inputs)} inputs ({', '.join(inputs)}), got {len(args)}")
         args = {n: _tensor(a) if n in grads else np.asarray(a.value if isinstance(a, Tensor) else a)
@@ -276,7 +283,7 @@ softplus = _graph_op("softplus", A.softplus_forward, ("x",), {"x": A.softplus_gr
 leaky_relu = _graph_op("leaky_relu", A.leaky_relu_forward, ("x",), {"x": A.leaky_relu_grad_x},
                        "``x`` where positive, else ``negative_slope * x``.")
 clip = _graph_op("clip", lambda x, a_min=-1.0, a_max=1.0: np.clip(x, a_min, a_max), ("x",),
-                 {"x": A.clip_grad_x}, "``np.clip(x, a_min, a_max)``.")
+                 {"x": A.clip_grad_x}, "``np.clip(x, a_min, a_max)``.", positional=("a_min", "a_max"))
 power_scalar = _graph_op("power_scalar", lambda x, exponent=2.0: np.power(x, exponent), ("x",),
                          {"x": A.power_scalar_grad_x}, "``x ** exponent`` with a constant exponent.")
 maximum = _graph_op("maximum", lambda x, y: np.maximum(x, y), ("x", "y"),
@@ -289,3 +296,25 @@ where = _graph_op("where", A.where_forward, ("condition", "x", "y"), {"x": A.whe
                   "``np.where(condition, x, y)``, broadcasting; the condition is data.", broadcast=True)
 dropout = _graph_op("dropout", A.dropout_forward, ("x", "mask"), {"x": A.dropout_grad_x},
                     "Inverted dropout with a given keep-mask: ``x * mask / (1 - p)``.")
+var = _graph_op("var", S.var_forward, ("x",), {"x": S.var_grad_x}, "``np.var(x, axis, ddof=ddof, keepdims=keepdims)``.")
+std = _graph_op("std", S.std_forward, ("x",), {"x": S.std_grad_x}, "``np.std(x, axis, ddof=ddof, keepdims=keepdims)``.")
+logsumexp = _graph_op("logsumexp", S.logsumexp_forward, ("x",), {"x": S.logsumexp_grad_x},
+                      "``log(sum(exp(x), axis))``, computed stably.")
+norm = _graph_op("norm", S.norm_forward, ("x",), {"x": S.norm_grad_x}, "The 2-norm ``sqrt(sum(x**2, axis))``.")
+layer_norm = _graph_op("layer_norm", S.layer_norm_forward, ("x", "weight", "bias"),
+                       {"x": S.layer_norm_grad_x, "weight": S.layer_norm_grad_weight, "bias": S.layer_norm_grad_bias},
+                       "Layer normalization of the rows of x (N, D), then ``* weight + bias``.")
+batch_norm = _graph_op("batch_norm", S.batch_norm_forward, ("x", "weight", "bias"),
+                       {"x": S.batch_norm_grad_x, "weight": S.batch_norm_grad_weight, "bias": S.batch_norm_grad_bias},
+                       "Batch normalization (training mode) of the columns of x (N, D), then ``* weight + bias``.")
+getitem = _graph_op("getitem", I.getitem_forward, ("x",), {"x": I.getitem_grad_x},
+                   "``x[start:stop:step]`` along ``axis`` (one basic slice).")
+flip = _graph_op("flip", lambda x, axis=0: np.flip(x, axis), ("x",), {"x": I.flip_grad_x}, "``np.flip(x, axis)``.")
+expand_dims = _graph_op("expand_dims", lambda x, axis=0: np.expand_dims(x, axis), ("x",), {"x": I.expand_dims_grad_x},
+                        "``np.expand_dims(x, axis)``.")
+squeeze = _graph_op("squeeze", lambda x, axis=0: np.squeeze(x, axis), ("x",), {"x": I.squeeze_grad_x},
+                    "``np.squeeze(x, axis)``.")
+concatenate = _graph_op("concatenate", lambda x, y, axis=0: np.concatenate([x, y], axis), ("x", "y"),
+                        {"x": I.concatenate_grad_x, "y": I.concatenate_grad_y}, "``np.concatenate([x, y], axis)``.")
+stack = _graph_op("stack", lambda x, y, axis=0: np.stack([x, y], axis), ("x", "y"),
+                  {"x": I.stack_grad_x, "y": I.stack_grad_y}, "``np.stack([x, y], axis)``.")

@@ -167,3 +167,64 @@ def where(condition, x, y):
 
 def dropout(x, mask, p=0.5):
     return TorchTensor(_t(x) * _t(mask) / (1 - p))
+
+
+def _reduce(x, axis, keepdims, fn):
+    """NumPy's axis semantics for ``fn(t, dim, keepdim)``: ``axis=()`` or a 0-d array reduces over
+    nothing (torch's ``dim=()`` would reduce over everything)."""
+    t = _t(x)
+    dims = tuple(range(t.ndim)) if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    if not dims:
+        return TorchTensor(fn(t.unsqueeze(-1), (-1,), False))
+    return TorchTensor(fn(t, dims, keepdims))
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.var(t, dim=d, correction=ddof, keepdim=k))
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.std(t, dim=d, correction=ddof, keepdim=k))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.logsumexp(t, dim=d, keepdim=k))
+
+
+def norm(x, axis=None, keepdims=False):
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.linalg.vector_norm(t, 2, dim=d, keepdim=k))
+
+
+def layer_norm(x, weight, bias, eps=1e-5):
+    t = _t(x)
+    return TorchTensor(F.layer_norm(t, t.shape[-1:], _t(weight), _t(bias), eps=eps))
+
+
+def batch_norm(x, weight, bias, eps=1e-5):
+    return TorchTensor(F.batch_norm(_t(x), None, None, _t(weight), _t(bias), training=True, eps=eps))
+
+
+def getitem(x, axis=0, start=None, stop=None, step=None):
+    t = _t(x)
+    picked = range(*slice(start, stop, step).indices(t.shape[axis]))  # torch slices take no negative step
+    return TorchTensor(torch.index_select(t, axis, torch.as_tensor(list(picked), dtype=torch.long)))
+
+
+def flip(x, axis=0):
+    return TorchTensor(torch.flip(_t(x), (axis,)))
+
+
+def expand_dims(x, axis=0):
+    return TorchTensor(torch.unsqueeze(_t(x), axis))
+
+
+def squeeze(x, axis=0):
+    return TorchTensor(torch.squeeze(_t(x), axis))
+
+
+def concatenate(x, y, axis=0):
+    return TorchTensor(torch.cat([_t(x), _t(y)], axis))
+
+
+def stack(x, y, axis=0):
+    return TorchTensor(torch.stack([_t(x), _t(y)], axis))

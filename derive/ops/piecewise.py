@@ -59,7 +59,8 @@ register(Op(
     define=_unary(_clip), forward=lambda X, a_min=-1.0, a_max=1.0: np.clip(X, a_min, a_max),
     cases=lambda: st.one_array().flatmap(lambda c: hst.sampled_from([(-1.0, 1.0), (-0.5, 1.5), (0.0, 0.75)]).map(
         lambda b: Case(c.shapes, {"a_min": b[0], "a_max": b[1]}))),
-    canonical=Case((("n", "m"),)), call=_call("clip"),
+    canonical=Case((("n", "m"),)),
+    call=lambda api, x, a_min=-1.0, a_max=1.0: call_function(api, x, a_min, a_max, name="clip"),  # NumPy 2 renamed the keywords
     doc="Z = clip(X, a_min, a_max); gradient 1 on the boundaries (torch's clamp)"))
 
 for _name, _fn, _np in [("maximum", sp.Max, np.maximum), ("minimum", sp.Min, np.minimum)]:

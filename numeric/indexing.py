@@ -1,0 +1,69 @@
+"""Selecting, reordering and joining entries: forwards and hand-written backward functions.
+
+``getitem`` takes one basic slice on one axis (Python's semantics, negative
+steps too); its gradient scatters ``G`` back into zeros.  A slice never
+repeats an entry, so assignment is enough here; integer-array indexing with
+repeats would need ``np.add.at``.
+
+This module imports NumPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x",
+           "concatenate_grad_x", "concatenate_grad_y", "stack_grad_x", "stack_grad_y"]
+
+
+def _index(ndim, axis, start, stop, step):
+    index = [slice(None)] * ndim
+    index[axis] = slice(start, stop, step)
+    return tuple(index)
+
+
+def getitem_forward(x, axis=0, start=None, stop=None, step=None):
+    """``x[..., start:stop:step, ...]`` on ``axis``."""
+    return x[_index(np.ndim(x), axis, start, stop, step)]
+
+
+def getitem_grad_x(grad, x, axis=0, start=None, stop=None, step=None):
+    """``Z = X[s]``: ``dl/dX = zeros_like(X)`` with ``dl/dX[s] = G`` (the slice's entries are distinct)."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(grad, 0.0))
+    out[_index(np.ndim(x), axis, start, stop, step)] = grad
+    return out
+
+
+def flip_grad_x(grad, x, axis=0):
+    """``Z = flip(X, axis)``: ``dl/dX = flip(G, axis)`` (a flip is its own inverse)."""
+    return np.flip(grad, axis)
+
+
+def expand_dims_grad_x(grad, x, axis=0):
+    """``Z = expand_dims(X, axis)``: ``dl/dX = G.reshape(X.shape)``."""
+    return np.reshape(grad, np.shape(x))
+
+
+def squeeze_grad_x(grad, x, axis=0):
+    """``Z = squeeze(X, axis)``: ``dl/dX = expand_dims(G, axis)``."""
+    return np.expand_dims(grad, axis)
+
+
+def concatenate_grad_x(grad, x, y, axis=0):
+    """``Z = concatenate([X, Y], axis)``: ``dl/dX = G[..., :nx, ...]``."""
+    return np.split(grad, [np.shape(x)[axis]], axis=axis)[0]
+
+
+def concatenate_grad_y(grad, x, y, axis=0):
+    """``Z = concatenate([X, Y], axis)``: ``dl/dY = G[..., nx:, ...]``."""
+    return np.split(grad, [np.shape(x)[axis]], axis=axis)[1]
+
+
+def stack_grad_x(grad, x, y, axis=0):
+    """``Z = stack([X, Y], axis)``: ``dl/dX = take(G, 0, axis)``."""
+    return np.take(grad, 0, axis=axis)
+
+
+def stack_grad_y(grad, x, y, axis=0):
+    """``Z = stack([X, Y], axis)``: ``dl/dY = take(G, 1, axis)``."""
+    return np.take(grad, 1, axis=axis)

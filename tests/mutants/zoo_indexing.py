@@ -1,0 +1,54 @@
+"""Mutants of slicing, flipping and joining backward functions, one classic mistake each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .zoo import mutant
+
+
+@mutant("indexing", "getitem", "scatters G in slice order for a negative step (forgets to reverse)")
+def getitem_negative_step_unreversed(grad, x, axis=0, start=None, stop=None, step=None):
+    n = np.shape(x)[axis]
+    picked = list(range(*slice(start, stop, step).indices(n)))
+    out = np.zeros(np.shape(x))
+    target = [slice(None)] * np.ndim(x)
+    target[axis] = sorted(picked)
+    out[tuple(target)] = grad
+    return (out,)
+
+
+@mutant("indexing", "getitem", "ignores the step: writes G into a contiguous block from start")
+def getitem_ignores_step(grad, x, axis=0, start=None, stop=None, step=None):
+    n = np.shape(x)[axis]
+    first = range(*slice(start, stop, step).indices(n)).start
+    count = np.shape(grad)[axis]
+    lo = min(first, n - count)
+    out = np.zeros(np.shape(x))
+    target = [slice(None)] * np.ndim(x)
+    target[axis] = slice(lo, lo + count)
+    out[tuple(target)] = grad
+    return (out,)
+
+
+@mutant("indexing", "flip", "returns G unflipped")
+def flip_unflipped(grad, x, axis=0):
+    return (grad,)
+
+
+@mutant("indexing", "concatenate", "splits G at Y's length instead of X's")
+def concatenate_split_at_y(grad, x, y, axis=0):
+    n = np.shape(grad)[axis] - np.shape(x)[axis]
+    head, tail = np.split(grad, [n], axis=axis)
+    return (head if head.shape == np.shape(x) else np.resize(head, np.shape(x)),
+            tail if tail.shape == np.shape(y) else np.resize(tail, np.shape(y)))
+
+
+@mutant("indexing", "stack", "takes both gradients from the first slot along the axis")
+def stack_same_slot(grad, x, y, axis=0):
+    return np.take(grad, 0, axis=axis), np.take(grad, 0, axis=axis)
+
+
+@mutant("indexing", "squeeze", "returns G as it is, without putting the squeezed axis back")
+def squeeze_axis_not_restored(grad, x, axis=0):
+    return (grad,)
