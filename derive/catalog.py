@@ -16,9 +16,9 @@ from typing import Callable, Optional
 __all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
 
 #: Input domains the strategies know how to draw from.
-DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "labels", "mask")
+DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "labels", "indices", "mask")
 #: Domains of data inputs: integer or boolean arrays, passed as they are, never differentiated.
-DATA_DOMAINS = ("labels", "mask")
+DATA_DOMAINS = ("labels", "indices", "mask")
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,26 @@ class Input:
         Where its values are drawn: ``real``, ``positive`` (log, power's base),
         ``nonzero`` (divisors), ``away_from_zero`` (relu's kink), ``grid``
         (half-integers in [-2, 2]: ties happen, on purpose, to test a tie
-        convention), ``labels``
-        (integer class labels) or ``mask`` (booleans); the last two are data
+        convention), ``labels`` (integer class labels, one-hot in formulas),
+        ``indices`` (integers that index an axis of another input, repeats
+        included) or ``mask`` (booleans); the last three are data
         inputs: passed as they are, never differentiated.
     """
 
     name: str
     differentiable: bool = True
     domain: str = "real"
+    bound: tuple = (0, -1)  # labels, indices: values lie in [0, shapes[bound[0]][bound[1]])
 
     def __post_init__(self):
         if self.domain not in DOMAINS:
             raise ValueError(f"input {self.name}: unknown domain {self.domain!r}; use one of {DOMAINS}")
         if self.data and self.differentiable:
             object.__setattr__(self, "differentiable", False)
+
+    def upper(self, shapes):
+        """The exclusive upper bound of this input's integer values in a case of ``shapes``."""
+        return int(shapes[self.bound[0]][self.bound[1]])
 
     @property
     def data(self):

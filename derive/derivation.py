@@ -404,6 +404,10 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     # a free index whose range is {0} can only be 0
     contracted = contracted.subs({i: 0 for i, n in ranges.items() if n == 1})
     contracted = tidy(settle_brackets(contracted, ranges))
+    # a delta of a data-dependent index (idx[k] = i) has no solution to substitute: it is a bracket
+    contracted = contracted.replace(
+        lambda e: isinstance(e, sp.KroneckerDelta) and e.has(sp.Indexed),
+        lambda e: Bracket(sp.Eq(*sorted(e.args, key=lambda a: not a.has(sp.Indexed)))))
     form, evaluator = _closed_form_or_evaluator(op, contracted, free, X, arrays, G, params)
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]

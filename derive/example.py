@@ -346,12 +346,18 @@ def _fmt_index(idx):
     return "[" + ",".join(str(int(i)) for i in idx) + "]" if len(idx) else ""
 
 
-def _entry_formula(derivation, name, idx, sizes):
+def _entry_formula(derivation, name, idx, sizes, data=None):
+    """The index formula at ``idx``; the entries of data inputs (``data``: name -> int array, e.g.
+    indices) are put in, so a scatter-add reads ``G[0, 0] + G[1, 0]``, not deltas of ``indices[n]``."""
     grad = derivation[name]
     expr = grad.index_formula.subs({s: v for s, v in sizes.items()})
     expr = expr.subs(dict(zip(grad.index, idx)))
     try:
         expr = expr.doit()
+        if data:
+            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and str(e.base) in data
+                                and all(i.is_Integer for i in e.indices),
+                                lambda e: sp.Integer(int(data[str(e.base)][tuple(int(i) for i in e.indices)])))
     except Exception:  # noqa: BLE001
         pass
     return str(expr)
@@ -486,7 +492,8 @@ def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np
         if not np.any(bad):
             continue
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        formula = _entry_formula(derivation, name, idx, sizes)
+        formula = _entry_formula(derivation, name, idx, sizes,
+                                 {s.name: np.asarray(a) for s, a in zip(op.inputs, arrays) if s.domain == "indices"})
         se, sg, rel = format_pair(exp[idx], got[idx])
         dtype_note = (f"; the gradient came back as {raw.dtype.name} for {np_dtype.name} inputs"
                       if tol_dtype != np_dtype else "")

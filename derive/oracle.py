@@ -40,6 +40,8 @@ def exact_inputs(op, case):
         if spec.domain == "labels":
             classes = case.shapes[0][-1]
             arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % classes)
+        elif spec.domain == "indices":  # every value, and repeats once there are more entries than values
+            arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % spec.upper(case.shapes))
         elif spec.domain == "mask":
             arrays.append((np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % 3 != 1).astype(np.int64))
         else:

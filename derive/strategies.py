@@ -184,9 +184,8 @@ def cases(op):
 
 
 def _values(rng, shape, domain, labels_of=None):
-    if domain == "labels":
-        classes = labels_of
-        return rng.integers(0, classes, size=shape)
+    if domain in ("labels", "indices"):  # few distinct values: repeated indices are common
+        return np.asarray(rng.integers(0, labels_of, size=shape))
     if domain == "mask":
         return np.asarray(rng.random(size=shape) < 0.6)
     x = rng.uniform(-2.0, 2.0, size=shape)
@@ -206,7 +205,7 @@ def make_inputs(op, case, seed, dtype=np.float64):
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
         if spec.data:
-            arrays.append(_values(rng, shape, spec.domain, case.shapes[0][-1] if spec.domain == "labels" else None))
+            arrays.append(_values(rng, shape, spec.domain, spec.upper(case.shapes) if spec.domain != "mask" else None))
         else:
             arrays.append(np.asarray(_values(rng, shape, spec.domain), dtype=dtype))
     return arrays
@@ -234,7 +233,7 @@ def make_rational_inputs(op, case, seed):
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
         if spec.data:
-            arrays.append(_values(rng, shape, spec.domain, case.shapes[0][-1] if spec.domain == "labels" else None))
+            arrays.append(_values(rng, shape, spec.domain, spec.upper(case.shapes) if spec.domain != "mask" else None))
         else:
             arrays.append(_rationals(rng, tuple(shape)))
     return arrays

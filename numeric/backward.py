@@ -34,7 +34,7 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding",
 ]
 
 
@@ -507,3 +507,4 @@ expand_dims = _vjp("expand_dims", ("x",), {"x": I.expand_dims_grad_x})
 squeeze = _vjp("squeeze", ("x",), {"x": I.squeeze_grad_x})
 concatenate = _vjp("concatenate", ("x", "y"), {"x": I.concatenate_grad_x, "y": I.concatenate_grad_y})
 stack = _vjp("stack", ("x", "y"), {"x": I.stack_grad_x, "y": I.stack_grad_y})
+embedding = _vjp("embedding", ("weight", "indices"), {"weight": I.embedding_grad_weight})

@@ -67,3 +67,18 @@ def stack_grad_x(grad, x, y, axis=0):
 def stack_grad_y(grad, x, y, axis=0):
     """``Z = stack([X, Y], axis)``: ``dl/dY = take(G, 1, axis)``."""
     return np.take(grad, 1, axis=axis)
+
+
+def embedding_forward(weight, indices):
+    """``weight[indices]``: the rows of ``weight`` (V, D) picked by integer ``indices`` (N,)."""
+    return weight[np.asarray(indices, dtype=np.intp)]
+
+
+def embedding_grad_weight(grad, weight, indices):
+    """``Z = W[idx]``: ``dl/dW[v] = sum_{n: idx[n] = v} G[n]``, a scatter-add (``np.add.at``).
+
+    ``dW[idx] = G`` would keep only the last of repeated indices: assignment does not accumulate.
+    """
+    out = np.zeros(np.shape(weight), dtype=np.result_type(grad, 0.0))
+    np.add.at(out, np.asarray(indices, dtype=np.intp), grad)
+    return out

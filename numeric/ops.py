@@ -24,7 +24,7 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding",
 ]
 
 
@@ -318,3 +318,5 @@ concatenate = _graph_op("concatenate", lambda x, y, axis=0: np.concatenate([x, y
                         {"x": I.concatenate_grad_x, "y": I.concatenate_grad_y}, "``np.concatenate([x, y], axis)``.")
 stack = _graph_op("stack", lambda x, y, axis=0: np.stack([x, y], axis), ("x", "y"),
                   {"x": I.stack_grad_x, "y": I.stack_grad_y}, "``np.stack([x, y], axis)``.")
+embedding = _graph_op("embedding", I.embedding_forward, ("weight", "indices"), {"weight": I.embedding_grad_weight},
+                      "``weight[indices]``: rows of weight (V, D) picked by integer indices (N,); the indices are data.")

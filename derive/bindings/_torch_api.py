@@ -228,3 +228,7 @@ def concatenate(x, y, axis=0):
 
 def stack(x, y, axis=0):
     return TorchTensor(torch.stack([_t(x), _t(y)], axis))
+
+
+def embedding(weight, indices):
+    return TorchTensor(F.embedding(_t(indices).long(), _t(weight)))

@@ -34,7 +34,7 @@ class TorchTarget(Target):
         leaves, wrapped = [], []
         for spec, a in zip(op.inputs, inputs):
             if spec.data:
-                dtype = torch.long if spec.domain == "labels" else torch.bool
+                dtype = torch.bool if spec.domain == "mask" else torch.long
                 wrapped.append(torch.as_tensor(np.asarray(a), dtype=dtype))
                 continue
             t = torch.tensor(np.asarray(a), requires_grad=spec.differentiable)

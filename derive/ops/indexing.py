@@ -181,3 +181,26 @@ register(Op(
         lambda a: Case((s, s), {"axis": a}))),
     canonical=Case((("n", "m"), ("n", "m")), {"axis": 1}), exact=True, call=_spell("stack"),
     doc="Z = np.stack([X, Y], axis): a new axis of size 2"))
+
+
+# ---- integer-array indexing ------------------------------------------------------------------------
+
+def define_embedding(weight, indices):
+    if weight.ndim != 2 or indices.ndim != 1:
+        raise ValueError(f"embedding: weight must be (V, D) and indices (N,), got {weight.shape} and {indices.shape}")
+    return Output((indices.shape[0], weight.shape[1]), lambda n, d: weight[indices[n], d])
+
+
+@hst.composite
+def embedding_case(draw):
+    """A table (V, D) and indices (N,) into its rows; N often exceeds V, so rows repeat."""
+    V, D, N = (draw(hst.integers(1, st.MAX_SIDE)) for _ in range(3))
+    N = max(N, draw(hst.sampled_from([N, V + 1])))  # more lookups than rows: a repeat is certain
+    return Case(((V, D), (N,)))
+
+
+register(Op(
+    name="embedding", aliases=("take_rows",), inputs=(Input("weight"), Input("indices", domain="indices", bound=(0, 0))),
+    define=define_embedding, forward=lambda weight, indices: weight[indices], cases=embedding_case,
+    canonical=Case((("V", "D"), ("N",))), exact=True, call=_spell("embedding"),
+    doc="Z = weight[indices]: rows gathered; a repeated index accumulates its rows' gradients (scatter-add)"))

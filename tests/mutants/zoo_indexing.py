@@ -52,3 +52,10 @@ def stack_same_slot(grad, x, y, axis=0):
 @mutant("indexing", "squeeze", "returns G as it is, without putting the squeezed axis back")
 def squeeze_axis_not_restored(grad, x, axis=0):
     return (grad,)
+
+
+@mutant("indexing", "embedding", "assigns dW[indices] = G: a repeated index keeps only its last row")
+def embedding_overwrites_repeats(grad, weight, indices):
+    out = np.zeros(np.shape(weight))
+    out[np.asarray(indices)] = grad
+    return out, None
