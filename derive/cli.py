@@ -59,7 +59,8 @@ def _parser():
                    help="grading (a --target glob such as 'submissions/*/functional.py'): where the gradebook "
                         "goes (default ./gradebook)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="grading: submissions checked at once (default: the number of cores)")
+                   help="ops (or, grading, submissions) checked at once, each in its own process "
+                        "(default: the number of cores; --in-process checks one at a time)")
     p.add_argument("--in-process", action="store_true",
                    help="run the target in this process (for a debugger); by default it runs in a worker "
                         "process, so that its exits, crashes, hangs and prints cannot decide the run")
@@ -206,26 +207,37 @@ def _run(argv):
                              load_timeout=args.load_timeout, wait=False)  # loads while the first op derives
     except TargetError as exc:
         raise _UsageError(str(exc)) from None
-    database = _database(args)
-    reports = []
+    from .check_many import check_all, jobs_for, summarize
     many = len(selected) > 1
-    progress = _Progress()
-    start = time.perf_counter()
-    for op in selected:
-        try:
-            report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
-                           database=database, shapes=shapes, params=params,
-                           op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
-        except ValueError as exc:  # a case that does not fit the op
-            raise _UsageError(str(exc)) from None
-        progress.clear()
-        reports.append(report)
+
+    def show(outcome):
         if args.format == "text":
-            if many:
-                print(report.body(), flush=True)
-            else:
-                print(report, flush=True)
-    elapsed = time.perf_counter() - start
+            print(outcome.body() if many else outcome, flush=True)
+
+    jobs = jobs_for(args, len(selected))
+    if jobs > 1:  # the ops shared out over processes, each with its own copy of the target
+        try:
+            if hasattr(target, "ready"):
+                target.ready()  # a target that cannot load is one usage error here, not one per process
+        except TargetError as exc:
+            raise _UsageError(str(exc)) from None
+        reports, elapsed = check_all(args, [op.name for op in selected], jobs, show)
+    else:
+        database = _database(args)
+        reports = []
+        progress = _Progress()
+        start = time.perf_counter()
+        for op in selected:
+            try:
+                report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
+                               database=database, shapes=shapes, params=params,
+                               op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
+            except ValueError as exc:  # a case that does not fit the op
+                raise _UsageError(str(exc)) from None
+            progress.clear()
+            reports.append(summarize(report))
+            show(reports[-1])
+        elapsed = time.perf_counter() - start
     passed = sum(1 for r in reports if r)
     failed = sum(1 for r in reports if r.status in ("fail", "error"))
     skipped = sum(1 for r in reports if r.status == "skipped")
@@ -238,7 +250,7 @@ def _run(argv):
         print("|---|---|---|---|---|")
         for r in reports:
             ev = ", ".join(f"{k} {v}" for k, v in r.evidence.items())
-            first = r.failures[0].message.replace("|", "\\|") if r.failures else r.message
+            first = r.first.replace("|", "\\|")
             print(f"| `{r.op}` | {r.status} | {r.examples} | {ev} | {first} |")
     elif many:
         extra = f", {differs} with a different forward" if differs else ""
