@@ -16,7 +16,7 @@ from typing import Callable, Optional
 __all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
 
 #: Input domains the strategies know how to draw from.
-DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "labels", "indices", "mask")
+DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
 #: Domains of data inputs: integer or boolean arrays, passed as they are, never differentiated.
 DATA_DOMAINS = ("labels", "indices", "mask")
 
@@ -35,7 +35,8 @@ class Input:
         Where its values are drawn: ``real``, ``positive`` (log, power's base),
         ``nonzero`` (divisors), ``away_from_zero`` (relu's kink), ``grid``
         (half-integers in [-2, 2]: ties happen, on purpose, to test a tie
-        convention), ``labels`` (integer class labels, one-hot in formulas),
+        convention), ``ties`` (real values, with the largest and the smallest
+        copied onto about a third of the entries each), ``labels`` (integer class labels, one-hot in formulas),
         ``indices`` (integers that index an axis of another input, repeats
         included) or ``mask`` (booleans); the last three are data
         inputs: passed as they are, never differentiated.
@@ -125,6 +126,10 @@ class Op:
     symbolic_params : dict
         Integer parameters kept as symbols in the derivation (name -> SymPy
         symbol), so one derivation covers every stride or padding.
+    differentiable_at : callable, optional
+        ``differentiable_at(*arrays, **params) -> bool``: False where the op
+        has a kink at these inputs (a tie of three maxima), so that central
+        differences say nothing there and are not taken.
     """
 
     name: str
@@ -142,6 +147,7 @@ class Op:
     variants: tuple = ()
     notation: str = ""
     symbolic_params: dict = field(default_factory=dict)
+    differentiable_at: Optional[Callable] = None
 
     @property
     def input_names(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .symbolic import Bracket, Unravel, bracket, ravel
+from .symbolic import Bracket, Unravel, _ExtremeOver, _fresh, bracket, ravel
 
 __all__ = ["entry_derivative", "contract", "tidy", "simplify_bracket", "settle_brackets"]
 
@@ -56,11 +56,25 @@ def entry_derivative(expr, wrt):
         return out
     if isinstance(expr, sp.Sum):
         return sp.Sum(entry_derivative(expr.function, wrt), *expr.limits)
+    if isinstance(expr, _ExtremeOver):
+        return _extreme_derivative(expr, wrt)
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.fdiff(1) * entry_derivative(expr.args[0], wrt)
     if isinstance(expr, sp.Piecewise):
         return _piecewise_derivative(expr, wrt)
     return sp.diff(expr, wrt)
+
+
+def _extreme_derivative(expr, wrt):
+    """``d max_r f(r)``: ``Sum_t [f(t) = max] df(t) / Sum_t [f(t) = max]``, ties sharing evenly."""
+    fresh = {k: _fresh.take() for k, _, _ in expr.limits}
+    f = expr.function.xreplace(fresh)
+    limits = [(fresh[k], lo, hi) for k, lo, hi in expr.limits]
+    hit = Bracket(sp.Eq(f, expr))
+    df = entry_derivative(f, wrt)
+    if df == 0:
+        return sp.Integer(0)
+    return sp.Sum(hit * df, *limits) / sp.Sum(hit, *limits)
 
 
 def _piecewise_derivative(expr, wrt):

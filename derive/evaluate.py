@@ -30,7 +30,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from .symbolic import Bracket, Relu, Sigmoid, Unravel
+from .symbolic import Bracket, MaxOver, MinOver, Relu, Sigmoid, Unravel, _ExtremeOver
 
 __all__ = ["IndexFormula"]
 
@@ -79,7 +79,7 @@ class IndexFormula:
         self.run = self._compile(formula)
 
     def _collect_sums(self, expr):
-        for s in expr.atoms(sp.Sum):
+        for s in expr.atoms(sp.Sum, MaxOver, MinOver):
             for k, lo, hi in s.limits:
                 if lo != 0:
                     raise ValueError(f"sums must start at 0, got {s}")
@@ -101,6 +101,8 @@ class IndexFormula:
     def _compile(self, expr):
         if isinstance(expr, sp.Sum):
             return self._compile_sum(expr)
+        if isinstance(expr, _ExtremeOver):
+            return self._compile_extreme(expr)
         if isinstance(expr, sp.Indexed):
             return self._compile_read(expr)
         if isinstance(expr, sp.KroneckerDelta):  # a delta no sum contracted: an equality mask
@@ -236,6 +238,18 @@ class IndexFormula:
     def _compile_product(self, args):
         parts = [self._compile(a) for a in args]
         return lambda ctx: _fold(np.multiply, [p(ctx) for p in parts])
+
+    def _compile_extreme(self, expr):
+        """``max`` (``min``) over the limits' axes, kept as size-1 axes like a sum's."""
+        body = self._compile(expr.function)
+        axes = tuple(self.axis[k] for k, _, _ in expr.limits)
+        reduce = np.max if isinstance(expr, MaxOver) else np.min
+
+        def run(ctx):
+            value = _pad(body(ctx), ctx.ndim)
+            full = [ctx._sizes[t] if t in axes else n for t, n in enumerate(np.shape(value) or (1,) * ctx.ndim)]
+            return reduce(np.broadcast_to(value, full), axis=axes, keepdims=True)
+        return run
 
     def _compile_sum(self, expr):
         body = expr.function

@@ -346,6 +346,22 @@ def _fmt_index(idx):
     return "[" + ",".join(str(int(i)) for i in idx) + "]" if len(idx) else ""
 
 
+def _unroll(expr):
+    """Sums (and max/min) over concrete ranges written out term by term: what ``doit`` gives, without
+    SymPy's search for a closed-form sum (seconds on a sum of brackets)."""
+    from .symbolic import _ExtremeOver
+
+    def concrete(e):
+        return isinstance(e, (sp.Sum, _ExtremeOver)) and all(lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
+
+    def write_out(e):
+        values = [e.function]
+        for k, lo, hi in e.limits:
+            values = [v.xreplace({k: sp.Integer(i)}) for v in values for i in range(int(lo), int(hi) + 1)]
+        return sp.Add(*values) if isinstance(e, sp.Sum) else e.pick(*values)
+    return expr.replace(concrete, write_out)
+
+
 def _entry_formula(derivation, name, idx, sizes, data=None):
     """The index formula at ``idx``; the entries of data inputs (``data``: name -> int array, e.g.
     indices) are put in, so a scatter-add reads ``G[0, 0] + G[1, 0]``, not deltas of ``indices[n]``."""
@@ -353,7 +369,9 @@ def _entry_formula(derivation, name, idx, sizes, data=None):
     expr = grad.index_formula.subs({s: v for s, v in sizes.items()})
     expr = expr.subs(dict(zip(grad.index, idx)))
     try:
-        expr = expr.doit()
+        expr = _unroll(expr)
+        if expr.has(sp.Sum):  # a range that stayed symbolic
+            expr = expr.doit()
         if data:
             expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and str(e.base) in data
                                 and all(i.is_Integer for i in e.indices),
@@ -561,7 +579,8 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
 
     # 4. finite differences guard the derivation itself
     sampled_enough = op.notation and evidence.get("finite differences", 0) >= FD_MAX_EXAMPLES_NOTATION
-    if fd and entries <= FD_MAX_ENTRIES and not sampled_enough:
+    kink = op.differentiable_at is not None and not op.differentiable_at(*arrays64, **op.with_defaults(case.params))
+    if fd and entries <= FD_MAX_ENTRIES and not sampled_enough and not kink:
         try:
             numeric = _fd_gradients(op, case, arrays64, G64)
         except Exception as exc:  # noqa: BLE001  the op's own forward, never the target

@@ -191,6 +191,11 @@ def _values(rng, shape, domain, labels_of=None):
     x = rng.uniform(-2.0, 2.0, size=shape)
     if domain == "positive":
         return np.abs(x) + 0.25
+    if domain == "ties" and np.size(x) > 1:
+        x = np.array(x)
+        x[rng.random(size=shape) < 0.35] = x.max()
+        x[rng.random(size=shape) < 0.35] = x.min()
+        return x
     if domain == "grid":
         return rng.integers(-4, 5, size=shape) / 2.0
     if domain in ("nonzero", "away_from_zero"):

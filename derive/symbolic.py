@@ -17,9 +17,10 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.concrete.expr_with_limits import ExprWithLimits
 
 __all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -221,6 +222,37 @@ class Bracket(sp.Function):
 
     def _latex(self, printer):
         return rf"\left[{printer.doprint(self.args[0])}\right]"
+
+
+class _ExtremeOver(ExprWithLimits):
+    """The largest (or smallest) value of ``function`` over the limits, like a ``Sum`` that takes a max.
+
+    Its derivative shares ``G`` evenly between tied extremes (torch's ``amax``):
+    ``d/dx_k = [x_k = max] / #{j: x_j = max}`` (see :mod:`derive.contraction`).
+    """
+
+    pick = None  # sp.Max or sp.Min
+
+    def doit(self, **hints):
+        function = self.function.doit(**hints) if hints.get("deep", True) else self.function
+        if not all(lo.is_Integer and hi.is_Integer for _, lo, hi in self.limits):
+            return self.func(function, *self.limits)
+        values = [function]
+        for k, lo, hi in self.limits:
+            values = [v.subs(k, i) for v in values for i in range(int(lo), int(hi) + 1)]
+        return self.pick(*values)
+
+
+class MaxOver(_ExtremeOver):
+    """``max`` of an expression over index ranges: ``MaxOver(X[k, r], (r, 0, n - 1))``."""
+
+    pick = sp.Max
+
+
+class MinOver(_ExtremeOver):
+    """``min`` of an expression over index ranges."""
+
+    pick = sp.Min
 
 
 def bracket(*conditions):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x",
+__all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x", "pad_grad_x",
+           "embedding_forward", "embedding_grad_weight",
            "concatenate_grad_x", "concatenate_grad_y", "stack_grad_x", "stack_grad_y"]
 
 
@@ -82,3 +83,8 @@ def embedding_grad_weight(grad, weight, indices):
     out = np.zeros(np.shape(weight), dtype=np.result_type(grad, 0.0))
     np.add.at(out, np.asarray(indices, dtype=np.intp), grad)
     return out
+
+
+def pad_grad_x(grad, x, pad_width=()):
+    """``Z = pad(X, pad_width)``: ``dl/dX = G[a0:a0 + n0, a1:a1 + n1, ...]``, G cropped to X."""
+    return grad[tuple(slice(int(a), int(a) + n) for (a, _), n in zip(pad_width, np.shape(x)))]

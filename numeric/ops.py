@@ -24,7 +24,7 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "pad", "max", "min",
 ]
 
 
@@ -320,3 +320,9 @@ stack = _graph_op("stack", lambda x, y, axis=0: np.stack([x, y], axis), ("x", "y
                   {"x": I.stack_grad_x, "y": I.stack_grad_y}, "``np.stack([x, y], axis)``.")
 embedding = _graph_op("embedding", I.embedding_forward, ("weight", "indices"), {"weight": I.embedding_grad_weight},
                       "``weight[indices]``: rows of weight (V, D) picked by integer indices (N,); the indices are data.")
+pad = _graph_op("pad", lambda x, pad_width=(): np.pad(x, pad_width), ("x",), {"x": I.pad_grad_x},
+                "``np.pad(x, pad_width)`` with zeros.", positional=("pad_width",))
+max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001
+                ("x",), {"x": S.max_grad_x}, "``np.max(x, axis, keepdims=keepdims)``; ties share the gradient.")
+min = _graph_op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),  # noqa: A001
+                ("x",), {"x": S.min_grad_x}, "``np.min(x, axis, keepdims=keepdims)``; ties share the gradient.")

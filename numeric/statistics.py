@@ -16,7 +16,7 @@ import numpy as np
 __all__ = ["var_forward", "var_grad_x", "std_forward", "std_grad_x", "logsumexp_forward", "logsumexp_grad_x",
            "norm_forward", "norm_grad_x", "layer_norm_forward", "layer_norm_grad_x", "layer_norm_grad_weight",
            "layer_norm_grad_bias", "batch_norm_forward", "batch_norm_grad_x", "batch_norm_grad_weight",
-           "batch_norm_grad_bias"]
+           "batch_norm_grad_bias", "max_grad_x", "min_grad_x"]
 
 
 def _axes(axis, ndim):
@@ -143,3 +143,19 @@ def batch_norm_grad_weight(grad, x, weight, bias, eps=1e-5):
 def batch_norm_grad_bias(grad, x, weight, bias, eps=1e-5):
     """``dl/dbias = sum_n G``."""
     return np.sum(grad, axis=0)
+
+
+def max_grad_x(grad, x, axis=None, keepdims=False):
+    """``Z = X.max(axis)``: ``dl/dX = G [X = Z] / #ties``: tied maxima share G evenly (torch's ``amax``)."""
+    return _extreme_grad(grad, x, axis, keepdims, np.max)
+
+
+def min_grad_x(grad, x, axis=None, keepdims=False):
+    """``Z = X.min(axis)``: ``dl/dX = G [X = Z] / #ties``."""
+    return _extreme_grad(grad, x, axis, keepdims, np.min)
+
+
+def _extreme_grad(grad, x, axis, keepdims, reduce):
+    axes = _axes(axis, np.ndim(x))
+    hit = np.asarray(x == reduce(x, axis=axes, keepdims=True), dtype=float)
+    return _kept(grad, x, axis, keepdims) * hit / np.sum(hit, axis=axes, keepdims=True)

@@ -121,6 +121,8 @@ def test_closed_form_equals_index_formula_and_finite_differences(name):
             grad = derivation[spec.name]
             by_index = _index_formula_numeric(grad, sizes, env, tuple(case.shapes[k]))
             np.testing.assert_allclose(closed[spec.name], by_index, rtol=1e-9, atol=1e-12)
+            if op.differentiable_at is not None and not op.differentiable_at(*arrays, **params):
+                continue  # a kink (three tied maxima): central differences say nothing here
             fd = np.zeros_like(a := arrays[k])
             for idx in np.ndindex(*a.shape):
                 plus = [b.copy() for b in arrays]

@@ -146,17 +146,25 @@ def _central_fd(f, arrays, k, G, h=1e-6):
 
 def test_mygrad_passes_everything_it_has():
     pytest.importorskip("mygrad")
+    import mygrad as mg
     got = statuses(run("mygrad"))
     assert set(got) <= {"pass", "skipped", "fail"}, got
     assert len(got["pass"]) >= 18
     # the one difference is a convention: at a tie MyGrad gives neither operand of maximum/minimum
     # any gradient, outside max's subdifferential ({(t, 1 - t)}); derive declares torch's (G/2 each)
-    assert got.get("fail", set()) == {"maximum", "minimum"}, got
+    assert got.get("fail", set()) == {"maximum", "minimum", "max", "min"}, got
     for name in ("maximum", "minimum"):
         report = derive.check(name, target="mygrad", database=None, seed=0)
         assert "wrong only where X = Y (ties)" in report.failures[0].diagnosis
+    # max and min: MyGrad gives a tied extreme's G to the first one (argmax's convention, a valid
+    # subgradient); derive declares torch's amax (shared evenly, what central differences give at two)
+    for name in ("max", "min"):
+        report = derive.check(name, target="mygrad", database=None, seed=0)
+        assert "wrong only at tied" in report.failures[0].diagnosis
+    x = mg.tensor([1.0, 1.0, 0.5])
+    mg.max(x).backward()
+    assert list(x.grad) == [1.0, 0.0, 0.0]
     # confirmed through MyGrad's own API: central differences at a tie give 1/2, MyGrad's backward 0
-    import mygrad as mg
     x, y = mg.tensor(1.0), mg.tensor(1.0)
     mg.maximum(x, y).backward(1.0)
     assert float(x.grad) == 0.0 and float(y.grad) == 0.0
@@ -166,10 +174,10 @@ def test_mygrad_passes_everything_it_has():
     assert abs(fd - 0.5) < 1e-6
 
 
-def test_autograd_ready_binding_finds_its_three_bugs_and_nothing_else():
+def test_autograd_ready_binding_finds_its_four_bugs_and_nothing_else():
     pytest.importorskip("autograd")
     got = statuses(run("autograd"))
-    assert got.get("fail") == {"broadcast_to", "where", "flip"}, got
+    assert got.get("fail") == {"broadcast_to", "where", "flip", "pad"}, got
     assert set(got) <= {"pass", "skipped", "fail"}
     report = derive.check("broadcast_to", target="autograd", database=None, seed=0)
     assert "Can't handle extra leading dims" in report.failures[0].message
@@ -188,6 +196,10 @@ def test_autograd_ready_binding_finds_its_three_bugs_and_nothing_else():
     h = 1e-6
     fd = (np.sum(np.where(c, x + h, y)) - np.sum(np.where(c, x - h, y))) / (2 * h)
     assert got_x.shape == (1, 2) and abs(fd - 2.0) < 1e-6
+    # pad: its VJP needs `mode`, which np.pad's callers may leave out
+    with pytest.raises(TypeError, match="mode"):
+        autograd.grad(lambda a: anp.sum(anp.pad(a, ((1, 0),))))(np.ones(2))
+    assert np.allclose(autograd.grad(lambda a: anp.sum(anp.pad(a, ((1, 0),), "constant")))(np.ones(2)), 1.0)
     # flip: autograd has no VJP for it
     with pytest.raises(NotImplementedError, match="VJP of flip"):
         autograd.grad(lambda a: anp.sum(anp.flip(a, 0) * np.arange(2.0)))(np.ones(2))

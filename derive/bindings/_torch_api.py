@@ -232,3 +232,16 @@ def stack(x, y, axis=0):
 
 def embedding(weight, indices):
     return TorchTensor(F.embedding(_t(indices).long(), _t(weight)))
+
+
+def pad(x, pad_width=()):
+    flat = [int(v) for pair in reversed(tuple(pad_width)) for v in pair]  # torch: last axis first
+    return TorchTensor(F.pad(_t(x), flat))
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.amax(t, dim=d, keepdim=k))
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
+    return _reduce(x, axis, keepdims, lambda t, d, k: torch.amin(t, dim=d, keepdim=k))

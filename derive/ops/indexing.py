@@ -204,3 +204,34 @@ register(Op(
     define=define_embedding, forward=lambda weight, indices: weight[indices], cases=embedding_case,
     canonical=Case((("V", "D"), ("N",))), exact=True, call=_spell("embedding"),
     doc="Z = weight[indices]: rows gathered; a repeated index accumulates its rows' gradients (scatter-add)"))
+
+
+# ---- pad ------------------------------------------------------------------------------------------
+
+def _pad_width(pad_width, ndim):
+    widths = tuple(tuple(int(v) for v in pair) for pair in pad_width)
+    if len(widths) != ndim or any(len(p) != 2 or min(p) < 0 for p in widths):
+        raise ValueError(f"pad: pad_width must give (before, after) >= 0 for each of {ndim} axes, got {pad_width}")
+    return widths
+
+
+def define_pad(X, pad_width=()):
+    widths = _pad_width(pad_width, X.ndim)
+    out = tuple(n + a + b for n, (a, b) in zip(X.shape, widths))
+    # a read outside X is zero: that is the padding
+    return Output(out, lambda *k: X[tuple(i - a for i, (a, _) in zip(k, widths))])
+
+
+@hst.composite
+def pad_case(draw):
+    """A shape and (before, after) widths per axis, 0 to 2, often unequal."""
+    shape = draw(st._shape(min_dims=1))
+    widths = tuple((draw(hst.integers(0, 2)), draw(hst.integers(0, 2))) for _ in shape)
+    return Case((shape,), {"pad_width": widths})
+
+
+register(Op(
+    name="pad", inputs=(X_,), params={"pad_width": ()}, define=define_pad,
+    forward=lambda X, pad_width=(): np.pad(X, pad_width), cases=pad_case, shape_generic=False,
+    canonical=Case(((2, 3),), {"pad_width": ((1, 0), (2, 1))}), exact=True, call=_spell("pad"),
+    doc="Z = np.pad(X, pad_width) with zeros; the gradient crops G"))

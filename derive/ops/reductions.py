@@ -1,13 +1,15 @@
-"""Reductions over axes: sum, mean."""
+"""Reductions over axes: sum, mean, max, min."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import sympy as sp
 
 from .. import strategies as st
-from ..catalog import Case, Input, Op, register
-from ..symbolic import Output, nested_sum, normalize_axes
+from ..catalog import Case, Input, Op, call_function, register
+from ..symbolic import MaxOver, MinOver, Output, _fresh, nested_sum, normalize_axes
 
 X_ = Input("X")
 
@@ -58,3 +60,47 @@ for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, (
         call=(lambda n: lambda api, x, axis=None, keepdims=False: getattr(x, n)(axis=axis, keepdims=keepdims))(
             _name),
         doc=f"Z = X.{_name}(axis, keepdims)"))
+
+
+def _extreme(name, over):
+    """max or min over axes, as a ``MaxOver``/``MinOver`` of the entries (symbolic sizes)."""
+    def define(X, axis=None, keepdims=False):
+        axes = normalize_axes(axis, X.ndim, name)
+        kept = [a for a in range(X.ndim) if a not in axes]
+        out = tuple(sp.Integer(1) if a in axes else X.shape[a]
+                    for a in range(X.ndim) if keepdims or a not in axes)
+
+        def entry(*k):
+            k = [k[a] for a in kept] if keepdims else list(k)
+            reduced = [_fresh.take() for _ in axes]
+            idx, it_k, it_r = [], iter(k), iter(reduced)
+            for a in range(X.ndim):
+                idx.append(next(it_r) if a in axes else next(it_k))
+            if not axes:
+                return X[tuple(idx)]
+            return over(X[tuple(idx)], *[(r, 0, X.shape[a] - 1) for r, a in zip(reduced, axes)])
+
+        return Output(out, entry)
+    define.__name__ = f"define_{name}"
+    return define
+
+
+def _no_tie(reduce):
+    """Central differences see a derivative at an extreme shared by at most two entries (1/2 each, the
+    convention too); at three or more they give 1/2 where the convention gives 1/k."""
+    def check(X, axis=None, keepdims=False):
+        axes = normalize_axes(axis, np.ndim(X))
+        hits = np.sum(X == reduce(X, axis=axes, keepdims=True), axis=axes)
+        return bool(np.all(hits <= 2))
+    return check
+
+
+for _name, _over, _np, _aliases in [("max", MaxOver, np.max, ("amax",)), ("min", MinOver, np.min, ("amin",))]:
+    register(Op(
+        name=_name, aliases=_aliases, inputs=(Input("X", domain="ties"),), params={"axis": None, "keepdims": False},
+        differentiable_at=_no_tie(_np),
+        define=_extreme(_name, _over),
+        forward=(lambda f: lambda X, axis=None, keepdims=False: f(X, axis=axis, keepdims=keepdims))(_np),
+        cases=st.reduction_case, canonical=Case((("a", "b"),), {"axis": 1}),
+        call=functools.partial(call_function, name=_name),
+        doc=f"Z = X.{_name}(axis, keepdims); tied extremes share G evenly (torch's a{_name})"))

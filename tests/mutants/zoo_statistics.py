@@ -62,3 +62,22 @@ def batch_norm_constant_variance(grad, x, weight, bias, eps=1e-5):
 def batch_norm_wrong_axis(grad, x, weight, bias, eps=1e-5):
     return (S._norm_grad_x(grad, x, weight, 1, eps),
             S.batch_norm_grad_weight(grad, x, weight, bias, eps), S.batch_norm_grad_bias(grad, x, weight, bias, eps))
+
+
+@mutant("statistics", "max", "gives all of G to the first maximum (argmax's convention), not an even share")
+def max_first_argmax(grad, x, axis=None, keepdims=False):
+    axes = _axes(x, axis)
+    x = np.asarray(x, dtype=float)
+    moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0))) if axes else x[..., None]
+    flat = moved.reshape(moved.shape[:moved.ndim - max(len(axes), 1)] + (-1,))
+    onehot = np.zeros_like(flat)
+    np.put_along_axis(onehot, np.argmax(flat, axis=-1)[..., None], 1.0, axis=-1)
+    onehot = onehot.reshape(moved.shape)
+    onehot = np.moveaxis(onehot, tuple(range(-len(axes), 0)), axes) if axes else onehot[..., 0]
+    return (S._kept(grad, x, axis, keepdims) * onehot,)
+
+
+@mutant("statistics", "min", "gives G to every tied minimum in full (no sharing)")
+def min_ties_in_full(grad, x, axis=None, keepdims=False):
+    axes = _axes(x, axis)
+    return (S._kept(grad, x, axis, keepdims) * (x == np.min(x, axis=axes, keepdims=True)),)
