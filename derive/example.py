@@ -25,6 +25,7 @@ from .derivation import G_NAME, general_pattern, shape_pattern, vjp
 from .symbolic import dim
 from .diagnose import diagnose
 from .evaluate import IndexFormula
+from .symbolic import unroll
 from .oracle import evaluate_closed_form, exact_inputs, symbol_array
 from .report import Failure, format_pair
 from .targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
@@ -346,22 +347,6 @@ def _fmt_index(idx):
     return "[" + ",".join(str(int(i)) for i in idx) + "]" if len(idx) else ""
 
 
-def _unroll(expr):
-    """Sums (and max/min) over concrete ranges written out term by term: what ``doit`` gives, without
-    SymPy's search for a closed-form sum (seconds on a sum of brackets)."""
-    from .symbolic import _ExtremeOver
-
-    def concrete(e):
-        return isinstance(e, (sp.Sum, _ExtremeOver)) and all(lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
-
-    def write_out(e):
-        values = [e.function]
-        for k, lo, hi in e.limits:
-            values = [v.xreplace({k: sp.Integer(i)}) for v in values for i in range(int(lo), int(hi) + 1)]
-        return sp.Add(*values) if isinstance(e, sp.Sum) else e.pick(*values)
-    return expr.replace(concrete, write_out)
-
-
 def _entry_formula(derivation, name, idx, sizes, data=None):
     """The index formula at ``idx``; the entries of data inputs (``data``: name -> int array, e.g.
     indices) are put in, so a scatter-add reads ``G[0, 0] + G[1, 0]``, not deltas of ``indices[n]``."""
@@ -369,7 +354,7 @@ def _entry_formula(derivation, name, idx, sizes, data=None):
     expr = grad.index_formula.subs({s: v for s, v in sizes.items()})
     expr = expr.subs(dict(zip(grad.index, idx)))
     try:
-        expr = _unroll(expr)
+        expr = unroll(expr)
         if expr.has(sp.Sum):  # a range that stayed symbolic
             expr = expr.doit()
         if data:

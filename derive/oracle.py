@@ -16,7 +16,7 @@ import sympy as sp
 
 from .catalog import get_op
 from .derivation import G_NAME, define
-from .symbolic import SymArray
+from .symbolic import SymArray, unroll
 
 __all__ = ["symbol_array", "oracle_gradients", "instantiate", "evaluate_closed_form", "exact_inputs",
            "SymbolValues"]
@@ -139,18 +139,24 @@ def instantiate(gradient, sizes, inputs, G):
     tables[G_NAME] = G
 
     def entry(e):
-        if isinstance(e, sp.Indexed):
-            table = tables[str(e.base)]
-            idx = tuple(int(i) for i in e.indices)
-            if any(not 0 <= i < n for i, n in zip(idx, np.shape(table))):
-                return sp.Integer(0)  # a read outside an array is zero (never NumPy's wrap-around)
-            return table[idx]
-        return None
+        table = tables[str(e.base)]
+        idx = tuple(int(i) for i in e.indices)
+        if any(not 0 <= i < n for i, n in zip(idx, np.shape(table))):
+            return sp.Integer(0)  # a read outside an array is zero (never NumPy's wrap-around)
+        return table[idx]
 
+    def put_in(expr):
+        return expr.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices), entry)
+
+    # what does not depend on the entry's index is written out once: a max over twelve symbols costs
+    # SymPy a comparison of every pair each time it is built
+    formula = put_in(unroll(formula))
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(*shape):
-        expr = formula.subs(dict(zip(gradient.index, idx))).doit()
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: entry(e))
+        expr = unroll(formula.subs(dict(zip(gradient.index, idx))))
+        if expr.has(sp.Sum, sp.Derivative):
+            expr = expr.doit()
+        expr = put_in(expr)
         if G.shape == ():
             expr = expr.subs(sp.Symbol(G_NAME), G[()])
         for name, value in inputs.items():

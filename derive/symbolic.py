@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.concrete.expr_with_limits import ExprWithLimits
 
 __all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "unroll", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -292,3 +292,18 @@ def unravel(flat, shape):
     """The C-order multi-index of ``flat`` in ``shape`` (a tuple of :class:`Unravel`)."""
     shape_t = sp.Tuple(*shape)
     return tuple(Unravel(flat, shape_t, t) for t in range(len(shape)))
+
+
+def unroll(expr):
+    """Sums (and max/min) over concrete ranges written out term by term: what ``doit`` gives for them,
+    without SymPy's search for a closed-form sum (seconds on a sum of brackets)."""
+    def concrete(e):
+        return isinstance(e, (sp.Sum, _ExtremeOver)) and all(
+            lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
+
+    def write_out(e):
+        values = [e.function]
+        for k, lo, hi in e.limits:
+            values = [v.xreplace({k: sp.Integer(i)}) for v in values for i in range(int(lo), int(hi) + 1)]
+        return sp.Add(*values) if isinstance(e, sp.Sum) else e.pick(*values)
+    return expr.replace(concrete, write_out)

@@ -1,15 +1,19 @@
 """The derivation engine: generic formulas against the concrete oracle, closed forms against
 the index formula and finite differences, the seed's worked results, and errors."""
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sympy.printing.pycode import PythonCodePrinter
 
 import derive
 from derive import strategies as dst
 from derive.derivation import G_NAME
+from derive.symbolic import Bracket, unroll
 from derive.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
 from derive.verify import derivation_for, expected_gradients
 
@@ -37,7 +41,10 @@ def _tables(op, case, inputs, G):
 
 def _real(expr):
     """``expr`` for real entries: SymPy's plain symbols are complex, so |X|' comes as re/im parts."""
-    return sp.sympify(expr).replace(sp.re, lambda e: e).replace(sp.im, lambda e: sp.Integer(0)).doit()
+    expr = sp.sympify(expr)
+    if not expr.has(sp.re, sp.im):
+        return expr
+    return expr.replace(sp.re, lambda e: e).replace(sp.im, lambda e: sp.Integer(0)).doit()
 
 
 def _identical(a, b):
@@ -45,17 +52,67 @@ def _identical(a, b):
     difference = _real(a) - _real(b)
     if difference == 0:
         return True
-    if sp.count_ops(difference) < 200:  # expand and simplify cost seconds on a big expression; points decide too
-        difference = sp.expand(difference)
+    piecewise = difference.has(Bracket, sp.Heaviside, sp.Min, sp.Max)
+    if not piecewise and sp.count_ops(difference) < 200:  # expand and simplify cost seconds on a big
+        difference = sp.expand(difference)                # expression (minutes on Min brackets); points decide too
         if difference == 0 or sp.simplify(difference) == 0:
             return True
-    rng = np.random.default_rng(0)
     symbols = sorted(difference.free_symbols, key=str)
-    for _ in range(3):
-        point = {s: sp.Float(rng.uniform(0.5, 2.0)) for s in symbols}
-        if abs(complex(difference.xreplace(point).evalf())) > 1e-9:
-            return False
-    return True
+    if piecewise:  # SymPy compares every pair of a Min's arguments each time it is rebuilt: Python decides
+        code = _Code({"fully_qualified_modules": False}).doprint(difference)
+        return all(abs(eval(code, {**_PIECES, **_tables_at(point)})) <= 1e-9 for point in _points(symbols, True))
+    return all(abs(complex(difference.xreplace(point).evalf())) <= 1e-9 for point in _points(symbols, False))
+
+
+class _Code(PythonCodePrinter):
+    """Python for a difference with brackets, steps and extremes, printed as calls (not as conditionals)."""
+
+    def _call(self, name, e):
+        return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+    def _print_Bracket(self, e):
+        return self._call("Bracket", e)
+
+    def _print_Heaviside(self, e):
+        return self._call("Heaviside", e)
+
+    def _print_Min(self, e):
+        return self._call("min", e)
+
+    def _print_Max(self, e):
+        return self._call("max", e)
+
+
+_PIECES = {"Bracket": lambda holds: float(bool(holds)), "Heaviside": lambda x, at_zero=0.5: float(x > 0) if x else at_zero,
+           "math": math}
+
+
+def _tables_at(point):
+    """Names for printed code at ``point``: scalar symbols, and each array as a dict of its entries (the
+    symbol ``X[0,1]`` prints as a read of ``X`` at ``(0, 1)``)."""
+    names = {}
+    for s, v in point.items():
+        base, _, rest = str(s).partition("[")
+        if rest:
+            idx = tuple(int(i) for i in rest.rstrip("]").split(","))
+            names.setdefault(base, {})[idx if len(idx) > 1 else idx[0]] = float(v)
+        else:
+            names.setdefault(base, float(v))
+    return names
+
+
+def _points(symbols, piecewise):
+    """Random positive points; for piecewise expressions also one where each symbol is the smallest and
+    one where it is the largest, so every branch of a max or min is taken (entries distinct: no ties)."""
+    rng = np.random.default_rng(0)
+
+    def draw(fixed=None, value=None):
+        return {s: sp.Float(value if s == fixed else rng.uniform(0.5, 2.0)) for s in symbols}
+    yield from (draw() for _ in range(3))
+    if piecewise:
+        for s in symbols:
+            yield draw(s, 0.25)
+            yield draw(s, 2.5)
 
 
 @pytest.mark.parametrize("name", OPS)
@@ -87,9 +144,11 @@ def _index_formula_numeric(grad, sizes, env, shape):
     formula = grad.index_formula.subs(sizes)
     out = np.empty(shape)
     for idx in np.ndindex(*shape):
-        expr = formula.subs(dict(zip(grad.index, idx))).doit()
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed),
+        expr = unroll(formula.subs(dict(zip(grad.index, idx))))
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices),
                             lambda e: sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)]))
+        expr = expr.doit().replace(lambda e: isinstance(e, sp.Indexed),
+                                   lambda e: sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)]))
         expr = expr.subs({sp.Symbol(k): sp.Float(float(v)) for k, v in env.items()
                           if isinstance(v, np.ndarray) and v.shape == ()})
         expr = expr.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Integer(1 if e.args[0] > 0 else 0))
