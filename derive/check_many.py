@@ -9,6 +9,7 @@ op at a time would check.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
@@ -83,12 +84,47 @@ def jobs_for(args, count):
 
 def check_all(args, names, jobs, on_outcome):
     """Check ``names`` in ``jobs`` processes; ``on_outcome(outcome)`` in catalog order. Returns the outcomes
-    and the elapsed seconds."""
+    and the elapsed seconds.
+
+    The ops start longest first, by the seconds each took last time (kept next to the example
+    database; an op not timed yet counts as long), so no process is left with a long op at the end.
+    """
     start = time.perf_counter()
     context = multiprocessing.get_context("spawn")  # no state of this process (or its threads) is inherited
+    path = _durations_path(args)
+    durations = _read_durations(path)
+    order = sorted(names, key=lambda n: -durations.get(n, float("inf")))
     outcomes = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(args,)) as pool:
-        for outcome in pool.map(_check_one, names):
+        futures = {name: pool.submit(_check_one, name) for name in order}
+        for name in names:
+            outcome = futures[name].result()
             outcomes.append(outcome)
             on_outcome(outcome)
+    if path is not None:
+        _write_durations(path, {**durations, **{o.op: o.data.get("seconds", 0.0) for o in outcomes}})
     return outcomes, time.perf_counter() - start
+
+
+def _durations_path(args):
+    """Where the seconds of the last run are kept: next to the example database (its default place
+    when the run uses none: the record is of times, not examples)."""
+    return os.path.join(getattr(args, "database", None) or os.path.join(".hypothesis", "derive"), "durations.json")
+
+
+def _read_durations(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return {str(k): float(v) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):  # none yet, or not ours: no order to go by
+        return {}
+
+
+def _write_durations(path, durations):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(durations, f, indent=0, sort_keys=True)
+    except OSError:  # a read-only directory: the next run starts in catalog order
+        pass

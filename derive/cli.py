@@ -60,7 +60,8 @@ def _parser():
                         "goes (default ./gradebook)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="ops (or, grading, submissions) checked at once, each in its own process "
-                        "(default: the number of cores; --in-process checks one at a time)")
+                        "(default: the number of cores; --in-process checks one at a time); ops start "
+                        "longest first, by the last run's times in .hypothesis/derive/durations.json")
     p.add_argument("--in-process", action="store_true",
                    help="run the target in this process (for a debugger); by default it runs in a worker "
                         "process, so that its exits, crashes, hangs and prints cannot decide the run")

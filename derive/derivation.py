@@ -25,6 +25,7 @@ from . import closed_form as cf
 from .catalog import format_shape, get_op
 from .contraction import contract, entry_derivative, settle_brackets, tidy
 from .evaluate import IndexFormula
+from .scatter import scatter_form
 from .symbolic import Bracket, SymArray, _fresh, dim, index
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
@@ -409,6 +410,10 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
         lambda e: isinstance(e, sp.KroneckerDelta) and e.has(sp.Indexed),
         lambda e: Bracket(sp.Eq(*sorted(e.args, key=lambda a: not a.has(sp.Indexed)))))
     form, evaluator = _closed_form_or_evaluator(op, contracted, free, X, arrays, G, params)
+    if evaluator is not None:  # a strided read scatters faster than its solved gather evaluates
+        scattered = scatter_form(z, out_index, out.shape, X, G, _layout(op, arrays, G))
+        if scattered is not None:
+            form, evaluator = cf.ClosedForm(scattered[0], None, "scatter"), scattered[1]
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,

@@ -61,6 +61,7 @@ class IndexFormula:
     """
 
     def __init__(self, formula, free, shape, dims, params=None):
+        formula = _merge_sums(formula)
         self.formula = formula
         self.free = tuple(free)
         self.dims = dict(dims)
@@ -89,11 +90,15 @@ class IndexFormula:
 
     # ---- evaluation --------------------------------------------------------------------------
 
-    def __call__(self, env):
+    def __call__(self, env, broadcast=True):
+        """The values at every free index; ``broadcast=False`` keeps the axes a value does not
+        depend on at size 1 (an index array that varies along one axis stays that small)."""
         ctx = _Context(self, env)
         out = np.asarray(self.run(ctx))
         if out.ndim > len(self.free):  # the trailing axes are the sums', of size 1 out here
             out = out.reshape(out.shape[:len(self.free)])
+        if not broadcast:
+            return out.reshape(out.shape + (1,) * (len(self.free) - out.ndim)) if out.ndim else out
         return np.array(np.broadcast_to(out, tuple(ctx.size(i) for i in self.free)))
 
     # ---- compilation -------------------------------------------------------------------------
@@ -320,6 +325,31 @@ class _Context:
         return value
 
 
+def _merge_sums(expr):
+    """Nested sums as one: ``Sum(A * Sum(B, t), s)`` is ``Sum(A * B, t, s)`` where ``A`` and the
+    inner ranges do not mention ``t`` or ``s``.  One einsum then contracts every summed index
+    together (a convolution's gradient as one matrix product) instead of carrying the outer
+    factors' axes through the inner sum (an array a hundred times larger)."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    expr = expr.func(*[_merge_sums(a) for a in expr.args]) if not isinstance(expr, sp.Sum) else \
+        sp.Sum(_merge_sums(expr.function), *expr.limits)
+    if not isinstance(expr, sp.Sum):
+        return expr
+    outer = [k for k, _, _ in expr.limits]
+    factors = list(sp.Mul.make_args(expr.function))
+    for t, inner in enumerate(factors):
+        if not isinstance(inner, sp.Sum):
+            continue
+        variables = {k for k, _, _ in inner.limits}
+        rest = factors[:t] + factors[t + 1:]
+        bounds = set().union(*(sp.Tuple(lo, hi).free_symbols for _, lo, hi in inner.limits))
+        if variables & set().union(set(outer), *(f.free_symbols for f in rest)) or bounds & set(outer):
+            continue
+        return _merge_sums(sp.Sum(sp.Mul(*rest) * inner.function, *inner.limits, *expr.limits))
+    return expr
+
+
 def _pad(a, ndim):
     a = np.asarray(a)
     if a.ndim == 0:
@@ -382,7 +412,7 @@ def _einsum_sum(ctx, parts, involved, summed):
         return factor
     spec = ",".join(subscripts) + "->" + "".join(_LETTERS[t] for t in kept)
     obj = any(a.dtype == object for a in arrays)
-    big = len(arrays) > 2 and sum(a.size for a in arrays) > 4096
+    big = len(arrays) > 1 and sum(a.size for a in arrays) > 4096  # optimize: BLAS for the products
     out = np.einsum(spec, *arrays, optimize=big and not obj)
     shape = [ctx._sizes[t] if t in kept else 1 for t in range(ctx.ndim)]
     out = np.asarray(out).reshape(shape)

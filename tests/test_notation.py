@@ -1,6 +1,8 @@
 """Ops declared by index formula: parsing, strided and padded contraction, the vectorized evaluator,
 one derivation for every stride, and end-to-end checks of a user's own op."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -8,7 +10,8 @@ import sympy as sp
 import derive
 from derive.catalog import Case
 from derive.evaluate import IndexFormula
-from derive.example import derivation_for, expected_gradients
+from derive.scatter import Scatter
+from derive.example import DerivationError, _cross_checked, derivation_for, expected_gradients
 from derive.oracle import exact_inputs, oracle_gradients
 
 CONV = dict(inputs="X[N, L], W[K]", sizes={"o": "(L + 2*padding - K) // stride + 1"},
@@ -88,11 +91,32 @@ def test_the_evaluator_matches_a_loop_on_floats(user_conv):
     np.testing.assert_allclose(z, loop)
     G = rng.normal(size=z.shape)
     d = derive.vjp("user_conv", ("N", "L"), ("K",), stride="stride", padding="padding")
-    assert isinstance(d["X"].evaluator, IndexFormula)
+    assert isinstance(d["X"].evaluator, Scatter)  # a strided read: the chain-rule sum scattered
+    assert isinstance(d["W"].evaluator, IndexFormula)
     got = expected_gradients("user_conv", Case(((2, 7), (3,)), dict(stride=2, padding=1)), [x, w], G)
     want_x, want_w = _reference_backward(G, x, w, stride=2, padding=1)
     np.testing.assert_allclose(got["X"], want_x)
     np.testing.assert_allclose(got["W"], want_w)
+    env = {"G": G, "X": x, "W": w, "stride": 2, "padding": 1}  # the contracted formula, gathered, agrees
+    direct = IndexFormula(d["X"].index_formula, d["X"].index, d["X"].shape, *d["X"].layout)
+    np.testing.assert_allclose(direct(env), want_x)
+
+
+def test_a_scatter_that_disagrees_with_the_index_formula_is_derives_own_error(user_conv):
+    grad = derive.vjp("user_conv", ("N", "L"), ("K",), stride="stride", padding="padding")["X"]
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(2, 7)), rng.normal(size=3)
+    env = {"G": rng.normal(size=(2, 4)), "X": x, "W": w, "stride": 2, "padding": 1}
+
+    class Shifted:
+        needs_cross_check = True
+
+        def __call__(self, env):
+            return np.roll(grad.evaluator(env), 1, axis=1)
+
+    np.testing.assert_allclose(_cross_checked(grad, env), _reference_backward(env["G"], x, w, 2, 1)[0])
+    with pytest.raises(DerivationError, match="disagree"):
+        _cross_checked(dataclasses.replace(grad, evaluator=Shifted()), env)
 
 
 def test_a_users_op_is_checked_end_to_end(user_conv):

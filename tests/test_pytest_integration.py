@@ -106,7 +106,7 @@ def test_strategy_inputs_respect_the_domain(arrays):
 
 @pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.derivation", "derive.symbolic",
                                     "derive.strategies", "derive.testing", "derive.targets.binding", "derive.isolation",
-                                    "derive.notation", "derive.evaluate",
+                                    "derive.notation", "derive.evaluate", "derive.scatter",
                                     "numeric",
                                     "numeric.tensor"])
 def test_doctests(module):

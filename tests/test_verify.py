@@ -234,6 +234,21 @@ def test_cli_json_and_failure_exit_code(tmp_path):
     assert again["failures"][0]["shapes"] == first_sum["shapes"]
 
 
+def test_many_ops_over_processes_report_in_order_and_remember_their_durations(tmp_path):
+    db = tmp_path / "db"
+    args = ("exp", "sum", "add", "--jobs", "2", "--examples", "5", "--format", "json", "--database", str(db))
+    first = cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert [o["op"] for o in json.loads(first.stdout)["ops"]] == ["exp", "sum", "add"]
+    durations = json.loads((db / "durations.json").read_text())
+    assert set(durations) == {"exp", "sum", "add"} and all(v > 0 for v in durations.values())
+    (db / "durations.json").write_text(json.dumps({"add": 9.0, "sum": 5.0}))  # add starts first now
+    again = json.loads(cli(*args).stdout)
+    assert [o["op"] for o in again["ops"]] == ["exp", "sum", "add"] and again["passed"] == 3
+    (db / "durations.json").write_text("not json")  # a broken record is no order, not an error
+    assert cli(*args).returncode == 0
+
+
 @pytest.mark.parametrize("args,words", [
     (["matmull"], "did you mean matmul"),
     (["matmul", "--target", "no_such_module_anywhere"], "cannot import"),
