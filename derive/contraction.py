@@ -67,14 +67,18 @@ def entry_derivative(expr, wrt):
 
 def _extreme_derivative(expr, wrt):
     """``d max_r f(r)``: ``Sum_t [f(t) = max] df(t) / Sum_t [f(t) = max]``, ties sharing evenly."""
-    fresh = {k: _fresh.take() for k, _, _ in expr.limits}
-    f = expr.function.xreplace(fresh)
-    limits = [(fresh[k], lo, hi) for k, lo, hi in expr.limits]
-    hit = Bracket(sp.Eq(f, expr))
+    def over(fresh):
+        f = expr.function.xreplace(fresh)
+        return f, Bracket(sp.Eq(f, expr)), [(fresh[k], lo, hi) for k, lo, hi in expr.limits]
+
+    f, hit, limits = over({k: _fresh.take() for k, _, _ in expr.limits})
     df = entry_derivative(f, wrt)
     if df == 0:
         return sp.Integer(0)
-    return sp.Sum(hit * df, *limits) / sp.Sum(hit, *limits)
+    # the count of ties has dummies of its own: the contraction solves the numerator's for the
+    # entry's position (a window's offset), and must not rename the count's with them
+    _, count_hit, count_limits = over({k: _fresh.take() for k, _, _ in expr.limits})
+    return sp.Sum(hit * df, *limits) / sp.Sum(count_hit, *count_limits)
 
 
 def _piecewise_derivative(expr, wrt):

@@ -16,7 +16,8 @@ The formula is ``Out[indices] = expression``.  In the expression:
 - ``A[e0, e1, ...]`` reads input ``A``; an index may be any affine expression of
   indices and parameters (``stride*o + dilation*j - padding``), and a read
   outside ``A`` is zero (that is what padding means);
-- ``sum(j, k: body)`` sums ``body`` over ``j`` and ``k``;
+- ``sum(j, k: body)`` sums ``body`` over ``j`` and ``k``; ``max(j, k: body)`` and ``min(j, k: body)``
+  take its largest and smallest value (tied extremes share ``G`` evenly);
 - ``bracket(cond)`` is 1 where ``cond`` holds and 0 elsewhere, ``where(cond, a, b)``
   picks, ``max(a, b)``, ``min(a, b)``, ``exp``, ``log``, ``sqrt``, ``tanh``,
   ``sigmoid``, ``relu``, ``abs``, ``sin``, ``cos``, ``erf`` are the functions;
@@ -41,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from .catalog import Case, Input, Op, call_by_name, register
-from .symbolic import Bracket, Output, Relu, Sigmoid, _fresh, dim, index
+from .symbolic import Bracket, MaxOver, MinOver, Output, Relu, Sigmoid, _fresh, dim, index
 
 __all__ = ["define", "Formula", "parse"]
 
@@ -50,7 +51,7 @@ _FUNCTIONS = {
     "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos, "erf": sp.erf, "max": sp.Max, "min": sp.Min,
     "bracket": Bracket, "pi": sp.pi,
 }
-_SUM = re.compile(r"\bsum\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*:")
+_SUM = re.compile(r"\b(sum|max|min)\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*:")
 
 
 def _where(cond, a, b):
@@ -99,9 +100,9 @@ def parse(text, inputs):
         raise ValueError(f"repeated index on the left side of {text!r}")
     shapes = _parse_shapes(inputs)
     names = [n for n, _ in shapes]
-    binders = tuple(b.strip() for group in _SUM.findall(right) for b in group.split(","))
-    rhs = _SUM.sub(lambda g: f"__sum__(({','.join(repr(b.strip()) for b in g.group(1).split(','))},), "
-                            f"lambda {g.group(1)}:", right)
+    binders = tuple(b.strip() for _, group in _SUM.findall(right) for b in group.split(","))
+    rhs = _SUM.sub(lambda g: f"__{g.group(1)}__(({','.join(repr(b.strip()) for b in g.group(2).split(','))},), "
+                            f"lambda {g.group(2)}:", right)
     try:
         tree = ast.parse(rhs.strip(), mode="eval")
     except SyntaxError as exc:
@@ -119,7 +120,7 @@ def parse(text, inputs):
                 if isinstance(e, ast.Name) and e.id in indices:
                     bare.setdefault(e.id, []).append((node.value.id, axis))
         if isinstance(node, ast.Name) and node.id not in indices | set(names) | set(_FUNCTIONS) \
-                and node.id not in ("where", "__sum__"):
+                and node.id not in ("where", "__sum__", "__max__", "__min__"):
             pass  # a parameter or a size: checked when the op is defined
     return Formula(text=text.strip(), out=m.group(1), lhs=lhs, rhs=rhs.strip(), inputs=shapes,
                    binders=binders, bare=bare)
@@ -222,15 +223,18 @@ class _Definition:
                     return guard * array[idx] if guard != 1 else array[idx]
             return Reader()
 
-        def summation(names, body):
-            symbols = []
-            for n in names:
-                k = _fresh.take()
-                known[k] = ranges[n]
-                symbols.append(k)
-            return sp.Sum(body(*symbols), *[(k, 0, ranges[n] - 1) for k, n in zip(symbols, names)])
+        def reduction(over):
+            def reduce(names, body):
+                symbols = []
+                for n in names:
+                    k = _fresh.take()
+                    known[k] = ranges[n]
+                    symbols.append(k)
+                return over(body(*symbols), *[(k, 0, ranges[n] - 1) for k, n in zip(symbols, names)])
+            return reduce
 
-        namespace = {**_FUNCTIONS, "where": _where, "__sum__": summation, "__builtins__": {}}
+        namespace = {**_FUNCTIONS, "where": _where, "__sum__": reduction(sp.Sum), "__max__": reduction(MaxOver),
+                     "__min__": reduction(MinOver), "__builtins__": {}}
         namespace.update({n: read(n) for n in by_name})
         namespace.update(scope)
         namespace.update({n: s for n, s in zip(self.formula.lhs, lhs)})

@@ -31,7 +31,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "pad", "max", "min",
@@ -464,6 +464,11 @@ def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
 def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):
     """VJP of ``avg_pool2d``: ``G / K**2`` spread over each window, overlaps accumulated."""
     return (C.avg_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
+
+
+def max_pool2d(grad, x, kernel=2, stride=2):
+    """VJP of ``max_pool2d``: each window's ``G`` to its largest entry, overlaps accumulated."""
+    return (C.max_pool2d_grad_x(grad, x, kernel=kernel, stride=stride),)
 
 
 def _vjp(name, inputs, grads):

@@ -1,4 +1,4 @@
-"""Convolution and average pooling: forward (im2col) and hand-written backward functions.
+"""Convolution, average and max pooling: forward (im2col) and hand-written backward functions.
 
 Torch's semantics: cross-correlation, ``x`` (N, C, H, W), weight (F, C, K, K),
 one ``stride``, ``padding`` and ``dilation`` for both spatial axes, zero
@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["conv2d_forward", "conv2d_grad_x", "conv2d_grad_weight", "conv2d_grad_bias",
            "conv1d_forward", "conv1d_grad_x", "conv1d_grad_weight", "conv1d_grad_bias",
-           "avg_pool2d_forward", "avg_pool2d_grad_x"]
+           "avg_pool2d_forward", "avg_pool2d_grad_x", "max_pool2d_forward", "max_pool2d_grad_x"]
 
 
 def _pair(v):
@@ -158,4 +158,22 @@ def avg_pool2d_grad_x(grad, x, kernel=2, stride=2, padding=0):
     grad = np.asarray(grad)
     k = p["k"]
     dcols = np.broadcast_to((grad / (k[0] * k[1]))[:, :, None, None], grad.shape[:2] + k + grad.shape[2:])
+    return _col2im(dcols, np.shape(x), **p)
+
+
+def max_pool2d_forward(x, kernel=2, stride=2):
+    """``Z[n, c, y, x] = max_{u,v} X[n, c, s*y + u, s*x + v]`` (no padding)."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"max_pool2d: expected x (N, C, H, W), got {x.shape}")
+    return _im2col(x, **_pool_params(kernel, stride, 0)).max(axis=(2, 3))
+
+
+def max_pool2d_grad_x(grad, x, kernel=2, stride=2):
+    """``dl/dX``: each window's ``G`` to its largest entry (shared evenly between tied entries),
+    accumulated where windows overlap (one entry can be the largest of several windows)."""
+    p = _pool_params(kernel, stride, 0)
+    cols = _im2col(np.asarray(x), **p)
+    top = cols == cols.max(axis=(2, 3), keepdims=True)
+    dcols = top * (np.asarray(grad)[:, :, None, None] / top.sum(axis=(2, 3), keepdims=True))
     return _col2im(dcols, np.shape(x), **p)

@@ -21,7 +21,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "pad", "max", "min",
@@ -242,6 +242,13 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
     x = _tensor(x)
     saved = dict(x=x.value, kernel=kernel, stride=stride, padding=padding)
     return _node(C.avg_pool2d_forward(**saved), _edge(x, C.avg_pool2d_grad_x, **saved))
+
+
+def max_pool2d(x, kernel=2, stride=2):
+    """Max over ``kernel`` x ``kernel`` windows with ``stride``, no padding."""
+    x = _tensor(x)
+    saved = dict(x=x.value, kernel=kernel, stride=stride)
+    return _node(C.max_pool2d_forward(**saved), _edge(x, C.max_pool2d_grad_x, **saved))
 
 
 # ---- ops built from a forward and per-operand gradients ---------------------------

@@ -180,3 +180,23 @@ def test_a_stride_equal_to_the_window_does_not_wrap_around_when_it_does_not_divi
     want = np.zeros_like(x)
     want[:, :, :4, :4] = np.repeat(np.repeat(G, 2, axis=2), 2, axis=3) / 4
     np.testing.assert_allclose(got, want)
+
+
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+def test_a_max_over_a_window_shares_each_windows_G_among_that_windows_ties(values):
+    """``max(u, v: ...)`` in notation; overlapping windows accumulate, and a tie is counted within its
+    window (the count's dummies once took the position solved for the numerator's offsets)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1, 2, 5, 6)) if values == "distinct" else rng.integers(0, 3, size=(1, 2, 5, 6)) * 1.0
+    kernel, stride = 3, 2
+    G = rng.normal(size=(1, 2, 2, 2))
+    want = np.zeros_like(x)
+    for c in range(2):
+        for y in range(2):
+            for w in range(2):
+                window = x[0, c, stride * y:stride * y + kernel, stride * w:stride * w + kernel]
+                top = window == window.max()
+                want[0, c, stride * y:stride * y + kernel, stride * w:stride * w + kernel] += top * G[0, c, y, w] / top.sum()
+    got = expected_gradients("max_pool2d", Case((x.shape,), dict(kernel=kernel, stride=stride)), [x], G)["X"]
+    np.testing.assert_allclose(got, want)
+    assert derive.get_op("max_pool2d").forward(x, kernel=kernel, stride=stride).shape == G.shape

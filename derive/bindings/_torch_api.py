@@ -129,6 +129,10 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.avg_pool2d(_t(x), kernel, stride=stride, padding=padding, count_include_pad=True))
 
 
+def max_pool2d(x, kernel=2, stride=2):
+    return TorchTensor(F.max_pool2d(_t(x), kernel, stride=stride))
+
+
 def gelu(x):
     return TorchTensor(F.gelu(_t(x)))
 

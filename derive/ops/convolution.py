@@ -3,7 +3,8 @@
 Torch's semantics: cross-correlation, ``X`` is (N, C, L) or (N, C, H, W), the
 weight (F, C, K) or (F, C, K, K), one stride, padding and dilation for every
 spatial axis, zero padding; ``avg_pool2d`` counts the padding in the mean
-(torch's ``count_include_pad=True``).  A read outside ``X`` is zero, so the
+(torch's ``count_include_pad=True``); ``max_pool2d`` takes no padding (torch pads
+with -inf, and a read outside ``X`` here is zero).  A read outside ``X`` is zero, so the
 derived gradient of ``X`` crops the padding and skips the positions a stride
 never reaches.
 """
@@ -35,3 +36,10 @@ define(
     sizes={"u": "kernel", "v": "kernel", "y": "(H + 2*padding - kernel) // stride + 1",
            "x": "(L + 2*padding - kernel) // stride + 1"},
     doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")
+
+define(
+    "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
+    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2},
+    sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
+    doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
+        "gets each one's G; drawn without ties (torch gives a tied window's G to one entry, derive shares it)")

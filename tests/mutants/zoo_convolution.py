@@ -65,3 +65,27 @@ def avg_pool2d_excludes_padding(grad, x, kernel=2, stride=2, padding=0):
     shape = np.shape(x)
     inside = C.avg_pool2d_forward(np.ones(shape), kernel, stride, padding) * kernel ** 2
     return C.avg_pool2d_grad_x(np.asarray(grad) * kernel ** 2 / inside, x, kernel, stride, padding)
+
+
+def _max_pool2d_windows(grad, x, kernel, stride):
+    """Each window's slices of ``x`` and the one-hot of its largest entry (no ties: drawn continuous)."""
+    p = dict(k=(kernel, kernel), stride=(stride, stride), padding=(0, 0), dilation=(1, 1))
+    cols = C._im2col(np.asarray(x), **p)
+    top = cols == cols.max(axis=(2, 3), keepdims=True)
+    return p, top * np.asarray(grad)[:, :, None, None]
+
+
+@mutant("pooling", "max_pool2d", "overwrites where windows overlap instead of accumulating")
+def max_pool2d_overwrites_overlaps(grad, x, kernel=2, stride=2):
+    p, dcols = _max_pool2d_windows(grad, x, kernel, stride)
+    dx = np.zeros(np.shape(x))
+    for u, v, (rows, cols) in C._windows(np.shape(x), **p):
+        hit = dcols[:, :, u, v] != 0
+        dx[:, :, rows, cols] = np.where(hit, dcols[:, :, u, v], dx[:, :, rows, cols])
+    return dx
+
+
+@mutant("pooling", "max_pool2d", "reads the window's argmax with its two offsets swapped")
+def max_pool2d_transposed_argmax(grad, x, kernel=2, stride=2):
+    p, dcols = _max_pool2d_windows(grad, x, kernel, stride)
+    return C._col2im(np.swapaxes(dcols, 2, 3), np.shape(x), **p)
