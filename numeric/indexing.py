@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x", "pad_grad_x",
-           "embedding_forward", "embedding_grad_weight",
+           "embedding_forward", "embedding_grad_weight", "take_along_axis_forward", "take_along_axis_grad_x",
            "concatenate_grad_x", "concatenate_grad_y", "stack_grad_x", "stack_grad_y"]
 
 
@@ -82,6 +82,19 @@ def embedding_grad_weight(grad, weight, indices):
     """
     out = np.zeros(np.shape(weight), dtype=np.result_type(grad, 0.0))
     np.add.at(out, np.asarray(indices, dtype=np.intp), grad)
+    return out
+
+
+def take_along_axis_forward(x, indices):
+    """``np.take_along_axis(x, indices, axis=-1)``: ``Z[..., m] = X[..., indices[..., m]]``."""
+    return np.take_along_axis(np.asarray(x), np.asarray(indices, dtype=np.intp), axis=-1)
+
+
+def take_along_axis_grad_x(grad, x, indices):
+    """``dl/dX[..., i] = sum_{m: indices[..., m] = i} G[..., m]``, a scatter-add along the last axis."""
+    idx = np.asarray(indices, dtype=np.intp)
+    out = np.zeros(np.shape(x), dtype=np.result_type(grad, 0.0))
+    np.add.at(out, (*np.indices(idx.shape, sparse=True)[:-1], idx), grad)
     return out
 
 

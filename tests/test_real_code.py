@@ -174,10 +174,10 @@ def test_mygrad_passes_everything_it_has():
     assert abs(fd - 0.5) < 1e-6
 
 
-def test_autograd_ready_binding_finds_its_four_bugs_and_nothing_else():
+def test_autograd_ready_binding_finds_its_five_bugs_and_nothing_else():
     pytest.importorskip("autograd")
     got = statuses(run("autograd"))
-    assert got.get("fail") == {"broadcast_to", "where", "flip", "pad"}, got
+    assert got.get("fail") == {"broadcast_to", "where", "flip", "pad", "take_along_axis"}, got
     assert set(got) <= {"pass", "skipped", "fail"}
     report = derive.check("broadcast_to", target="autograd", database=None, seed=0)
     assert "Can't handle extra leading dims" in report.failures[0].message
@@ -203,6 +203,9 @@ def test_autograd_ready_binding_finds_its_four_bugs_and_nothing_else():
     # flip: autograd has no VJP for it
     with pytest.raises(NotImplementedError, match="VJP of flip"):
         autograd.grad(lambda a: anp.sum(anp.flip(a, 0) * np.arange(2.0)))(np.ones(2))
+    # take_along_axis: nor for it
+    with pytest.raises(NotImplementedError, match="VJP of take_along_axis"):
+        autograd.grad(lambda a: anp.sum(anp.take_along_axis(a, np.array([[1, 1]]), -1)))(np.ones((1, 2)))
 
 
 def test_mlfz_bugs_are_found_out_of_the_box_and_confirmed_by_finite_differences():

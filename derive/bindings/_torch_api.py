@@ -238,6 +238,10 @@ def embedding(weight, indices):
     return TorchTensor(F.embedding(_t(indices).long(), _t(weight)))
 
 
+def take_along_axis(x, indices):
+    return TorchTensor(torch.gather(_t(x), -1, _t(indices).long()))
+
+
 def pad(x, pad_width=()):
     flat = [int(v) for pair in reversed(tuple(pad_width)) for v in pair]  # torch: last axis first
     return TorchTensor(F.pad(_t(x), flat))

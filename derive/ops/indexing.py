@@ -235,3 +235,30 @@ register(Op(
     forward=lambda X, pad_width=(): np.pad(X, pad_width), cases=pad_case, shape_generic=False,
     canonical=Case(((2, 3),), {"pad_width": ((1, 0), (2, 1))}), exact=True, call=_spell("pad"),
     doc="Z = np.pad(X, pad_width) with zeros; the gradient crops G"))
+
+
+# ---- take_along_axis ------------------------------------------------------------------------------
+
+def define_take_along_axis(X, indices):
+    if X.ndim < 1 or indices.ndim != X.ndim or tuple(indices.shape[:-1]) != tuple(X.shape[:-1]):
+        raise ValueError(f"take_along_axis: indices must match X {X.shape} but in the last axis, got {indices.shape}")
+    return Output(indices.shape, lambda *k: X[tuple(k[:-1]) + (indices[k],)])
+
+
+@hst.composite
+def take_along_axis_case(draw):
+    """X (..., N) and indices (..., M) into its last axis; M often exceeds N, so entries repeat."""
+    lead = draw(st._shape(max_dims=2))
+    N, M = draw(hst.integers(1, st.MAX_SIDE)), draw(hst.integers(1, st.MAX_SIDE))
+    M = max(M, draw(hst.sampled_from([M, N + 1])))  # more picks than entries: a repeat is certain
+    return Case((tuple(lead) + (N,), tuple(lead) + (M,)))
+
+
+register(Op(
+    name="take_along_axis", aliases=("gather",),
+    inputs=(X_, Input("indices", domain="indices", bound=(0, -1))),
+    define=define_take_along_axis, forward=lambda X, indices: np.take_along_axis(X, indices, axis=-1),
+    cases=take_along_axis_case, canonical=Case((("a", "n"), ("a", "m"))), exact=True,
+    call=_spell("take_along_axis"),
+    doc="Z = np.take_along_axis(X, indices, axis=-1) (torch.gather on the last dim); a repeated index "
+        "accumulates (scatter-add)"))

@@ -64,3 +64,11 @@ def embedding_overwrites_repeats(grad, weight, indices):
 @mutant("indexing", "pad", "crops G from the start of each axis, ignoring the 'before' widths")
 def pad_crops_from_the_corner(grad, x, pad_width=()):
     return (grad[tuple(slice(0, n) for n in np.shape(x))],)
+
+
+@mutant("indexing", "take_along_axis", "assigns dX[..., indices] = G: a repeated index keeps only its last pick")
+def take_along_axis_overwrites_repeats(grad, x, indices):
+    idx = np.asarray(indices, dtype=np.intp)
+    out = np.zeros(np.shape(x))
+    out[(*np.indices(idx.shape, sparse=True)[:-1], idx)] = grad
+    return out, None
