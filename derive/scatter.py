@@ -16,7 +16,7 @@ col2im of a convolution, with no loop over entries.
 
 It is a second evaluation of the same chain-rule sum, not the derivation: the
 first time it is used it is checked against the contracted index formula (see
-:func:`derive.example._cross_checked`), like any closed form.
+:func:`derive.expected._cross_checked`), like any closed form.
 
 >>> import derive
 >>> grad = derive.vjp("conv1d", ("N", "C", "L"), ("F", "C", "K"), ("F",), stride=2, padding=1)["X"]

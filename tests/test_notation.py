@@ -11,7 +11,7 @@ import derive
 from derive.catalog import Case
 from derive.evaluate import IndexFormula
 from derive.scatter import Scatter
-from derive.example import DerivationError, _cross_checked, derivation_for, expected_gradients
+from derive.expected import DerivationError, _cross_checked, derivation_for, expected_gradients
 from derive.oracle import exact_inputs, oracle_gradients
 
 CONV = dict(inputs="X[N, L], W[K]", sizes={"o": "(L + 2*padding - K) // stride + 1"},

@@ -11,6 +11,9 @@ never reaches.
 
 from __future__ import annotations
 
+from hypothesis import strategies as hst
+
+from ..catalog import Case
 from ..notation import define
 
 _CONV = {"stride": 1, "padding": 0, "dilation": 1}
@@ -37,8 +40,21 @@ define(
            "x": "(L + 2*padding - kernel) // stride + 1"},
     doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")
 
+@hst.composite
+def max_pool2d_case(draw):
+    """Windows that mostly overlap (stride below the kernel), so one entry is often the largest of
+    several windows, on images up to four entries wider than the kernel (widths the stride does
+    not divide); sometimes stride >= kernel, and a kernel of 1."""
+    kernel = draw(hst.sampled_from([2, 3, 1]))
+    stride = draw(hst.sampled_from([1, 2, kernel, kernel + 1]))
+    N, C = draw(hst.integers(1, 2)), draw(hst.integers(1, 2))
+    H, L = draw(hst.integers(kernel, kernel + 4)), draw(hst.integers(kernel, kernel + 4))
+    return Case(((N, C, H, L),), {"kernel": kernel, "stride": stride})
+
+
 define(
     "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
+    cases=lambda: max_pool2d_case(),
     inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2},
     sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
     doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
