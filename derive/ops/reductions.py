@@ -14,24 +14,26 @@ from ..symbolic import MaxOver, MinOver, Output, _fresh, nested_sum, normalize_a
 X_ = Input("X")
 
 
+def _reduced(X, axis, keepdims, name):
+    """``(axes, entry_index, out_shape)`` of a reduction of ``X`` over ``axis``: ``entry_index(k, reduced)``
+    is the index of ``X`` read at output index ``k`` and reduced indices ``reduced``."""
+    axes = normalize_axes(axis, X.ndim, name)
+    kept = [a for a in range(X.ndim) if a not in axes]
+    out = tuple(sp.Integer(1) if a in axes else X.shape[a] for a in range(X.ndim) if keepdims or a not in axes)
+
+    def entry_index(k, reduced):
+        it_k, it_r = iter([k[a] for a in kept] if keepdims else k), iter(reduced)
+        return tuple(next(it_r) if a in axes else next(it_k) for a in range(X.ndim))
+    return axes, entry_index, out
+
+
 def _reduce(name, mean):
     def define(X, axis=None, keepdims=False):
-        axes = normalize_axes(axis, X.ndim, name)
-        kept = [a for a in range(X.ndim) if a not in axes]
-        out = tuple(sp.Integer(1) if a in axes else X.shape[a]
-                    for a in range(X.ndim) if keepdims or a not in axes)
+        axes, entry_index, out = _reduced(X, axis, keepdims, name)
         count = sp.Mul(*[X.shape[a] for a in axes])
 
         def entry(*k):
-            k = [k[a] for a in kept] if keepdims else list(k)
-
-            def body(reduced):
-                idx, it_k, it_r = [], iter(k), iter(reduced)
-                for a in range(X.ndim):
-                    idx.append(next(it_r) if a in axes else next(it_k))
-                return X[tuple(idx)]
-
-            expr = nested_sum(body, [X.shape[a] for a in axes])
+            expr = nested_sum(lambda reduced: X[entry_index(k, reduced)], [X.shape[a] for a in axes])
             return expr / count if mean else expr
 
         return Output(out, entry)
@@ -65,20 +67,12 @@ for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, (
 def _extreme(name, over):
     """max or min over axes, as a ``MaxOver``/``MinOver`` of the entries (symbolic sizes)."""
     def define(X, axis=None, keepdims=False):
-        axes = normalize_axes(axis, X.ndim, name)
-        kept = [a for a in range(X.ndim) if a not in axes]
-        out = tuple(sp.Integer(1) if a in axes else X.shape[a]
-                    for a in range(X.ndim) if keepdims or a not in axes)
+        axes, entry_index, out = _reduced(X, axis, keepdims, name)
 
         def entry(*k):
-            k = [k[a] for a in kept] if keepdims else list(k)
             reduced = [_fresh.take() for _ in axes]
-            idx, it_k, it_r = [], iter(k), iter(reduced)
-            for a in range(X.ndim):
-                idx.append(next(it_r) if a in axes else next(it_k))
-            if not axes:
-                return X[tuple(idx)]
-            return over(X[tuple(idx)], *[(r, 0, X.shape[a] - 1) for r, a in zip(reduced, axes)])
+            read = X[entry_index(k, reduced)]
+            return over(read, *[(r, 0, X.shape[a] - 1) for r, a in zip(reduced, axes)]) if axes else read
 
         return Output(out, entry)
     define.__name__ = f"define_{name}"
