@@ -101,8 +101,7 @@ def check_all(args, names, jobs, on_outcome):
             outcome = futures[name].result()
             outcomes.append(outcome)
             on_outcome(outcome)
-    if path is not None:
-        _write_durations(path, {**durations, **{o.op: o.data.get("seconds", 0.0) for o in outcomes}})
+    _write_durations(path, {**durations, **{o.op: o.data.get("seconds", 0.0) for o in outcomes}})
     return outcomes, time.perf_counter() - start
 
 

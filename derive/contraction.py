@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .symbolic import Bracket, Unravel, _ExtremeOver, _fresh, bracket, ravel
+from .symbolic import Bracket, Unravel, _ExtremeOver, _fresh, bracket, expand_products, ravel
 
 __all__ = ["entry_derivative", "contract", "tidy", "simplify_bracket", "settle_brackets"]
 
@@ -110,11 +110,6 @@ def unfold_piecewise(expr):
 # Kronecker-delta contraction
 # ----------------------------------------------------------------------------------------------
 
-def _expand_products(expr):
-    return sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False,
-                     power_base=False, log=False)
-
-
 def contract(expr, ranges, bound=frozenset()):
     """Contract every Kronecker delta of ``expr`` against the sums it sits in.
 
@@ -150,7 +145,7 @@ def contract(expr, ranges, bound=frozenset()):
 def _delta_terms(body):
     """The terms of ``body`` with every sum of deltas multiplied out: no factor of a term is
     an Add that holds a delta (those would hide the delta from the sum it contracts against)."""
-    pending, out = list(sp.Add.make_args(_expand_products(body))), []
+    pending, out = list(sp.Add.make_args(expand_products(body))), []
     while pending:
         term = pending.pop()
         factors = sp.Mul.make_args(term)
@@ -167,10 +162,10 @@ def _split_sums(expr):
     """``Sum(a + b)`` as ``Sum(a) + Sum(b)`` where a delta waits inside for an enclosing sum,
     so each product can be pulled into that sum (layer norm's ``Sum_l (δ(i,k) δ(j,l) - δ(i,k)/D) ...``)."""
     def split(e):
-        terms = sp.Add.make_args(_expand_products(e.function))
+        terms = sp.Add.make_args(expand_products(e.function))
         return sp.Add(*[sp.Sum(t, *e.limits) for t in terms])
     return expr.replace(lambda e: isinstance(e, sp.Sum) and e.function.has(sp.KroneckerDelta)
-                        and len(sp.Add.make_args(_expand_products(e.function))) > 1, split)
+                        and len(sp.Add.make_args(expand_products(e.function))) > 1, split)
 
 
 def _delta_value(delta, ranges):

@@ -409,16 +409,17 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
     contracted = contracted.replace(
         lambda e: isinstance(e, sp.KroneckerDelta) and e.has(sp.Indexed),
         lambda e: Bracket(sp.Eq(*sorted(e.args, key=lambda a: not a.has(sp.Indexed)))))
-    form, evaluator = _closed_form_or_evaluator(op, contracted, free, X, arrays, G, params)
+    layout = _layout(op, arrays, G)
+    form, evaluator = _closed_form_or_evaluator(op, contracted, free, X, arrays, G, layout)
     if evaluator is not None:  # a strided read scatters faster than its solved gather evaluates
-        scattered = scatter_form(z, out_index, out.shape, X, G, _layout(op, arrays, G))
+        scattered = scatter_form(z, out_index, out.shape, X, G, layout)
         if scattered is not None:
             form, evaluator = cf.ClosedForm(scattered[0], None, "scatter"), scattered[1]
     steps = [("chain-rule sum", chain), ("after differentiation", differentiated),
              ("after contracting the Kronecker deltas", contracted), ("closed form", form.expression)]
     return InputGradient(name=name, index=free, index_formula=contracted, closed_form=form.expression,
                          einsum=form.einsum, steps=steps, shape=X.shape, evaluator=evaluator,
-                         layout=_layout(op, arrays, G))
+                         layout=layout)
 
 
 INDEX_EVALUATION = "the index formula, evaluated vectorized"
@@ -437,12 +438,11 @@ def _layout(op, arrays, G):
     return dims, {v: k for k, v in getattr(op, "symbolic_params", {}).items()}
 
 
-def _closed_form_or_evaluator(op, formula, free, X, arrays, G, params):
+def _closed_form_or_evaluator(op, formula, free, X, arrays, G, layout):
     """``(ClosedForm, None)``, or ``(INDEX_EVALUATION, IndexFormula)`` where no closed form is known."""
     if not formula.has(Bracket, sp.Mod, sp.floor, sp.KroneckerDelta):
         try:
             return cf.closed_form(formula, free, X, arrays, G, op=op), None
         except cf.ClosedFormError:
             pass
-    dims, symbols = _layout(op, arrays, G)
-    return cf.ClosedForm(INDEX_EVALUATION, None, "index"), IndexFormula(formula, free, X.shape, dims, symbols)
+    return cf.ClosedForm(INDEX_EVALUATION, None, "index"), IndexFormula(formula, free, X.shape, *layout)

@@ -46,8 +46,7 @@ def _tie(op, case, name, got, expected, env, expected_all):
     """Wrong only where the operands tie (maximum, minimum) or at a tied extreme (max, min)."""
     if op.name in ("max", "min") and env:
         x = np.asarray(env.get(op.input_names[0]), dtype=np.float64)
-        axis = op.with_defaults(case.params).get("axis")
-        axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(x.ndim, 1))
+        axes = normalize_axes(op.with_defaults(case.params).get("axis"), x.ndim)
         extreme = (np.max if op.name == "max" else np.min)(x, axis=axes, keepdims=True)
         hit = x == extreme
         tied = hit & (np.sum(hit, axis=axes, keepdims=True) > 1)

@@ -30,7 +30,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from .symbolic import Bracket, MaxOver, MinOver, Relu, Sigmoid, Unravel, _ExtremeOver
+from .symbolic import Bracket, MaxOver, MinOver, Relu, Sigmoid, Unravel, _ExtremeOver, expand_products
 
 __all__ = ["IndexFormula"]
 
@@ -259,8 +259,7 @@ class IndexFormula:
     def _compile_sum(self, expr):
         body = expr.function
         summed = [self.axis[k] for k, _, _ in expr.limits]
-        terms = sp.Add.make_args(sp.expand(body, deep=False, mul=True, power_exp=False, power_base=False,
-                                           log=False, multinomial=False))
+        terms = sp.Add.make_args(expand_products(body))
         compiled = []
         for term in terms:
             factors = sp.Mul.make_args(term)

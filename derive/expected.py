@@ -26,7 +26,6 @@ class DerivationError(RuntimeError):
     """The derived formula disagrees with finite differences: a bug in derive, not in the target."""
 
 
-
 def derivation_for(op, case):
     """The (cached) derivation covering a concrete case, and the size-symbol bindings."""
     op = get_op(op)

@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from .evaluate import IndexFormula
-from .symbolic import Bracket
+from .symbolic import Bracket, expand_products
 
 __all__ = ["Scatter", "scatter_form"]
 
@@ -40,9 +40,9 @@ class Scatter:
 
     Parameters
     ----------
-    reads : list of (tuple, IndexFormula, list of IndexFormula)
-        One per read of ``X``: the axes it uses, the contribution over them and
-        the position along each axis of ``X``.
+    reads : list of (IndexFormula, list of IndexFormula)
+        One per read of ``X``: its contribution over the indices the read uses, and
+        its position along each axis of ``X`` over the same indices.
     X : SymArray
         The input, for the shape of its gradient (read off ``env`` by name).
     """
@@ -118,8 +118,7 @@ def scatter_form(z, out_index, out_shape, X, G, layout):
 def _products(expr, limits):
     """``(limits, product)`` for each term of ``expr``: sums peeled off (a factor outside a sum
     moved in), sums of terms split."""
-    expr = sp.expand(expr, deep=False, mul=True, power_exp=False, power_base=False, log=False,
-                     multinomial=False)
+    expr = expand_products(expr)
     if isinstance(expr, sp.Add):
         for term in expr.args:
             yield from _products(term, limits)

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.concrete.expr_with_limits import ExprWithLimits
 
 __all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "unroll", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "expand_products", "unroll", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -235,12 +235,9 @@ class _ExtremeOver(ExprWithLimits):
 
     def doit(self, **hints):
         function = self.function.doit(**hints) if hints.get("deep", True) else self.function
-        if not all(lo.is_Integer and hi.is_Integer for _, lo, hi in self.limits):
+        if not _concrete(self):
             return self.func(function, *self.limits)
-        values = [function]
-        for k, lo, hi in self.limits:
-            values = [v.subs(k, i) for v in values for i in range(int(lo), int(hi) + 1)]
-        return self.pick(*values)
+        return self.pick(*_written_out(function, self.limits))
 
 
 class MaxOver(_ExtremeOver):
@@ -294,16 +291,29 @@ def unravel(flat, shape):
     return tuple(Unravel(flat, shape_t, t) for t in range(len(shape)))
 
 
+def expand_products(expr):
+    """``expr`` as a sum of products, its top level multiplied out (powers, logs and the inside of
+    sums and functions left as they are)."""
+    return sp.expand(expr, deep=False, mul=True, multinomial=False, power_exp=False, power_base=False, log=False)
+
+
 def unroll(expr):
     """Sums (and max/min) over concrete ranges written out term by term: what ``doit`` gives for them,
     without SymPy's search for a closed-form sum (seconds on a sum of brackets)."""
-    def concrete(e):
-        return isinstance(e, (sp.Sum, _ExtremeOver)) and all(
-            lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
-
     def write_out(e):
-        values = [e.function]
-        for k, lo, hi in e.limits:
-            values = [v.xreplace({k: sp.Integer(i)}) for v in values for i in range(int(lo), int(hi) + 1)]
+        values = _written_out(e.function, e.limits)
         return sp.Add(*values) if isinstance(e, sp.Sum) else e.pick(*values)
-    return expr.replace(concrete, write_out)
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, _ExtremeOver)) and _concrete(e), write_out)
+
+
+def _concrete(e):
+    """Are all the ranges of ``e`` (a sum or an extreme) integers?"""
+    return all(lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
+
+
+def _written_out(function, limits):
+    """``function`` at every point of the (integer) ranges ``limits``, in order."""
+    values = [function]
+    for k, lo, hi in limits:
+        values = [v.xreplace({k: sp.Integer(i)}) for v in values for i in range(int(lo), int(hi) + 1)]
+    return values

@@ -144,11 +144,12 @@ def _index_formula_numeric(grad, sizes, env, shape):
     formula = grad.index_formula.subs(sizes)
     out = np.empty(shape)
     for idx in np.ndindex(*shape):
+        def read(e):
+            return sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)])
+        # reads written out by the unrolling first, then those of sums over ranges that stayed symbolic
         expr = unroll(formula.subs(dict(zip(grad.index, idx))))
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices),
-                            lambda e: sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)]))
-        expr = expr.doit().replace(lambda e: isinstance(e, sp.Indexed),
-                                   lambda e: sp.Float(env[str(e.base)][tuple(int(i) for i in e.indices)]))
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and all(i.is_Integer for i in e.indices), read)
+        expr = expr.doit().replace(lambda e: isinstance(e, sp.Indexed), read)
         expr = expr.subs({sp.Symbol(k): sp.Float(float(v)) for k, v in env.items()
                           if isinstance(v, np.ndarray) and v.shape == ()})
         expr = expr.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.Integer(1 if e.args[0] > 0 else 0))

@@ -40,6 +40,7 @@ define(
            "x": "(L + 2*padding - kernel) // stride + 1"},
     doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")
 
+
 @hst.composite
 def max_pool2d_case(draw):
     """Windows that mostly overlap (stride below the kernel), so one entry is often the largest of
@@ -54,7 +55,7 @@ def max_pool2d_case(draw):
 
 define(
     "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
-    cases=lambda: max_pool2d_case(),
+    cases=max_pool2d_case,
     inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2},
     sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
     doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
