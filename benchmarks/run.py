@@ -55,10 +55,10 @@ def ratio(a, b):
 def bench_matmul(quick):
     import derive
     import numeric.backward as nb
-    from derive.oracle import evaluate_closed_form
-    from derive.strategies import make_inputs, make_upstream
-    from derive.verify import derivation_for
-    from derive.catalog import Case
+    from derive.checker.oracle import evaluate_closed_form
+    from derive.catalog.strategies import make_inputs, make_upstream
+    from derive.checker.verify import derivation_for
+    from derive.catalog.registry import Case
 
     try:
         import torch

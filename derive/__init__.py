@@ -33,8 +33,16 @@ The teaching steps are kept:
 ['chain-rule sum', 'after differentiation', 'after contracting the Kronecker deltas', 'closed form']
 
 :func:`check` cross-checks a backward implementation against the derivation
-(see :mod:`derive.verify`), and ``python -m derive.check matmul`` does the
+(see :mod:`derive.checker.verify`), and ``python -m derive.check matmul`` does the
 same from the command line.
+
+The package follows the pipeline, one subpackage per stage: :mod:`derive.catalog`
+(the ops and their declarations), :mod:`derive.symbolic` (the engine, from an index
+formula to its gradient), :mod:`derive.checker` (a target's backward against the
+derivation; its targets, bindings and process isolation in :mod:`derive.targets`,
+:mod:`derive.bindings` and :mod:`derive.isolation`), and the front-ends
+(:mod:`derive.check` for the command line, the pytest plugin and suite,
+:mod:`derive.testing`, :mod:`derive.display` for notebooks, :mod:`derive.grading`).
 """
 
 import os as _os
@@ -47,10 +55,10 @@ if _sys.argv[:1] == ["-m"] and _sys.path and _sys.path[0] in ("", _os.getcwd()):
 
 from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister  # noqa: E402
 from . import display, targets  # noqa: F401  (public submodules)
-from .derivation import Derivation, InputGradient, vjp
-from .notation import define
+from .symbolic.derivation import Derivation, InputGradient, vjp
+from .symbolic.notation import define
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
-from .report import Report
+from .checker.report import Report
 from .targets import Binding, Unsupported
 
 __all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .catalog import Case, get_op
-from .derivation import vjp
-from .oracle import SymbolValues
+from .catalog.registry import Case, get_op
+from .symbolic.derivation import vjp
+from .checker.oracle import SymbolValues
 
 __all__ = ["Steps", "steps", "local_jacobian", "plot_jacobian", "plot_failure", "table"]
 
@@ -48,7 +48,7 @@ def steps(op, input_name=None, *shapes, **params):
 
 def table(ops=None):
     """A Markdown table of ops with their derived index formulas and closed forms."""
-    from .catalog import ops as all_ops
+    from .catalog.registry import ops as all_ops
     rows = ["| op | gradient | index formula | closed form |", "|---|---|---|---|"]
     for op in (ops or all_ops()):
         d = vjp(getattr(op, "name", op))
@@ -67,8 +67,8 @@ def local_jacobian(op, shapes, params=None, wrt=None):
     Returns ``(pattern, labels_out, labels_in)``: ``pattern[r, c]`` is the
     derivative of output entry ``r`` (C order) by input entry ``c``.
     """
-    from .oracle import _Concrete, exact_inputs
-    from .derivation import define
+    from .checker.oracle import _Concrete, exact_inputs
+    from .symbolic.derivation import define
     op = get_op(op)
     case = Case(tuple(tuple(s) for s in shapes), dict(params or {}))
     inputs = exact_inputs(op, case)

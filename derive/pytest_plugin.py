@@ -13,7 +13,7 @@ Options
     ``float64`` (default) or ``float32``.
 ``--derive-timeout SECONDS``, ``--derive-op-timeout SECONDS``
     Time limits of one call of the target and of one op's check (defaults: the
-    active profile's, see :mod:`derive.profiles`).
+    active profile's, see :mod:`derive.checker.profiles`).
 
 The target runs in a worker process (:mod:`derive.isolation`): its exits, crashes,
 hangs and prints fail the op they happen in and cannot stop the run.
@@ -31,7 +31,7 @@ The ready suite, one test per catalog op, runs with one command::
 
 Ops the target lacks are skipped with the reason.  The number of examples per
 op follows the active Hypothesis profile (``--hypothesis-profile``); the plugin
-registers ``dev``, ``ci`` and ``thorough`` (see :mod:`derive.profiles`).
+registers ``dev``, ``ci`` and ``thorough`` (see :mod:`derive.checker.profiles`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _TARGET = pytest.StashKey()
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     # before Hypothesis's own plugin loads the profile named by --hypothesis-profile
-    from derive import profiles
+    from derive.checker import profiles
     profiles.register()
 
 
@@ -71,7 +71,7 @@ def _load(config):
     spec = config.getoption("--derive-target") or config.getini("derive_target")
     if not spec:
         _missing()
-    from derive import profiles
+    from derive.checker import profiles
     from derive.targets import TargetError, load_target
     timeout = config.getoption("--derive-timeout") or profiles.time_limits()[0]
     try:
@@ -124,5 +124,5 @@ def derive_dtype(request):
 @pytest.fixture(scope="session")
 def derive_op_timeout(request):
     """Seconds one op's check may take: ``--derive-op-timeout`` or the active profile's."""
-    from derive import profiles
+    from derive.checker import profiles
     return request.config.getoption("--derive-op-timeout") or profiles.time_limits()[1]

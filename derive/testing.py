@@ -13,9 +13,9 @@ from __future__ import annotations
 import inspect
 import types
 
-from .catalog import get_op
+from .catalog.registry import get_op
 from .targets import FunctionsTarget, Target, load_target
-from .verify import check
+from .checker.verify import check
 
 __all__ = ["assert_vjp", "as_target"]
 

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sympy.printing.pycode import PythonCodePrinter
 
 import derive
-from derive import strategies as dst
-from derive.derivation import G_NAME
-from derive.symbolic import Bracket, unroll
-from derive.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
-from derive.verify import derivation_for, expected_gradients
+from derive.catalog import strategies as dst
+from derive.symbolic.derivation import G_NAME
+from derive.symbolic.expressions import Bracket, unroll
+from derive.checker.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
+from derive.checker.verify import derivation_for, expected_gradients
 
 OPS = derive.names()
 SMALL = 12  # entries per input, to keep the oracle fast

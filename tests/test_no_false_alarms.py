@@ -7,7 +7,7 @@ import pytest
 from hypothesis import settings
 
 import derive
-from derive.example import TOO_LARGE_FOR_EXACT
+from derive.checker.example import TOO_LARGE_FOR_EXACT
 
 TARGETS = ["numeric", "numeric.backward", "torch"]
 

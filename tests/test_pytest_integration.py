@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 
 import derive
-import derive.strategies as dst
+import derive.catalog.strategies as dst
 from derive.testing import assert_vjp
 
 STUDENT = '''
@@ -104,11 +104,24 @@ def test_strategy_inputs_respect_the_domain(arrays):
     assert np.all(arrays[0] > 0)
 
 
-@pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.derivation", "derive.symbolic",
-                                    "derive.strategies", "derive.testing", "derive.targets.binding", "derive.isolation",
-                                    "derive.notation", "derive.evaluate", "derive.scatter",
-                                    "numeric",
-                                    "numeric.tensor"])
+@pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.catalog.registry", "derive.catalog.strategies",
+                                    "derive.symbolic", "derive.symbolic.expressions", "derive.symbolic.notation",
+                                    "derive.symbolic.derivation", "derive.symbolic.evaluate", "derive.symbolic.scatter",
+                                    "derive.testing", "derive.targets.binding", "derive.isolation",
+                                    "numeric", "numeric.tensor"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_public_names_are_not_shadowed_by_subpackages():
+    """``derive.ops()`` and ``derive.catalog.elementwise()`` stay functions once the catalog is loaded.
+
+    Importing a submodule sets it as an attribute of its package, so a subpackage named like a
+    public function (the old ``derive/ops/``) silently replaced the function after the first lookup.
+    """
+    code = ("import derive, derive.catalog; derive.get_op('matmul'); "
+            "assert callable(derive.ops) and callable(derive.catalog.elementwise), (derive.ops, derive.catalog.elementwise); "
+            "assert len(derive.ops()) == len(derive.names()) > 50 and 'log' in derive.names()")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr

@@ -2,7 +2,7 @@
 
 import os
 
-from derive.cli import _catalog_lines
+from derive.check.cli import _catalog_lines
 
 README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
 

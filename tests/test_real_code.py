@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import derive
-from derive.families import families
+from derive.checker.families import families
 from derive.targets import FunctionsTarget, TargetError, load_target
 
 TARGETS = os.path.join(os.path.dirname(__file__), "targets")
@@ -107,7 +107,7 @@ def test_a_float32_gradient_for_float64_inputs_is_named_not_failed():
 
 
 def test_values_are_printed_with_the_digits_that_differ():
-    from derive.report import format_pair
+    from derive.checker.report import format_pair
     se, sg, rel = format_pair(0.027539312345, 0.0275393006)
     assert se != sg and rel == pytest.approx(abs(0.0275393006 - 0.027539312345) / 0.027539312345)
 

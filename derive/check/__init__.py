@@ -1,8 +1,8 @@
-"""``python -m derive.check``: see :mod:`derive.cli`.
+"""``python -m derive.check``: see :mod:`derive.check.cli`.
 
 Importing this package gives :func:`derive.check`, the Python API.
 """
 
-from ..verify import check
+from ..checker.verify import check
 
 __all__ = ["check"]

@@ -38,9 +38,9 @@ class Options:
 def check_submission(name, spec, options, out_dir):
     """Check one submission; write ``out_dir/submissions/<name>.json``; its data (runs in a checker process)."""
     from ..isolation import shutdown
-    from ..report import run_summary
+    from ..checker.report import run_summary
     from ..targets import TargetError, load_target
-    from ..verify import DEFAULT_OP_TIMEOUT, check
+    from ..checker.verify import DEFAULT_OP_TIMEOUT, check
     start = time.perf_counter()
     try:
         target = load_target(spec, options.style, timeout=options.timeout, load_timeout=options.load_timeout)

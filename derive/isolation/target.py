@@ -69,10 +69,10 @@ def shutdown():
 
 def _wire_op(op):
     """What the worker needs of ``op``: its catalog name, or a stand-in without the symbolic parts."""
-    from ..catalog import is_standard
+    from ..catalog.registry import is_standard
     if is_standard(op):
         return op.name
-    from ..catalog import call_by_name
+    from ..catalog.registry import call_by_name
     call = op.call
     try:
         pickle.dumps(call)

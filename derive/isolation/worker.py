@@ -58,7 +58,7 @@ def _load(spec, style, sys_path, cwd):
 
 def _op(wire):
     """The catalog's op for a name; a user's op comes as a stand-in."""
-    from derive.catalog import get_op
+    from derive.catalog.registry import get_op
     return get_op(wire) if isinstance(wire, str) else wire
 
 

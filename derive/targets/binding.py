@@ -121,7 +121,7 @@ class Binding:
 
     def spellings(self):
         """Op name -> spelling, for every op the binding names (aliases resolved)."""
-        from ..catalog import get_op
+        from ..catalog.registry import get_op
         out = {}
         for key, how in self.ops.items():
             op = get_op(key)
@@ -161,7 +161,7 @@ class Binding:
 
 def _guarded(op, spell, predicate):
     def guarded(api, *tensors, **params):
-        from ..catalog import Case
+        from ..catalog.registry import Case
         shapes = tuple(tuple(getattr(t, "shape", ())) for t in tensors)
         reason = predicate(Case(shapes, params))
         if reason:

@@ -69,7 +69,7 @@ def find_wrapper_class(namespace):
 
 
 def _op_functions(namespace):
-    from ..catalog import ops
+    from ..catalog.registry import ops
     found = {}
     for op in ops():
         fn = lookup(namespace, op, lambda f: callable(f) and not inspect.isclass(f))
@@ -127,7 +127,7 @@ def _discover(obj, label, style=None):
 
 def _instance_engine(namespace, label, classes, tensor):
     """Function classes whose instances build a graph when called (DeZero's ``Sin()(x)``)."""
-    from ..catalog import ops
+    from ..catalog.registry import ops
     spellings = {}
     for op in ops():
         cls = class_for(classes, op)
@@ -162,7 +162,7 @@ def _class_spelling(cls):
 
 def _tensor_type_of_results(callables, pass_api):
     """The type of the first result with ``backward`` among op-named callables tried on small cases."""
-    from ..catalog import get_op
+    from ..catalog.registry import get_op
     for name, fn in callables.items():
         op = get_op(name)
         case, inputs = probe_inputs(op)

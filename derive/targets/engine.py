@@ -47,7 +47,7 @@ def _steps(target, out, G):
 
 
 def _scalar(target, out, G):
-    from ..catalog import get_op
+    from ..catalog.registry import get_op
     weighted = call_forward(get_op("multiply"), target.spelling("multiply"), target.api,
                             [out, target.constant(G)], {})
     loss = call_forward(get_op("sum"), target.spelling("sum"), target.api, [weighted], {"axis": None})
@@ -224,7 +224,7 @@ def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negat
     for G and 2.5 G, so it is never taken.  The scalar route ``sum(Z * G)`` is
     taken only after checking that it gives exactly G as the gradient of Z.
     """
-    from ..catalog import get_op
+    from ..catalog.registry import get_op
     tried = []
     tensor_type = target.tensor_type or type(target.leaf(np.zeros(2)))
     for seeding in seeding_candidates(tensor_type):

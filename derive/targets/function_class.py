@@ -136,7 +136,7 @@ def settle_wrapping(target, tensor_type, tries=3):
     takes it.  Sets ``target.wrap``; raises :class:`TargetError` naming both attempts
     when neither works anywhere.
     """
-    from ..catalog import ops
+    from ..catalog.registry import ops
     modes = [None] + ([tensor_type] if tensor_type is not None else [])
     errors = {id(m): [] for m in modes}
     tried = 0

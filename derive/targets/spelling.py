@@ -56,7 +56,7 @@ def call_forward(op, spell, api, tensors, params):
 
 def probe_case(op):
     """A small concrete case of ``op``: its canonical shapes with distinct sizes 2, 3, 4..."""
-    from ..catalog import Case
+    from ..catalog.registry import Case
     sizes = {}
 
     def size(n):
@@ -74,7 +74,7 @@ def probe_case(op):
 
 
 def probe_inputs(op, seed=0):
-    from .. import strategies as dst
+    from ..catalog import strategies as dst
     case = probe_case(op)
     return case, dst.make_inputs(op, case, seed)
 
@@ -101,7 +101,7 @@ class ProbedTarget(Target):
     spellings = {}
 
     def spelling(self, op):
-        from ..catalog import get_op
+        from ..catalog.registry import get_op
         op = get_op(op)
         return self.spellings[op.name] if op.name in self.spellings else op.call
 

@@ -1,0 +1,62 @@
+"""Convolution and pooling, declared by their index formulas (:func:`derive.define`).
+
+Torch's semantics: cross-correlation, ``X`` is (N, C, L) or (N, C, H, W), the
+weight (F, C, K) or (F, C, K, K), one stride, padding and dilation for every
+spatial axis, zero padding; ``avg_pool2d`` counts the padding in the mean
+(torch's ``count_include_pad=True``); ``max_pool2d`` takes no padding (torch pads
+with -inf, and a read outside ``X`` here is zero).  A read outside ``X`` is zero, so the
+derived gradient of ``X`` crops the padding and skips the positions a stride
+never reaches.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as hst
+
+from .registry import Case
+from ..symbolic.notation import define
+
+_CONV = {"stride": 1, "padding": 0, "dilation": 1}
+
+define(
+    "Z[n, f, o] = b[f] + sum(c, j: W[f, c, j] * X[n, c, stride*o + dilation*j - padding])",
+    inputs="X[N, C, L], W[F, C, K], b[F]", name="conv1d", params=_CONV,
+    sizes={"o": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
+    doc="Z = conv1d(X, W, b; stride, padding, dilation): cross-correlation, zero padding")
+
+define(
+    "Z[n, f, y, x] = b[f] + sum(c, u, v: W[f, c, u, v]"
+    " * X[n, c, stride*y + dilation*u - padding, stride*x + dilation*v - padding])",
+    inputs="X[N, C, H, L], W[F, C, K, K], b[F]", name="conv2d", params=_CONV,
+    sizes={"y": "(H + 2*padding - dilation*(K - 1) - 1) // stride + 1",
+           "x": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
+    doc="Z = conv2d(X, W, b; stride, padding, dilation): square kernels, zero padding")
+
+define(
+    "Z[n, c, y, x] = sum(u, v: X[n, c, stride*y + u - padding, stride*x + v - padding]) / (kernel*kernel)",
+    inputs="X[N, C, H, L]", name="avg_pool2d", aliases=("mean_pool2d",),
+    params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",),
+    sizes={"u": "kernel", "v": "kernel", "y": "(H + 2*padding - kernel) // stride + 1",
+           "x": "(L + 2*padding - kernel) // stride + 1"},
+    doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")
+
+
+@hst.composite
+def max_pool2d_case(draw):
+    """Windows that mostly overlap (stride below the kernel), so one entry is often the largest of
+    several windows, on images up to four entries wider than the kernel (widths the stride does
+    not divide); sometimes stride >= kernel, and a kernel of 1."""
+    kernel = draw(hst.sampled_from([2, 3, 1]))
+    stride = draw(hst.sampled_from([1, 2, kernel, kernel + 1]))
+    N, C = draw(hst.integers(1, 2)), draw(hst.integers(1, 2))
+    H, L = draw(hst.integers(kernel, kernel + 4)), draw(hst.integers(kernel, kernel + 4))
+    return Case(((N, C, H, L),), {"kernel": kernel, "stride": stride})
+
+
+define(
+    "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
+    cases=max_pool2d_case,
+    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2},
+    sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
+    doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
+        "gets each one's G; drawn without ties (torch gives a tied window's G to one entry, derive shares it)")

@@ -1,0 +1,82 @@
+"""Losses and layers: mse_loss, cross_entropy, linear."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import strategies as st
+from .registry import Case, Input, Op, format_shape, register
+from ..symbolic.expressions import Output, nested_sum, summation
+from .softmax import log_softmax_np
+
+
+def _function_call(name):
+    def call(api, *tensors):
+        fn = getattr(api, name, None) if api is not None else None
+        return fn(*tensors) if callable(fn) else None
+    return call
+
+
+def define_mse_loss(pred, target):
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_loss: pred{format_shape(pred.shape)} and target{format_shape(target.shape)} "
+                         "must have the same shape")
+    count = sp.Mul(*pred.shape)
+    total = nested_sum(lambda k: (pred[k] - target[k]) ** 2, list(pred.shape))
+    return Output((), lambda: total / count)
+
+
+register(Op(
+    name="mse_loss", aliases=("mse",), inputs=(Input("pred"), Input("target")),
+    define=define_mse_loss, forward=lambda P, T: np.mean((P - T) ** 2), cases=st.same_shape_pair,
+    canonical=Case((("n", "m"), ("n", "m"))), exact=True, call=_function_call("mse_loss"),
+    doc="l = mean((pred - target)**2) over all entries",
+    variants=(("the sum of squares divided by the batch size (len(pred))",
+               lambda P, T: np.sum((P - T) ** 2) / len(P)),
+              ("the sum of squares, not their mean", lambda P, T: np.sum((P - T) ** 2)),
+              ("half the mean of squares", lambda P, T: np.mean((P - T) ** 2) / 2))))
+
+
+def define_cross_entropy(logits, onehot):
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (N, C), got {format_shape(logits.shape)}")
+    n, c = logits.shape
+
+    def loss():
+        def per_sample(s):
+            lse = summation(lambda t: sp.exp(logits[s, t]), c)
+            return summation(lambda t: onehot[s, t] * (logits[s, t] - sp.log(lse)), c)
+        return -summation(per_sample, n) / n
+
+    return Output((), loss)
+
+
+def _cross_entropy_np(logits, labels):
+    logp = log_softmax_np(logits, axis=1)
+    return -np.mean(logp[np.arange(len(labels)), np.asarray(labels, dtype=np.intp)])
+
+
+register(Op(
+    name="cross_entropy", aliases=("nll_softmax", "ce"),
+    inputs=(Input("logits"), Input("labels", differentiable=False, domain="labels")),
+    define=define_cross_entropy, forward=_cross_entropy_np, cases=st.cross_entropy_case,
+    canonical=Case((("N", "C"), ("N",))), call=_function_call("cross_entropy"),
+    doc="l = -mean_n log softmax(logits)[n, labels[n]]"))
+
+
+def define_linear(x, weight, bias):
+    if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or x.shape[1] != weight.shape[1] \
+            or bias.shape[0] != weight.shape[0]:
+        raise ValueError(f"linear: expected x (N, in), weight (out, in), bias (out,), got "
+                         f"{format_shape(x.shape)}, {format_shape(weight.shape)}, {format_shape(bias.shape)}")
+    return Output((x.shape[0], weight.shape[0]),
+                  lambda k, l: summation(lambda s: x[k, s] * weight[l, s], x.shape[1]) + bias[l])
+
+
+register(Op(
+    name="linear", aliases=("dense", "fully_connected"),
+    inputs=(Input("x"), Input("weight"), Input("bias")), define=define_linear,
+    forward=lambda x, W, b: x @ W.T + b, cases=st.linear_case,
+    canonical=Case((("N", "d"), ("h", "d"), ("h",))), exact=True, call=_function_call("linear"),
+    doc="Z = x @ weight.T + bias"))

@@ -1,0 +1,86 @@
+"""Ops with kinks and choices: leaky_relu, clip, maximum, minimum, where, dropout.
+
+The conventions at a kink or a tie are torch's: ``leaky_relu`` takes the
+negative slope at 0; ``clip`` passes the gradient on its boundaries
+(``a_min <= X <= a_max``); ``maximum`` and ``minimum`` give each tied operand
+half of ``G`` (SymPy's ``Heaviside(0) = 1/2``).  The strategies draw the
+operands of ``maximum`` and ``minimum`` on a half-integer grid, so that ties
+happen and the convention is checked on purpose; the other kinks are drawn
+away from.  ``where``'s condition and ``dropout``'s mask are data (booleans),
+never differentiated.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as hst
+
+from . import strategies as st
+from .registry import Case, Input, Op, call_by_name, call_function, register
+from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes
+
+
+def _call(name):
+    return functools.partial(call_by_name, name=name)
+
+
+def _unary(fn):
+    return lambda X, **params: Output(X.shape, lambda *k: fn(X[k], **params))
+
+
+def _broadcasting(fn, name):
+    def define(*arrays):
+        out = broadcast_shapes(*(a.shape for a in arrays), op=name)
+        return Output(out, lambda *k: fn(*(a[broadcast_index(a.shape, out, k)] for a in arrays)))
+    return define
+
+
+def _leaky(x, negative_slope=0.01):
+    return sp.Piecewise((x, x > 0), (sp.nsimplify(negative_slope) * x, True))
+
+
+def _clip(x, a_min=-1.0, a_max=1.0):
+    lo, hi = sp.nsimplify(a_min), sp.nsimplify(a_max)
+    return sp.Piecewise((lo, x < lo), (hi, x > hi), (x, True))
+
+
+register(Op(
+    name="leaky_relu", inputs=(Input("X", domain="away_from_zero"),), params={"negative_slope": 0.01},
+    define=_unary(_leaky), forward=lambda X, negative_slope=0.01: np.where(X > 0, X, negative_slope * X),
+    cases=lambda: st.one_array().flatmap(lambda c: st.param_choices(c, negative_slope=[0.01, 0.2, 0.5])),
+    canonical=Case((("n", "m"),), {"negative_slope": 0.2}), call=_call("leaky_relu"),
+    doc="Z = X where X > 0, else negative_slope X; the slope at 0 (torch's convention)"))
+
+register(Op(
+    name="clip", aliases=("clamp",), inputs=(Input("X"),), params={"a_min": -1.0, "a_max": 1.0},
+    define=_unary(_clip), forward=lambda X, a_min=-1.0, a_max=1.0: np.clip(X, a_min, a_max),
+    cases=lambda: st.one_array().flatmap(lambda c: hst.sampled_from([(-1.0, 1.0), (-0.5, 1.5), (0.0, 0.75)]).map(
+        lambda b: Case(c.shapes, {"a_min": b[0], "a_max": b[1]}))),
+    canonical=Case((("n", "m"),)),
+    call=lambda api, x, a_min=-1.0, a_max=1.0: call_function(api, x, a_min, a_max, name="clip"),  # NumPy 2 renamed the keywords
+    doc="Z = clip(X, a_min, a_max); gradient 1 on the boundaries (torch's clamp)"))
+
+for _name, _fn, _np in [("maximum", sp.Max, np.maximum), ("minimum", sp.Min, np.minimum)]:
+    register(Op(
+        name=_name, inputs=(Input("X", domain="grid"), Input("Y", domain="grid")),
+        define=_broadcasting(_fn, _name), forward=_np, cases=st.broadcast_pair,
+        canonical=Case((("n", "m"), ("n", "m"))), call=_call(_name),
+        doc=f"Z = np.{_name}(X, Y) (broadcasting); ties split G in half (torch's convention), drawn on purpose"))
+
+register(Op(
+    name="where", inputs=(Input("condition", domain="mask"), Input("X"), Input("Y")),
+    define=_broadcasting(lambda c, x, y: c * x + (1 - c) * y, "where"), forward=np.where,
+    cases=st.broadcast_triple, canonical=Case((("n", "m"), ("n", "m"), ("n", "m"))), exact=True,
+    call=functools.partial(call_function, name="where"), doc="Z = np.where(condition, X, Y) (broadcasting); the condition is data"))
+
+register(Op(
+    name="dropout", inputs=(Input("X"), Input("mask", domain="mask")), params={"p": 0.5},
+    define=lambda X, mask, p=0.5: Output(X.shape, lambda *k: X[k] * mask[k] / (1 - sp.nsimplify(p))),
+    forward=lambda X, mask, p=0.5: X * mask / (1 - p),
+    cases=lambda: st.one_array().map(lambda c: Case(c.shapes * 2)).flatmap(
+        lambda c: st.param_choices(c, p=[0.5, 0.1, 0.75])),
+    canonical=Case((("n", "m"), ("n", "m"))), call=_call("dropout"),
+    doc="Z = X * mask / (1 - p): inverted dropout with a given keep-mask (data)"))

@@ -1,0 +1,307 @@
+"""The op catalog: every op is declared once, here, as an :class:`Op`.
+
+The derivation, the strategies, the CLI, the tests, the notebooks and the
+README's table all read this registry; nothing keeps a second list of ops.
+Users add their own op with :func:`register` (or :func:`elementwise`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from importlib import import_module
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
+
+#: Input domains the strategies know how to draw from.
+DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
+#: Domains of data inputs: integer or boolean arrays, passed as they are, never differentiated.
+DATA_DOMAINS = ("labels", "indices", "mask")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of an op.
+
+    Attributes
+    ----------
+    name : str
+        The name used in formulas and closed forms (``X``, ``Y``, ``logits``...).
+    differentiable : bool
+        Whether the op has a gradient with respect to it.
+    domain : str
+        Where its values are drawn: ``real``, ``positive`` (log, power's base),
+        ``nonzero`` (divisors), ``away_from_zero`` (relu's kink), ``grid``
+        (half-integers in [-2, 2]: ties happen, on purpose, to test a tie
+        convention), ``ties`` (real values, with the largest and the smallest
+        copied onto about a third of the entries each), ``labels`` (integer class labels, one-hot in formulas),
+        ``indices`` (integers that index an axis of another input, repeats
+        included) or ``mask`` (booleans); the last three are data
+        inputs: passed as they are, never differentiated.
+    """
+
+    name: str
+    differentiable: bool = True
+    domain: str = "real"
+    bound: tuple = (0, -1)  # labels, indices: values lie in [0, shapes[bound[0]][bound[1]])
+
+    def __post_init__(self):
+        if self.domain not in DOMAINS:
+            raise ValueError(f"input {self.name}: unknown domain {self.domain!r}; use one of {DOMAINS}")
+        if self.data and self.differentiable:
+            object.__setattr__(self, "differentiable", False)
+
+    def upper(self, shapes):
+        """The exclusive upper bound of this input's integer values in a case of ``shapes``."""
+        return int(shapes[self.bound[0]][self.bound[1]])
+
+    @property
+    def data(self):
+        """Whether this input is data (labels, a mask): not a float array, never differentiated."""
+        return self.domain in DATA_DOMAINS
+
+
+@dataclass(frozen=True)
+class Case:
+    """One concrete (or symbolic) instance of an op: input shapes and parameters."""
+
+    shapes: tuple
+    params: dict = field(default_factory=dict)
+
+    def describe(self, op=None):
+        names = [i.name for i in op.inputs] if op else [f"x{k}" for k in range(len(self.shapes))]
+        shapes = ", ".join(f"{n}{format_shape(s)}" for n, s in zip(names, self.shapes))
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return shapes + (f"; {params}" if params else "")
+
+
+def format_shape(shape):
+    """A shape as Python writes a tuple: ``(2, 3)``, ``(n,)``, ``()``."""
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+@dataclass(frozen=True)
+class Op:
+    """An op, declared once.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name, NumPy's (``matmul``, ``sum``...).
+    inputs : tuple of Input
+        The inputs, in call order.
+    define : callable
+        ``define(*sym_arrays, **params) -> Output``: the elementwise definition
+        (see :mod:`derive.symbolic.expressions`).
+    forward : callable
+        ``forward(*arrays, **params) -> ndarray``, the NumPy reference.
+    cases : callable
+        ``cases() -> SearchStrategy[Case]``: the shapes and parameters to check.
+    canonical : Case
+        Symbolic shapes (and params) shown by default, e.g. matmul ``(p, q), (q, r)``.
+    aliases : tuple of str
+        Other names (``mul``, ``pow``...).
+    params : dict
+        Parameter names with their defaults, NumPy's names (``axis``, ``keepdims``...).
+    exact : bool
+        The backward is polynomial in the inputs and ``G``, so it can be checked
+        exactly with arrays of SymPy symbols.
+    shape_generic : bool
+        Whether the derived formula holds for symbolic sizes (False: derived per
+        concrete shape).
+    call : callable, optional
+        ``call(api, *tensors, **params)``: how a tensor-style target expresses the
+        op through operators and methods; ``api`` is the target's module.  Returns
+        ``None`` when the target cannot express that case.
+    doc : str
+        One line for listings.
+    variants : tuple of (str, callable)
+        Forwards that real code computes under this op's name but that are not
+        it (``X @ Y.T`` for matmul), ``(description, forward)``: a target whose
+        forward matches one is told so by name.
+    notation : str
+        The index formula the op was declared by (:func:`derive.define`), if any.
+    symbolic_params : dict
+        Integer parameters kept as symbols in the derivation (name -> SymPy
+        symbol), so one derivation covers every stride or padding.
+    differentiable_at : callable, optional
+        ``differentiable_at(*arrays, **params) -> bool``: False where the op
+        has a kink at these inputs (a tie of three maxima), so that central
+        differences say nothing there and are not taken.
+    """
+
+    name: str
+    inputs: tuple
+    define: Callable
+    forward: Callable
+    cases: Callable
+    canonical: Case
+    aliases: tuple = ()
+    params: dict = field(default_factory=dict)
+    exact: bool = False
+    shape_generic: bool = True
+    call: Optional[Callable] = None
+    doc: str = ""
+    variants: tuple = ()
+    notation: str = ""
+    symbolic_params: dict = field(default_factory=dict)
+    differentiable_at: Optional[Callable] = None
+
+    @property
+    def input_names(self):
+        return tuple(i.name for i in self.inputs)
+
+    @property
+    def differentiable(self):
+        return tuple(i.name for i in self.inputs if i.differentiable)
+
+    def with_defaults(self, params):
+        unknown = set(params) - set(self.params)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown parameter(s) {sorted(unknown)}; "
+                             f"it takes {sorted(self.params) or 'none'}")
+        return {**self.params, **params}
+
+    def __repr__(self):
+        return f"<Op {self.name}({', '.join(self.input_names)})>"
+
+
+_REGISTRY: dict[str, Op] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(op: Op, *, replace: bool = False) -> Op:
+    """Add ``op`` to the catalog (``replace=True`` to redefine an existing name)."""
+    _ensure_loaded()  # a user's op is checked against the standard ones, even before any lookup
+    taken = {op.name, *op.aliases}
+    if _REGISTRY.get(op.name) is op:
+        return op  # the same declaration again
+    clash = {n for n in taken if n in _REGISTRY or n in _ALIASES}
+    if clash and not replace:
+        raise ValueError(f"op name(s) {sorted(clash)} already in the catalog; pass replace=True")
+    if op.name in _REGISTRY:
+        unregister(op.name)
+    _REGISTRY[op.name] = op
+    for alias in op.aliases:
+        _ALIASES[alias] = op.name
+    _clear_caches()
+    return op
+
+
+def unregister(name: str) -> None:
+    """Remove an op (by name or alias) from the catalog."""
+    op = get_op(name)
+    del _REGISTRY[op.name]
+    for alias in op.aliases:
+        _ALIASES.pop(alias, None)
+    _clear_caches()
+
+
+def _clear_caches():
+    from ..symbolic import derivation
+    derivation.clear_cache()
+
+
+def _resolve(name):
+    return _ALIASES.get(name, name)
+
+
+_LOADING = []
+_STANDARD: dict = {}
+
+
+def _ensure_loaded():
+    if not _LOADING:
+        _LOADING.append(True)
+        import_module(".standard", __package__)  # declares the standard ops
+        _STANDARD.update(_REGISTRY)
+
+
+def is_standard(op) -> bool:
+    """Whether ``op`` is one of derive's own ops (not a user's declaration or replacement)."""
+    _ensure_loaded()
+    return _STANDARD.get(op.name) is op
+
+
+def get_op(name) -> Op:
+    """The op called ``name`` (or an alias); ValueError naming the closest names."""
+    if isinstance(name, Op):
+        return name
+    _ensure_loaded()
+    key = _resolve(str(name).strip().lower())
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    known = sorted(_REGISTRY) + sorted(_ALIASES)
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m derive.check --list`"
+    raise ValueError(f"unknown op {name!r}{hint}")
+
+
+def ops() -> list:
+    """Every op of the catalog, in declaration order."""
+    _ensure_loaded()
+    return list(_REGISTRY.values())
+
+
+def names() -> list:
+    """Canonical names of every op, in declaration order."""
+    return [op.name for op in ops()]
+
+
+def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, doc="", replace=False):
+    """Register an elementwise op ``Z = fn(X)`` from a SymPy function of one entry.
+
+    Parameters
+    ----------
+    name : str
+        The op's name.
+    fn : callable
+        ``fn(x) -> sympy.Expr`` for one entry ``x``.
+    forward : callable
+        NumPy reference, ``forward(X) -> ndarray``.
+    domain : str
+        Input domain (see :class:`Input`).
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> import derive
+    >>> my_silu = derive.elementwise("my_silu", lambda x: x / (1 + sp.exp(-x)),
+    ...                              lambda X: X / (1 + np.exp(-X)))
+    >>> print(derive.vjp("my_silu")["X"].index_formula)
+    (1 + exp(-X[i, j])*X[i, j]/(1 + exp(-X[i, j])))*G[i, j]/(1 + exp(-X[i, j]))
+    >>> derive.unregister("my_silu")
+    """
+    from . import strategies as st
+    from ..symbolic.expressions import Output
+
+    def define(X):
+        return Output(X.shape, lambda *k: fn(X[k]))
+
+    op = Op(name=name, inputs=(Input("X", domain=domain),), define=define, forward=forward,
+            cases=st.one_array, canonical=Case((("n", "m"),)), aliases=tuple(aliases), exact=exact,
+            call=functools.partial(call_by_name, name=name), doc=doc or f"elementwise {name}")
+    return register(op, replace=replace)
+
+
+def call_function(api, *tensors, name, **params):
+    """Spell an op as the function ``api.<name>(*tensors, **params)``; None if ``api`` has none.
+
+    For ops whose first input is data (``where``'s condition): a method of that
+    input would be the array library's, not the op.
+    """
+    fn = getattr(api, name, None) if api is not None else None
+    return fn(*tensors, **params) if callable(fn) else None
+
+
+def call_by_name(api, *tensors, name, **params):
+    """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
+    method = getattr(tensors[0], name, None) if tensors else None
+    if callable(method):
+        return method(*tensors[1:], **params)
+    fn = getattr(api, name, None) if api is not None else None
+    if callable(fn):
+        return fn(*tensors, **params)
+    return None

@@ -1,0 +1,100 @@
+"""Ops that move entries around: transpose, reshape, broadcast_to."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import strategies as st
+from .registry import Case, Input, Op, format_shape, register
+from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
+
+X_ = Input("X")
+
+
+def _permutation(axes, ndim):
+    if axes is None:
+        return tuple(reversed(range(ndim)))
+    axes = tuple(int(a) for a in axes)
+    if sorted(a % ndim if ndim else a for a in axes) != list(range(ndim)):
+        raise ValueError(f"transpose: axes {axes} is not a permutation of {ndim} axes")
+    return tuple(a % ndim for a in axes)
+
+
+def define_transpose(X, axes=None):
+    perm = _permutation(axes, X.ndim)
+
+    def entry(*k):
+        idx = [None] * X.ndim
+        for t, a in enumerate(perm):
+            idx[a] = k[t]
+        return X[tuple(idx)]
+
+    return Output(tuple(X.shape[a] for a in perm), entry)
+
+
+def _call_transpose(api, x, axes=None):
+    if axes is None or tuple(axes) == tuple(reversed(range(len(x.shape)))):
+        return x.T
+    if callable(getattr(x, "transpose", None)):
+        return x.transpose(tuple(axes))
+    return None
+
+
+register(Op(
+    name="transpose", aliases=("permute", "permute_dims"), inputs=(X_,), params={"axes": None},
+    define=define_transpose, forward=lambda X, axes=None: np.transpose(X, axes),
+    cases=st.transpose_case, canonical=Case((("n", "m"),)), exact=True, call=_call_transpose,
+    doc="Z = X.transpose(axes); axes=None reverses them (X.T)",
+    variants=(("X.swapaxes(-1, -2): only the last two axes swapped", lambda X, axes=None: np.swapaxes(X, -1, -2)),
+              ("X unchanged", lambda X, axes=None: X))))
+
+
+def _reshape_target(shape, target):
+    target = tuple(target) if isinstance(target, (tuple, list)) else (target,)
+    size = sp.Mul(*shape)
+    if sum(1 for n in target if n == -1) > 1:
+        raise ValueError(f"reshape: at most one -1 in the target shape, got {target}")
+    known = sp.Mul(*[dim(n) for n in target if n != -1])
+    out = tuple(sp.simplify(size / known) if n == -1 else dim(n) for n in target)
+    if sp.simplify(sp.Mul(*out) - size) != 0 or any(n.is_Integer is False and n.is_Rational for n in out):
+        raise ValueError(f"reshape: cannot reshape {format_shape(shape)} into {target}")
+    return out
+
+
+def define_reshape(X, shape=None):
+    if shape is None:
+        raise ValueError("reshape: the parameter `shape` is required")
+    out = _reshape_target(X.shape, shape)
+    return Output(out, lambda *k: X[unravel(ravel(k, out), X.shape)] if X.ndim else X[()])
+
+
+register(Op(
+    name="reshape", aliases=("view",), inputs=(X_,), params={"shape": None},
+    define=define_reshape, forward=lambda X, shape: np.reshape(X, shape), cases=st.reshape_case,
+    canonical=Case((("a", "b", "c"),), {"shape": ("c", -1)}), exact=True, shape_generic=False,
+    call=lambda api, x, shape: x.reshape(tuple(shape)), doc="Z = X.reshape(shape), C order, -1 allowed"))
+
+
+def define_broadcast_to(X, shape=None):
+    if shape is None:
+        raise ValueError("broadcast_to: the parameter `shape` is required")
+    target = tuple(dim(n) for n in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    lead = len(target) - X.ndim
+    if lead < 0 or any(n != 1 and n != target[lead + a] for a, n in enumerate(X.shape)):
+        raise ValueError(f"broadcast_to: cannot broadcast {format_shape(X.shape)} to {format_shape(target)}")
+    return Output(target, lambda *k: X[broadcast_index(X.shape, target, k)])
+
+
+def _call_broadcast_to(api, x, shape):
+    if callable(getattr(x, "broadcast_to", None)):
+        return x.broadcast_to(tuple(shape))
+    fn = getattr(api, "broadcast_to", None)
+    return fn(x, tuple(shape)) if callable(fn) else None
+
+
+register(Op(
+    name="broadcast_to", aliases=("broadcast", "expand"), inputs=(X_,), params={"shape": None},
+    define=define_broadcast_to, forward=lambda X, shape: np.broadcast_to(X, shape),
+    cases=st.broadcast_to_case, canonical=Case((("n", 1),), {"shape": ("n", "m")}), exact=True,
+    call=_call_broadcast_to, doc="Z = np.broadcast_to(X, shape)"))

@@ -1,0 +1,323 @@
+"""``python -m derive.check``: derive each op's gradient and check a backward against it.
+
+Exit codes: 0 nothing failed (skipped ops and ops whose forward is not NumPy's are
+reported, not failures; ``--strict`` makes them failures); 1 a gradient check failed,
+a backward raised, exited, crashed or timed out, or no op could be checked at all; 2 a
+usage error (unknown op, a target that cannot be imported or whose calling protocol
+cannot be settled, a bad option).
+
+A ``--target`` glob grades every submission it matches (see :mod:`derive.grading`);
+the exit code is then 0 once the gradebook is written, whatever the submissions did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
+
+
+def _parser():
+    p = _Parser(prog="python -m derive.check",
+                description="Derive each op's gradient with SymPy and cross-check a hand-written "
+                            "backward against it on Hypothesis-generated shapes.")
+    p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
+    p.add_argument("--list", action="store_true", help="print the op catalog and exit")
+    p.add_argument("--target", default="numeric",
+                   help="numeric (default), numeric.backward, a library with a ready binding (torch, "
+                        "autograd, jax, mygrad, mlfz), module, module:attr, file.py or binding.py:binding")
+    p.add_argument("--style", choices=["functions", "tensor", "function-class", "functional"],
+                   help="force the target's style (default: discovered when the target is loaded)")
+    p.add_argument("--shapes", metavar="SHAPES",
+                   help='check one case with these input shapes, e.g. "(2,3),(3,4)" (one op only)')
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter of that case, e.g. --param axis=1 --param keepdims=True")
+    p.add_argument("--strict", action="store_true",
+                   help="skipped ops and ops whose forward differs from NumPy's also fail the run")
+    p.add_argument("--examples", type=int, default=100, help="Hypothesis examples per op (default 100)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of one call of the target (forward and backward of one case; default 10)")
+    p.add_argument("--op-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of one op's whole check (default 300); the search stops there")
+    p.add_argument("--load-timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of importing the target and settling its protocol (default 60)")
+    p.add_argument("--gradebook", metavar="DIR", default="gradebook",
+                   help="grading (a --target glob such as 'submissions/*/functional.py'): where the gradebook "
+                        "goes (default ./gradebook)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="ops (or, grading, submissions) checked at once, each in its own process "
+                        "(default: the number of cores; --in-process checks one at a time); ops start "
+                        "longest first, by the last run's times in .hypothesis/derive/durations.json")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the target in this process (for a debugger); by default it runs in a worker "
+                        "process, so that its exits, crashes, hangs and prints cannot decide the run")
+    p.add_argument("--seed", type=int, help="seed for a reproducible run (a seeded run neither reads nor writes the database)")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                   help="dtype of the inputs given to the target")
+    p.add_argument("--format", default="text", choices=["text", "json", "markdown"])
+    db = p.add_mutually_exclusive_group()
+    db.add_argument("--database", metavar="PATH",
+                    help="Hypothesis example database (failing examples are replayed first)")
+    db.add_argument("--no-database", action="store_true", help="do not read or write an example database")
+    return p
+
+
+def _catalog_lines(fmt):
+    from ..catalog.registry import ops
+    rows = []
+    for op in ops():
+        inputs = ", ".join(i.name + ("" if i.differentiable else " (not differentiable)") for i in op.inputs)
+        evidence = "exact, numeric" if op.exact else "numeric"
+        generic = "symbolic sizes" if op.shape_generic else "per concrete shape"
+        rows.append((op.name, ", ".join(op.aliases), inputs, ", ".join(op.params), op.doc, evidence, generic))
+    if fmt == "markdown":
+        out = ["| op | aliases | inputs | params | definition | evidence | derived for |",
+               "|---|---|---|---|---|---|---|"]
+        out += ["| `{}` | {} | {} | {} | {} | {} | {} |".format(*r) for r in rows]
+        return out
+    if fmt == "json":
+        keys = ("op", "aliases", "inputs", "params", "doc", "evidence", "derived_for")
+        return [json.dumps([dict(zip(keys, r)) for r in rows], indent=2)]
+    width = max(len(r[0]) for r in rows)
+    return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
+
+
+def _database(args):
+    if args.no_database:
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    path = args.database or os.path.join(".hypothesis", "derive")
+    return DirectoryBasedExampleDatabase(path)
+
+
+def _resolve_ops(names):
+    from ..catalog.registry import get_op, ops
+    if not names:
+        raise _UsageError("name at least one op (or 'all'); --list shows the catalog")
+    if "all" in names:
+        return ops()
+    resolved = []
+    for n in names:
+        try:
+            resolved.append(get_op(n))
+        except ValueError as exc:
+            raise _UsageError(str(exc)) from None
+    return resolved
+
+
+def _literal(text, what):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise _UsageError(f"{what}: cannot read {text!r} as a Python literal") from None
+
+
+def _one_case(args):
+    """The ``--shapes``/``--param`` case, or (None, None)."""
+    params = {}
+    for item in args.param:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise _UsageError(f"--param takes NAME=VALUE, got {item!r}")
+        params[name.strip()] = _literal(value.strip(), f"--param {name.strip()}")
+    if args.shapes is None:
+        if params:
+            raise _UsageError("--param goes with --shapes (the case to check)")
+        return None, None
+    shapes = _literal(args.shapes, "--shapes")
+    if isinstance(shapes, tuple) and all(isinstance(n, int) for n in shapes):
+        shapes = (shapes,)  # one input: "(2,3)"
+    if not isinstance(shapes, (tuple, list)) or not all(
+            isinstance(s, (tuple, list)) and all(isinstance(n, int) and n >= 0 for n in s) for s in shapes):
+        raise _UsageError(f"--shapes takes shapes of non-negative sizes like \"(2,3),(3,4)\", got {args.shapes!r}")
+    return [tuple(s) for s in shapes], params
+
+
+class _Progress:
+    """Examples done, on stderr: a live line on a terminal, otherwise a line every ``every`` seconds."""
+
+    def __init__(self, stream=None, every=30.0):
+        self.stream = stream or sys.stderr
+        self.live = getattr(self.stream, "isatty", lambda: False)()
+        self.every = 0.25 if self.live else every
+        self.shown = False
+
+    def __call__(self, op_name):
+        start = last = time.monotonic()
+
+        def update(done, total):
+            nonlocal last
+            now = time.monotonic()
+            if now - last < self.every:
+                return
+            last = now
+            text = f"derive.check: {op_name}: {done:,}/{total:,} examples, {now - start:.0f} s"
+            if self.live:
+                self.stream.write("\r" + text + "\x1b[K")
+                self.shown = True
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+        return update
+
+    def clear(self):
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _run(argv):
+    args = _parser().parse_args(argv)
+    if args.list:
+        print("\n".join(_catalog_lines(args.format)))
+        return 0
+    from ..checker.verify import DEFAULT_OP_TIMEOUT, MAX_EXAMPLES
+    if not 1 <= args.examples <= MAX_EXAMPLES:
+        raise _UsageError(f"--examples must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}")
+    for option in ("timeout", "op_timeout", "load_timeout"):
+        value = getattr(args, option)
+        if value is not None and not value > 0:
+            raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
+    selected = _resolve_ops(args.ops)
+    shapes, params = _one_case(args)
+    if shapes is not None and len(selected) != 1:
+        raise _UsageError("--shapes checks one case of one op; name exactly one op")
+    from ..grading import is_pattern
+    if is_pattern(args.target):
+        return _grade(args, selected)
+    from ..checker.report import run_summary
+    from ..targets import TargetError, load_target
+    from ..checker.verify import check
+    try:
+        target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
+                             load_timeout=args.load_timeout, wait=False)  # loads while the first op derives
+    except TargetError as exc:
+        raise _UsageError(str(exc)) from None
+    from ..checker.check_many import check_all, jobs_for, summarize
+    many = len(selected) > 1
+
+    def show(outcome):
+        if args.format == "text":
+            print(outcome.body() if many else outcome, flush=True)
+
+    jobs = jobs_for(args, len(selected))
+    if jobs > 1:  # the ops shared out over processes, each with its own copy of the target
+        try:
+            if hasattr(target, "ready"):
+                target.ready()  # a target that cannot load is one usage error here, not one per process
+        except TargetError as exc:
+            raise _UsageError(str(exc)) from None
+        reports, elapsed = check_all(args, [op.name for op in selected], jobs, show)
+    else:
+        database = _database(args)
+        reports = []
+        progress = _Progress()
+        start = time.perf_counter()
+        for op in selected:
+            try:
+                report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
+                               database=database, shapes=shapes, params=params,
+                               op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
+            except ValueError as exc:  # a case that does not fit the op
+                raise _UsageError(str(exc)) from None
+            progress.clear()
+            reports.append(summarize(report))
+            show(reports[-1])
+        elapsed = time.perf_counter() - start
+    passed = sum(1 for r in reports if r)
+    failed = sum(1 for r in reports if r.status in ("fail", "error"))
+    skipped = sum(1 for r in reports if r.status == "skipped")
+    differs = sum(1 for r in reports if r.status == "differs")
+    if args.format == "json":
+        print(json.dumps(run_summary(target, reports, elapsed), indent=2))
+    elif args.format == "markdown":
+        print(f"Target: `{target.name}` ({target.style})\n")
+        print("| op | status | examples | evidence | first failure |")
+        print("|---|---|---|---|---|")
+        for r in reports:
+            ev = ", ".join(f"{k} {v}" for k, v in r.evidence.items())
+            first = r.first.replace("|", "\\|")
+            print(f"| `{r.op}` | {r.status} | {r.examples} | {ev} | {first} |")
+    elif many:
+        extra = f", {differs} with a different forward" if differs else ""
+        print(f"{passed} passed, {failed} failed, {skipped} skipped{extra} in {elapsed:.1f}s "
+              f"(target {target.describe()})")
+    if failed or not passed:
+        return 1
+    if args.strict and passed != len(reports):
+        return 1
+    return 0
+
+
+def _grade(args, selected):
+    """Grading: every submission the ``--target`` glob matches, in parallel, into one gradebook."""
+    from ..grading import Options, find, grade, short_names, write
+    if args.shapes is not None or args.in_process:
+        raise _UsageError("grading (a --target glob) checks drawn cases in worker processes; "
+                          "drop --shapes/--in-process")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    specs = find(args.target)
+    if not specs:
+        raise _UsageError(f"--target {args.target!r} matches no file or folder")
+    names = short_names(specs)
+    ops = [op.name for op in selected]
+    options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
+                      dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
+                      load_timeout=args.load_timeout)
+    start = time.perf_counter()
+    print(f"derive.check: grading {len(specs)} submission(s) on {len(ops)} op(s), seed {options.seed}, "
+          f"into {args.gradebook}/", file=sys.stderr, flush=True)
+
+    def progress(done, total, data):
+        if data.get("error"):
+            verdict = "not loaded: " + data["error"][:120]
+        else:
+            verdict = f"{data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped"
+        print(f"[{done:>{len(str(total))}}/{total}] {data['submission']}: {verdict} "
+              f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+
+    finished = {}
+    try:
+        results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress,
+                        results=finished)
+    except KeyboardInterrupt:  # keep what was graded
+        results = [finished[n] for n in names if n in finished]
+        paths = write(results, ops, args.gradebook, options=vars(options), seconds=time.perf_counter() - start)
+        print(f"derive.check: interrupted: {len(results)} of {len(specs)} submission(s) graded, written to "
+              f"{paths['csv']}", file=sys.stderr)
+        return 130
+    elapsed = time.perf_counter() - start
+    paths = write(results, ops, args.gradebook, options=vars(options), seconds=elapsed)
+    with open(paths["md"]) as f:
+        print(f.read(), end="")
+    print(f"derive.check: gradebook written to {paths['csv']}, {paths['json']} and {paths['md']} "
+          f"in {elapsed:.0f} s", file=sys.stderr)
+    return 0
+
+
+def main(argv=None):
+    """Entry point of ``python -m derive.check`` and the ``derive-check`` script."""
+    try:
+        return _run(sys.argv[1:] if argv is None else argv)
+    except _UsageError as exc:
+        print(f"derive.check: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("derive.check: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,456 @@
+"""Check one case: the target's forward first, then its gradients (exact, numeric), then the derivation.
+
+- **forward**: the target's output is compared with the catalog's NumPy forward; a
+  different forward (or one that raised) is its own finding, never a gradient FAIL;
+- **exact**: inputs and ``G`` are arrays of random rationals, for ops whose backward is
+  polynomial; equality is identity, no tolerance (a wrong entry is then reported with
+  arrays of SymPy symbols: ``expected G[1,0], got G[0,1]``);
+- **numeric**: float inputs, the derived closed form evaluated in float64, compared with
+  a stated tolerance (that of the gradient's own dtype when the target returns less
+  precision than it was given, which is noted);
+- **finite differences**: the derived gradient itself is checked against central
+  differences of the NumPy reference forward, on small cases.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+from ..catalog import strategies as dst
+from ..catalog.registry import get_op
+from ..symbolic.derivation import G_NAME
+from .diagnose import diagnose
+from .expected import DerivationError, _env, _expected_or_error, _output_shape, derivation_for, expected_gradients
+from ..symbolic.expressions import unroll
+from .oracle import exact_inputs, symbol_array
+from .report import Failure, format_pair
+from ..targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
+from ..targets.base import TargetCrashed, changed_gradients, modified_in_place, raised_name
+
+__all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
+           "Mismatch", "ForwardDiffers", "BackwardRaised"]
+
+#: (rtol, atol) per dtype, relative to the largest expected entry.
+TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-4, 2e-5), "float16": (2e-2, 2e-3)}
+FD_MAX_ENTRIES = 64
+TOO_LARGE_FOR_EXACT = "too large for exact"  # evidence key: exact-capable cases over EXACT_MAX_ENTRIES
+FD_MAX_EXAMPLES_NOTATION = 25  # an op declared by index formula has one derivation: FD guards it on a sample
+#: exact evidence for cases up to this many input entries; larger ones are numeric
+EXACT_MAX_ENTRIES = 512  # every drawn case fits (matmul: two 4x4x4x4 operands)
+
+
+class BackwardRaised(Exception):
+    """The target's backward (or its call) raised ``exc``: only what target code raises is blamed on it."""
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+class Mismatch(AssertionError):
+    """A wrong gradient (or a broken backward): carries the :class:`Failure`."""
+
+    def __init__(self, failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class ForwardDiffers(Exception):
+    """The target's forward is not the catalog's on this case: carries the :class:`Failure`."""
+
+    def __init__(self, failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+
+def out_of_tolerance(got, expected, rtol, atol):
+    """The entries outside ``atol * scale + rtol * |expected|`` (scale: the largest expected entry, at
+    least 1; NaN is always outside), and that scale."""
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    return ~(np.abs(got - expected) <= atol * scale + rtol * np.abs(expected)), scale
+
+
+def call_target(target, op, case, inputs, G, repeat=1):
+    """Run the target once; check structure (count, mutation); the :class:`Outcome`.
+
+    ``repeat=2`` makes the same call again and notes in ``Outcome.unstable`` which
+    gradients changed (an isolated target does both calls in its worker).
+    """
+    try:
+        if target.repeats_itself:  # it runs elsewhere and fills ``modified`` and ``unstable`` there
+            outcome = target.run(op, case, inputs, G, repeat=repeat)
+        else:
+            before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
+            outcome = target.run(op, case, inputs, G)
+            outcome.modified = modified_in_place(inputs, G, before)
+            if repeat == 2 and not outcome.modified:
+                outcome.unstable = changed_gradients(outcome.grads, target.run(op, case, inputs, G).grads)
+    except ProtocolError as exc:
+        raise _structural(op, case, None, str(exc)) from None
+    except ForwardError as exc:
+        raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward",
+                                     message=f"the forward raised {exc}")) from None
+    except SystemExit as exc:  # in this process: a target given as an object
+        raise TargetCrashed("exit", f"the target called sys.exit({'' if exc.code is None else repr(exc.code)})") \
+            from None
+    except (Unsupported, TargetError, TargetCrashed):
+        raise
+    except Exception as exc:  # noqa: BLE001  what the target raised, told apart from derive's own errors
+        raise BackwardRaised(exc) from exc
+    grads = outcome.grads
+    if len(grads) != len(op.inputs):
+        raise _structural(op, case, None, f"returned {len(grads)} gradient(s) for {len(op.inputs)} "
+                                          f"input(s) ({', '.join(op.input_names)})")
+    for k, spec in enumerate(op.inputs):
+        if k in outcome.modified:
+            raise _structural(op, case, spec.name, f"modified its input {spec.name} in place")
+    if "G" in outcome.modified:
+        raise _structural(op, case, None, "modified the upstream gradient G in place")
+    return outcome
+
+
+def check_forward(op, case, arrays, output):
+    """Raise :class:`ForwardDiffers` when the target's forward output is not the catalog's."""
+    if output is None:
+        return
+    params = op.with_defaults(case.params)
+    try:
+        expected = np.asarray(op.forward(*[np.asarray(a, dtype=np.float64) if not s.data else a
+                                           for s, a in zip(op.inputs, arrays)], **params))
+    except Exception as exc:  # noqa: BLE001  the op's declaration is at fault, never the target
+        raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    got = np.asarray(output)
+    call = f"{op.name}({case.describe(op)})"
+    if got.shape != expected.shape:
+        message = f"your {call} has shape {got.shape}; NumPy's has shape {expected.shape}"
+    else:
+        if got.dtype == object or got.size == 0:
+            return
+        try:
+            got64 = got.astype(np.float64)
+        except (TypeError, ValueError):
+            message = f"your {call} returned {got.dtype} values"
+        else:
+            rtol, atol = TOLERANCES.get(got.dtype.name, TOLERANCES["float64"])
+            bad, _ = out_of_tolerance(got64, expected, rtol, atol)
+            if not np.any(bad):
+                return
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            se, sg, _ = format_pair(expected[idx], got64[idx])
+            message = f"your {call} gives Z{_fmt_index(idx)} = {sg}; NumPy's gives {se}"
+    named = _name_variant(op, arrays, params, got)
+    if named:
+        message += f" (it computes {named})"
+    raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message,
+                                 diagnosis="the gradient is checked only where the forward is the catalog's; "
+                                           "bind the op to its NumPy equivalent to check the rest"))
+
+
+def _name_variant(op, arrays, params, got):
+    for description, fn in op.variants:
+        try:
+            value = np.asarray(fn(*arrays, **params))
+        except Exception:  # noqa: BLE001  that variant does not apply here
+            continue
+        if value.shape == got.shape and np.allclose(value, np.asarray(got, dtype=np.float64), rtol=1e-5,
+                                                    atol=1e-8):
+            return description
+    return None
+
+
+def _structural(op, case, name, message, evidence="numeric"):
+    who = f"dl/d{name}: " if name else ""
+    return Mismatch(Failure(op=op.name, input=name, case=case, kind="structure",
+                             message=f"{who}{message}", evidence=evidence))
+
+
+def _check_structure(op, case, grads, evidence, out_shape):
+    for spec, g, shape in zip(op.inputs, grads, case.shapes):
+        if not spec.differentiable or g is CONSTANT:
+            continue
+        if g is None:
+            raise _structural(op, case, spec.name, "the backward returned None", evidence)
+        try:
+            g = np.asarray(g)
+        except Exception as exc:  # noqa: BLE001
+            raise _structural(op, case, spec.name, f"not an array ({raised_name(g)}: {exc})",
+                              evidence) from None
+        if g.shape != tuple(shape):
+            failure = _structural(op, case, spec.name, f"gradient has shape {g.shape}, input has shape "
+                                                       f"{tuple(shape)}", evidence)
+            if sorted(g.shape) == sorted(shape):
+                failure.failure.diagnosis = ("the axes are permuted (a transpose missing or not inverted: "
+                                             "the inverse of `axes` is np.argsort(axes))")
+            elif g.shape == out_shape and _broadcasting(case):
+                failure.failure.diagnosis = ("un-broadcast missing: the gradient has the broadcast output's "
+                                             "shape; sum it over the axes broadcasting added or stretched")
+            elif len(g.shape) != len(shape) and _broadcasting(case):
+                failure.failure.diagnosis = ("un-broadcast over the wrong axes: sum over the leading axes "
+                                             "broadcasting added, and keep (keepdims) the stretched size-1 axes")
+            raise failure
+        if evidence == "exact" and g.dtype == object:
+            for idx in np.ndindex(*g.shape):
+                v = g[idx]
+                if isinstance(v, (float, np.floating)) and not np.isfinite(v) or \
+                        getattr(v, "has", None) and v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                    raise _structural(op, case, spec.name, f"gradient is not finite at {list(idx)}: {v}",
+                                      evidence)
+        if evidence != "exact" and g.dtype.kind != "f":
+            raise _structural(op, case, spec.name, f"gradient has dtype {g.dtype}, "
+                                                   "expected a real floating dtype", evidence)
+        if g.dtype.kind in "fc" and not np.all(np.isfinite(g)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g))[0])
+            raise _structural(op, case, spec.name, f"gradient is not finite at {list(bad)}: "
+                                                   f"{g[bad]}", evidence)
+
+
+def _broadcasting(case):
+    """Whether the case's inputs broadcast against each other (a binary elementwise op)."""
+    if len(case.shapes) < 2:
+        return False
+    try:
+        np.broadcast_shapes(*[tuple(s) for s in case.shapes])
+    except ValueError:
+        return False
+    return len({tuple(s) for s in case.shapes}) > 1
+
+
+def _fmt_index(idx):
+    return "[" + ",".join(str(int(i)) for i in idx) + "]" if len(idx) else ""
+
+
+def _entry_formula(derivation, name, idx, sizes, data=None):
+    """The index formula at ``idx``; the entries of data inputs (``data``: name -> int array, e.g.
+    indices) are put in, so a scatter-add reads ``G[0, 0] + G[1, 0]``, not deltas of ``indices[n]``."""
+    grad = derivation[name]
+    expr = grad.index_formula.subs({s: v for s, v in sizes.items()})
+    expr = expr.subs(dict(zip(grad.index, idx)))
+    try:
+        expr = unroll(expr)
+        if expr.has(sp.Sum):  # a range that stayed symbolic
+            expr = expr.doit()
+        if data:
+            expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and str(e.base) in data
+                                and all(i.is_Integer for i in e.indices),
+                                lambda e: sp.Integer(int(data[str(e.base)][tuple(int(i) for i in e.indices)])))
+    except Exception:  # noqa: BLE001
+        pass
+    return str(expr)
+
+
+def _fd_gradients(op, case, arrays, G):
+    params = op.with_defaults(case.params)
+    h = 1e-6
+    out = {}
+    for k, spec in enumerate(op.inputs):
+        if not spec.differentiable:
+            continue
+        a = arrays[k]
+        g = np.zeros_like(a, dtype=np.float64)
+        for idx in np.ndindex(*a.shape):
+            plus = [np.array(b, dtype=np.float64, copy=True) if not s.data else b
+                    for s, b in zip(op.inputs, arrays)]
+            minus = [np.array(b, dtype=np.float64, copy=True) if not s.data else b
+                     for s, b in zip(op.inputs, arrays)]
+            plus[k][idx] += h
+            minus[k][idx] -= h
+            g[idx] = (np.sum(G * op.forward(*plus, **params)) - np.sum(G * op.forward(*minus, **params))) / (2 * h)
+        out[spec.name] = g
+    return out
+
+
+def _is_exact_array(a):
+    a = np.asarray(a)
+    if a.dtype.kind in "iub":
+        return True
+    return a.dtype == object and all(isinstance(v, (Fraction, int, np.integer)) for v in a.ravel())
+
+
+def _exact_rationals(op, target, case, seed, derivation, out_shape):
+    """Run the target on random rationals: ``"equal"``, ``"differs"``, or None (no exact evidence).
+
+    Polynomials that differ disagree at random points of a large range almost
+    surely (Schwartz-Zippel), so equal values everywhere is exact evidence.  A
+    target that cannot take Python objects, or turns the rationals into floats,
+    gives no exact evidence here (its values are checked numerically next).
+    """
+    inputs = dst.make_rational_inputs(op, case, seed)
+    G = dst.make_rational_upstream(out_shape, seed)
+    try:
+        grads = call_target(target, op, case, inputs, G).grads
+    except (BackwardRaised, ForwardDiffers, TargetCrashed):  # it cannot take Python objects: numeric only
+        return None
+    _check_structure(op, case, grads, "exact", out_shape)
+    expected = _expected_or_error(op, case, inputs, G, derivation)
+    expected = {k: v for k, v in expected.items() if grads[op.input_names.index(k)] is not CONSTANT}
+    if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in expected):
+        return None
+    differs = any(not np.array_equal(np.asarray(grads[op.input_names.index(name)]), exp)
+                  for name, exp in expected.items())
+    return "differs" if differs else "equal"
+
+
+def _exact_symbols(op, target, case, derivation, out_shape):
+    """Re-run with arrays of SymPy symbols and raise the symbolic report of the first wrong entry."""
+    inputs = exact_inputs(op, case)
+    G = symbol_array(G_NAME, out_shape)
+    grads = call_target(target, op, case, inputs, G).grads
+    expected = _expected_or_error(op, case, inputs, G, derivation)
+    _check_structure(op, case, grads, "exact", out_shape)
+    for name, exp in expected.items():
+        if grads[op.input_names.index(name)] is CONSTANT:
+            continue
+        got = np.asarray(grads[op.input_names.index(name)])
+        for idx in np.ndindex(*exp.shape):
+            e, g = exp[idx], got[idx]
+            if e == g:  # the common case: the same canonical polynomial
+                continue
+            e, g = sp.expand(e), sp.expand(sp.sympify(g))
+            if e != g and sp.expand(e - g) != 0:
+                raise Mismatch(Failure(
+                    op=op.name, input=name, case=case, kind="value", index=idx,
+                    expected_formula=str(e), expected=str(e), got=str(g), evidence="exact",
+                    message=f"dl/d{name}{_fmt_index(idx)}: expected {e}, got {g}",
+                    expected_array=exp, got_array=got,
+                    diagnosis=diagnose(op, case, name, None, None, env=_env(op, case, inputs, G),
+                                       exact=(exp, got, expected))))
+
+
+#: at reduced precision, an entry also passes within this many times the change of the derived
+#: gradient under a relative perturbation of the inputs and G by the dtype's epsilon
+CONDITIONING_MARGIN = 10.0
+
+
+def _rounding_noise(op, case, derivation, arrays, G, name, dtype):
+    """How much the derived ``dl/d{name}`` moves when every float input and ``G`` are perturbed by
+    the relative rounding error of ``dtype``: the part of a reduced-precision result that no
+    correct implementation controls (layer norm's ``1/std`` amplifies the rounding of ``X - mean``)."""
+    eps = float(np.finfo(dtype).eps)
+    rng = np.random.default_rng(0)
+    base = expected_gradients(op, case, [a.astype(np.float64) if not s.data else a
+                                         for s, a in zip(op.inputs, arrays)], G.astype(np.float64),
+                              derivation)[name]
+    noise = np.zeros(np.shape(base))
+    for _ in range(2):
+        moved = [a if s.data else a.astype(np.float64) * (1 + eps * rng.uniform(-1, 1, np.shape(a)))
+                 for s, a in zip(op.inputs, arrays)]
+        g = G.astype(np.float64) * (1 + eps * rng.uniform(-1, 1, np.shape(G)))
+        noise = np.maximum(noise, np.abs(expected_gradients(op, case, moved, g, derivation)[name] - base))
+    gradient = next(d for d in derivation if d.name == name)
+    try:
+        magnitude = gradient.term_magnitude(_env(op, case, [a.astype(np.float64) if not s.data else a
+                                                            for s, a in zip(op.inputs, arrays)],
+                                                 G.astype(np.float64)))
+    except Exception:  # noqa: BLE001  a term the evaluator cannot take alone: the perturbation estimate stands
+        magnitude = 0.0
+    return np.maximum(noise, eps * np.broadcast_to(magnitude, np.shape(base)))
+
+
+def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes):
+    """Compare float gradients entry by entry; raise :class:`Mismatch` at the first wrong one."""
+    for name, exp in expected.items():
+        raw = grads[op.input_names.index(name)]
+        if raw is CONSTANT:
+            continue
+        raw = np.asarray(raw)
+        got = raw.astype(np.float64)
+        tol_dtype = np_dtype
+        if raw.dtype.kind == "f" and raw.dtype.itemsize < np_dtype.itemsize:
+            tol_dtype = raw.dtype
+            notes.add(f"dl/d{name} comes back as {raw.dtype.name} for {np_dtype.name} inputs "
+                      f"(compared at {raw.dtype.name}'s tolerance)")
+        rtol, atol = TOLERANCES.get(tol_dtype.name, TOLERANCES["float32"])
+        bad, scale = out_of_tolerance(got, exp, rtol, atol)
+        if np.any(bad) and tol_dtype != np.float64:
+            noise = _rounding_noise(op, case, derivation, arrays, G, name, tol_dtype)
+            bad &= ~(np.abs(got - exp) <= CONDITIONING_MARGIN * noise)
+        if not np.any(bad):
+            continue
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        formula = _entry_formula(derivation, name, idx, sizes,
+                                 {s.name: np.asarray(a) for s, a in zip(op.inputs, arrays) if s.domain == "indices"})
+        se, sg, rel = format_pair(exp[idx], got[idx])
+        dtype_note = (f"; the gradient came back as {raw.dtype.name} for {np_dtype.name} inputs"
+                      if tol_dtype != np_dtype else "")
+        raise Mismatch(Failure(
+            op=op.name, input=name, case=case, kind="value", index=idx, expected_formula=formula,
+            expected=float(exp[idx]), got=float(got[idx]), evidence="numeric",
+            message=(f"dl/d{name}{_fmt_index(idx)}: expected {formula} = {se}, got {sg} "
+                     f"(relative error {rel:.2g}; rtol {rtol:g}, atol {atol:g}x{scale:.3g}, "
+                     f"{tol_dtype.name}{dtype_note})"),
+            expected_array=exp, got_array=got,
+            diagnosis=diagnose(op, case, name, got, exp, env=_env(op, case, arrays, G), expected_all=expected)))
+
+
+def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None):
+    """Check one case.
+
+    Raises :class:`ForwardDiffers` when the target's forward is not the op's,
+    :class:`Mismatch` with a :class:`Failure` when a gradient is wrong or the
+    backward broke; ``evidence`` (a dict) counts the evidence levels used and
+    ``notes`` (a set) collects what the report should say besides.
+    """
+    op = get_op(op)
+    evidence = {} if evidence is None else evidence
+    notes = set() if notes is None else notes
+    try:
+        derivation, sizes = derivation_for(op, case)
+        out_shape = _output_shape(derivation, sizes)
+    except Exception as exc:  # noqa: BLE001
+        raise DerivationError(f"cannot derive {op.name} at {case.describe(op)}: {exc}") from exc
+
+    # 1. the forward, on float inputs
+    np_dtype = np.dtype(dtype)
+    arrays64 = dst.make_inputs(op, case, seed)
+    G64 = dst.make_upstream(out_shape, seed)
+    arrays = [a.astype(np_dtype) if not spec.data else a for spec, a in zip(op.inputs, arrays64)]
+    G = G64.astype(np_dtype)
+    outcome = call_target(target, op, case, arrays, G, repeat=2)
+    check_forward(op, case, arrays, outcome.output)
+    notes.update(outcome.notes)
+    grads = outcome.grads
+    _check_structure(op, case, grads, "numeric", out_shape)
+
+    # 2. exact
+    entries = sum(int(np.prod(s, dtype=np.int64)) for s in case.shapes)
+    if op.exact and target.exact_capable and entries <= EXACT_MAX_ENTRIES:
+        verdict = _exact_rationals(op, target, case, seed, derivation, out_shape)
+        if verdict == "differs":
+            _exact_symbols(op, target, case, derivation, out_shape)  # raises the symbolic report
+            raise DerivationError(f"{op.name} at {case.describe(op)}: a rational mismatch that symbols "
+                                  "do not reproduce")  # pragma: no cover - polynomial identity
+        if verdict == "equal":
+            evidence["exact"] = evidence.get("exact", 0) + 1
+    elif op.exact and target.exact_capable:  # counted, so that a missing exact check is visible
+        evidence[TOO_LARGE_FOR_EXACT] = evidence.get(TOO_LARGE_FOR_EXACT, 0) + 1
+
+    # 3. numeric
+    expected = _expected_or_error(op, case, [a.astype(np.float64) if not s.data else a
+                                             for s, a in zip(op.inputs, arrays)], G.astype(np.float64),
+                                  derivation)
+    for name in expected:
+        if op.input_names.index(name) in outcome.unstable:
+            raise _structural(op, case, name, "two calls with the same arguments gave different results")
+    _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes)
+    evidence["numeric"] = evidence.get("numeric", 0) + 1
+
+    # 4. finite differences guard the derivation itself
+    sampled_enough = op.notation and evidence.get("finite differences", 0) >= FD_MAX_EXAMPLES_NOTATION
+    kink = op.differentiable_at is not None and not op.differentiable_at(*arrays64, **op.with_defaults(case.params))
+    if fd and entries <= FD_MAX_ENTRIES and not sampled_enough and not kink:
+        try:
+            numeric = _fd_gradients(op, case, arrays64, G64)
+        except Exception as exc:  # noqa: BLE001  the op's own forward, never the target
+            raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        exp64 = expected_gradients(op, case, arrays64, G64, derivation)
+        for name, g in numeric.items():
+            if not np.allclose(exp64[name], g, rtol=1e-4, atol=1e-5):
+                raise DerivationError(f"the derived gradient of {op.name} for {name} at "
+                                      f"{case.describe(op)} disagrees with finite differences")
+        evidence["finite differences"] = evidence.get("finite differences", 0) + 1

@@ -1,0 +1,41 @@
+"""Stage 2: the symbolic engine, from an op's index formula to its gradient.
+
+One module per step of the pipeline:
+
+- :mod:`~derive.symbolic.expressions`: the vocabulary definitions are written in
+  (:class:`~derive.symbolic.expressions.SymArray`, ``Output``, sums, brackets,
+  max/min over a set, broadcasting indices);
+- :mod:`~derive.symbolic.notation`: whiteboard index notation
+  (``Z[i, j] = sum(k: X[i, k] * Y[k, j])``) parsed into such a definition;
+- :mod:`~derive.symbolic.derivation`: the chain-rule sum
+  ``dl/dX[i, j] = Sum_{k, l} G[k, l] dZ[k, l]/dX[i, j]`` and its steps;
+- :mod:`~derive.symbolic.contraction`: Kronecker deltas summed away, strided
+  ones leaving a divisibility bracket, data-dependent ones an indicator;
+- :mod:`~derive.symbolic.closed_form`: the NumPy closed form a person would
+  write (``G @ Y.T``), where one is known;
+- :mod:`~derive.symbolic.evaluate` and :mod:`~derive.symbolic.scatter`: the index
+  formula evaluated vectorized (one einsum), or as a scatter-add, where none is.
+
+A walk through the steps for a matrix product:
+
+>>> import derive
+>>> g = derive.vjp("matmul")["X"]
+>>> for name, expr in g.steps:
+...     print(f"{name}: {expr}")
+chain-rule sum: Sum(Derivative(Sum(X[k, s]*Y[s, l], (s, 0, q - 1)), X[i, j])*G[k, l], (k, 0, p - 1), (l, 0, r - 1))
+after differentiation: Sum(G[k, l]*Sum(KroneckerDelta(i, k)*KroneckerDelta(j, s)*Y[s, l], (s, 0, q - 1)), (k, 0, p - 1), (l, 0, r - 1))
+after contracting the Kronecker deltas: Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+closed form: G @ Y.T
+
+A strided read keeps the stride's divisibility as a bracket, and with no NumPy
+closed form the gradient is evaluated as a scatter-add (the col2im of a convolution):
+
+>>> g = derive.vjp("conv1d")["X"]
+>>> g.closed_form
+'scatter-add: dX[k, r, dilation*s + m*stride - padding] += sum(l: G[k, l, m]*W[l, r, s])'
+
+An index that is data gives an indicator, summed over the entries that read row ``i``:
+
+>>> derive.vjp("embedding")["weight"].index_formula
+Sum([indices[k] = i]*G[k, j], (k, 0, N - 1))
+"""
