@@ -24,6 +24,7 @@ import numpy as np
 
 from . import activations as A
 from . import convolution as C
+from . import einsum as E
 from . import indexing as I
 from . import statistics as S
 
@@ -35,6 +36,7 @@ __all__ = [
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
+    "einsum",
 ]
 
 
@@ -517,3 +519,4 @@ take_along_axis = _vjp("take_along_axis", ("x", "indices"), {"x": I.take_along_a
 pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name
+einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})

@@ -13,6 +13,7 @@ import numpy as np
 from . import activations as A
 from . import backward as B
 from . import convolution as C
+from . import einsum as E
 from . import indexing as I
 from . import statistics as S
 from .tensor import Edge, Tensor
@@ -25,6 +26,7 @@ __all__ = [
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
+    "einsum",
 ]
 
 
@@ -336,3 +338,10 @@ max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
                 ("x",), {"x": S.max_grad_x}, "``np.max(x, axis, keepdims=keepdims)``; ties share the gradient.")
 min = _graph_op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 ("x",), {"x": S.min_grad_x}, "``np.min(x, axis, keepdims=keepdims)``; ties share the gradient.")
+_einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y},
+                    "``np.einsum(subscripts, x, y)``.")
+
+
+def einsum(subscripts, x, y):
+    """``np.einsum(subscripts, x, y)``: two operands, any subscripts (NumPy's argument order)."""
+    return _einsum(x, y, subscripts=subscripts)

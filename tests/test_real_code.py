@@ -174,10 +174,10 @@ def test_mygrad_passes_everything_it_has():
     assert abs(fd - 0.5) < 1e-6
 
 
-def test_autograd_ready_binding_finds_its_five_bugs_and_nothing_else():
+def test_autograd_ready_binding_finds_its_six_bugs_and_nothing_else():
     pytest.importorskip("autograd")
     got = statuses(run("autograd"))
-    assert got.get("fail") == {"broadcast_to", "where", "flip", "pad", "take_along_axis"}, got
+    assert got.get("fail") == {"broadcast_to", "where", "flip", "pad", "take_along_axis", "einsum"}, got
     assert set(got) <= {"pass", "skipped", "fail"}
     report = derive.check("broadcast_to", target="autograd", database=None, seed=0)
     assert "Can't handle extra leading dims" in report.failures[0].message
@@ -206,6 +206,18 @@ def test_autograd_ready_binding_finds_its_five_bugs_and_nothing_else():
     # take_along_axis: nor for it
     with pytest.raises(NotImplementedError, match="VJP of take_along_axis"):
         autograd.grad(lambda a: anp.sum(anp.take_along_axis(a, np.array([[1, 1]]), -1)))(np.ones((1, 2)))
+    # einsum: the VJP swaps the subscripts, so a repeated letter (a diagonal) of the operand raises;
+    # central differences give the gradient: d/dA sum_ij A[i, i] Y[i, j] = diag(Y.sum(1))
+    report = derive.check("einsum", target="autograd", database=None, seed=0)
+    assert "includes output subscript" in report.failures[0].message
+    Y = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="output subscript 'i' multiple times"):
+        autograd.grad(lambda a: anp.einsum("ii,ij->", a, Y))(np.ones((2, 2)))
+    fd = np.array([[(np.einsum("ii,ij->", np.ones((2, 2)) + h * e, Y) - np.einsum("ii,ij->", np.ones((2, 2)) - h * e, Y))
+                    / (2 * h) for e in np.eye(4).reshape(4, 2, 2)]]).reshape(2, 2)
+    assert np.allclose(fd, np.diag(Y.sum(axis=1)))
+    # and without a repeated letter its einsum gradient is right
+    assert np.allclose(autograd.grad(lambda a: anp.einsum("ij,jk->", a, Y))(np.ones((2, 2))), [[3.0, 7.0], [3.0, 7.0]])
 
 
 def test_mlfz_bugs_are_found_out_of_the_box_and_confirmed_by_finite_differences():

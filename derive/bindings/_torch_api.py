@@ -226,6 +226,10 @@ def squeeze(x, axis=0):
     return TorchTensor(torch.squeeze(_t(x), axis))
 
 
+def einsum(subscripts, x, y):
+    return TorchTensor(torch.einsum(subscripts, _t(x), _t(y)))
+
+
 def concatenate(x, y, axis=0):
     return TorchTensor(torch.cat([_t(x), _t(y)], axis))
 
