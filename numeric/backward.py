@@ -26,6 +26,7 @@ from . import activations as A
 from . import convolution as C
 from . import einsum as E
 from . import indexing as I
+from . import losses as L
 from . import statistics as S
 
 __all__ = [
@@ -294,10 +295,6 @@ def relu_grad_x(grad, x):
     return grad * (np.asarray(x) > 0)
 
 
-# --------------------------------------------------------------------------
-# softmax family
-# --------------------------------------------------------------------------
-
 def sqrt_grad_x(grad, x):
     """``Z = sqrt(X)``: ``dl/dX = G / (2 sqrt(X))``."""
     return grad / (2 * np.sqrt(x))
@@ -316,59 +313,6 @@ def cos_grad_x(grad, x):
 def abs_grad_x(grad, x):
     """``Z = |X|``: ``dl/dX = G sign(X)`` (0 at X = 0, torch's convention)."""
     return grad * np.sign(x)
-
-
-def _softmax(x, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def softmax_grad_x(grad, x, axis=-1):
-    """``S = softmax(X, axis)``: ``dl/dX = S * (G - (G * S).sum(axis, keepdims=True))``."""
-    s = _softmax(x, axis)
-    return s * (grad - (grad * s).sum(axis=axis, keepdims=True))
-
-
-def log_softmax_grad_x(grad, x, axis=-1):
-    """``Z = log_softmax(X, axis)``: ``dl/dX = G - softmax(X) * G.sum(axis, keepdims=True)``."""
-    return grad - _softmax(x, axis) * grad.sum(axis=axis, keepdims=True)
-
-
-# --------------------------------------------------------------------------
-# losses and layers
-# --------------------------------------------------------------------------
-
-def mse_loss_grad_pred(grad, pred, target):
-    """``l = mean((P - T)**2)``: ``dl/dP = G * 2 * (P - T) / N`` with ``N = P.size``."""
-    return grad * 2 * (pred - target) / np.size(pred)
-
-
-def mse_loss_grad_target(grad, pred, target):
-    """``l = mean((P - T)**2)``: ``dl/dT = -G * 2 * (P - T) / N`` with ``N = P.size``."""
-    return -mse_loss_grad_pred(grad, pred, target)
-
-
-def cross_entropy_grad_logits(grad, logits, labels):
-    """``l = -mean_n log_softmax(X)[n, labels[n]]``: ``dl/dX = G * (softmax(X) - onehot(labels)) / N``."""
-    n, c = np.shape(logits)
-    onehot = np.eye(c)[np.asarray(labels, dtype=np.intp)]
-    return grad * (_softmax(logits, -1) - onehot) / n
-
-
-def linear_grad_x(grad, x, weight, bias):
-    """``Z = X @ W.T + b``: ``dl/dX = G @ W``."""
-    return grad @ weight
-
-
-def linear_grad_weight(grad, x, weight, bias):
-    """``Z = X @ W.T + b``: ``dl/dW = G.T @ X``."""
-    return np.swapaxes(grad, -1, -2) @ x
-
-
-def linear_grad_bias(grad, x, weight, bias):
-    """``Z = X @ W.T + b``: ``dl/db = G.sum(axis=0)``."""
-    return grad.sum(axis=0)
 
 
 # --------------------------------------------------------------------------
@@ -424,8 +368,8 @@ sqrt = _named("sqrt", _unary(sqrt_grad_x), [sqrt_grad_x])
 sin = _named("sin", _unary(sin_grad_x), [sin_grad_x])
 cos = _named("cos", _unary(cos_grad_x), [cos_grad_x])
 abs = _named("abs", _unary(abs_grad_x), [abs_grad_x])  # noqa: A001 - NumPy's name
-softmax = _named("softmax", _unary(softmax_grad_x), [softmax_grad_x])
-log_softmax = _named("log_softmax", _unary(log_softmax_grad_x), [log_softmax_grad_x])
+softmax = _named("softmax", _unary(L.softmax_grad_x), [L.softmax_grad_x])
+log_softmax = _named("log_softmax", _unary(L.log_softmax_grad_x), [L.log_softmax_grad_x])
 
 
 def matmul(grad, x, y):
@@ -435,18 +379,18 @@ def matmul(grad, x, y):
 
 def mse_loss(grad, pred, target):
     """VJP of ``mse_loss``: ``(2 G (P - T) / N, -2 G (P - T) / N)``."""
-    return mse_loss_grad_pred(grad, pred, target), mse_loss_grad_target(grad, pred, target)
+    return L.mse_loss_grad_pred(grad, pred, target), L.mse_loss_grad_target(grad, pred, target)
 
 
 def cross_entropy(grad, logits, labels):
     """VJP of ``cross_entropy``: ``(G (softmax(X) - onehot) / N, None)``; labels are not differentiable."""
-    return cross_entropy_grad_logits(grad, logits, labels), None
+    return L.cross_entropy_grad_logits(grad, logits, labels), None
 
 
 def linear(grad, x, weight, bias):
     """VJP of ``linear``: ``(G @ W, G.T @ X, G.sum(axis=0))``."""
-    return (linear_grad_x(grad, x, weight, bias), linear_grad_weight(grad, x, weight, bias),
-            linear_grad_bias(grad, x, weight, bias))
+    return (L.linear_grad_x(grad, x, weight, bias), L.linear_grad_weight(grad, x, weight, bias),
+            L.linear_grad_bias(grad, x, weight, bias))
 
 
 def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1):

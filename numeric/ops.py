@@ -15,6 +15,7 @@ from . import backward as B
 from . import convolution as C
 from . import einsum as E
 from . import indexing as I
+from . import losses as L
 from . import statistics as S
 from .tensor import Edge, Tensor
 
@@ -168,7 +169,7 @@ def mean(x, axis=None, keepdims=False):
 def softmax(x, axis=-1):
     """``exp(x) / exp(x).sum(axis, keepdims=True)``, computed stably."""
     x = _tensor(x)
-    return _node(B._softmax(x.value, axis), _edge(x, B.softmax_grad_x, x=x.value, axis=axis))
+    return _node(L._softmax(x.value, axis), _edge(x, L.softmax_grad_x, x=x.value, axis=axis))
 
 
 def log_softmax(x, axis=-1):
@@ -176,7 +177,7 @@ def log_softmax(x, axis=-1):
     x = _tensor(x)
     shifted = x.value - np.max(x.value, axis=axis, keepdims=True)
     value = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return _node(value, _edge(x, B.log_softmax_grad_x, x=x.value, axis=axis))
+    return _node(value, _edge(x, L.log_softmax_grad_x, x=x.value, axis=axis))
 
 
 def mse_loss(pred, target):
@@ -186,8 +187,8 @@ def mse_loss(pred, target):
         raise ValueError(f"mse_loss: pred shape {pred.shape} and target shape {target.shape} differ")
     diff = np.asarray(pred.value - target.value)
     return _node(np.sum(diff * diff) / diff.size,
-                 _edge(pred, B.mse_loss_grad_pred, pred=pred.value, target=target.value),
-                 _edge(target, B.mse_loss_grad_target, pred=pred.value, target=target.value))
+                 _edge(pred, L.mse_loss_grad_pred, pred=pred.value, target=target.value),
+                 _edge(target, L.mse_loss_grad_target, pred=pred.value, target=target.value))
 
 
 def cross_entropy(logits, labels):
@@ -206,7 +207,7 @@ def cross_entropy(logits, labels):
     shifted = logits.value - np.max(logits.value, axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     value = -logp[np.arange(len(labels)), labels].sum() / len(labels)
-    return _node(value, _edge(logits, B.cross_entropy_grad_logits, logits=logits.value, labels=labels))
+    return _node(value, _edge(logits, L.cross_entropy_grad_logits, logits=logits.value, labels=labels))
 
 
 def linear(x, weight, bias):
@@ -217,9 +218,9 @@ def linear(x, weight, bias):
                          f"got {x.shape}, {weight.shape}, {bias.shape}")
     saved = dict(x=x.value, weight=weight.value, bias=bias.value)
     return _node(x.value @ weight.value.T + bias.value,
-                 _edge(x, B.linear_grad_x, **saved),
-                 _edge(weight, B.linear_grad_weight, **saved),
-                 _edge(bias, B.linear_grad_bias, **saved))
+                 _edge(x, L.linear_grad_x, **saved),
+                 _edge(weight, L.linear_grad_weight, **saved),
+                 _edge(bias, L.linear_grad_bias, **saved))
 
 
 # ---- convolution and pooling ----------------------------------------------------
