@@ -33,7 +33,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
@@ -405,6 +405,14 @@ def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
     p = dict(stride=stride, padding=padding, dilation=dilation)
     return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x, weight, bias, **p),
             C.conv2d_grad_bias(grad, x, weight, bias, **p))
+
+
+def conv_transpose1d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """VJP of ``conv_transpose1d``: (conv1d of G with W; X against G's columns; G summed)."""
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    return (C.conv_transpose1d_grad_x(grad, x, weight, bias, **p),
+            C.conv_transpose1d_grad_weight(grad, x, weight, bias, **p),
+            C.conv_transpose1d_grad_bias(grad, x, weight, bias, **p))
 
 
 def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):

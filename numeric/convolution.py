@@ -24,7 +24,9 @@ import numpy as np
 
 __all__ = ["conv2d_forward", "conv2d_grad_x", "conv2d_grad_weight", "conv2d_grad_bias",
            "conv1d_forward", "conv1d_grad_x", "conv1d_grad_weight", "conv1d_grad_bias",
-           "avg_pool2d_forward", "avg_pool2d_grad_x", "max_pool2d_forward", "max_pool2d_grad_x"]
+           "avg_pool2d_forward", "avg_pool2d_grad_x", "max_pool2d_forward", "max_pool2d_grad_x",
+           "conv_transpose1d_forward", "conv_transpose1d_grad_x", "conv_transpose1d_grad_weight",
+           "conv_transpose1d_grad_bias"]
 
 
 def _pair(v):
@@ -177,3 +179,48 @@ def max_pool2d_grad_x(grad, x, kernel=2, stride=2):
     top = cols == cols.max(axis=(2, 3), keepdims=True)
     dcols = top * (np.asarray(grad)[:, :, None, None] / top.sum(axis=(2, 3), keepdims=True))
     return _col2im(dcols, np.shape(x), **p)
+
+
+# ---- conv_transpose1d: the adjoint of conv1d -------------------------------------------------------
+
+def _transpose_out(x, weight, stride, padding, dilation):
+    """The output length ``(L - 1) s - 2 p + d (K - 1) + 1`` (torch's, no output_padding)."""
+    out = (x.shape[2] - 1) * int(stride) - 2 * int(padding) + int(dilation) * (weight.shape[2] - 1) + 1
+    if out < 1:
+        raise ValueError(f"conv_transpose1d: padding {padding} crops the whole output (length {out})")
+    return out
+
+
+def conv_transpose1d_forward(x, weight, bias, stride=1, padding=0, dilation=1):
+    """``Z[n, f, s*i + d*j - p] += X[n, c, i] W[c, f, j]``, plus ``b[f]``: every input entry spreads
+    over a window of the output (the conv1d backward of ``X``, with ``X`` as its ``G``)."""
+    x, weight, bias = np.asarray(x), np.asarray(weight), np.asarray(bias)
+    if x.ndim != 3 or weight.ndim != 3 or weight.shape[0] != x.shape[1] or bias.shape != weight.shape[1:2]:
+        raise ValueError(f"conv_transpose1d: expected x (N, C, L), weight (C, F, K), bias (F,), "
+                         f"got {x.shape}, {weight.shape}, {bias.shape}")
+    x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
+    out = (x.shape[0], weight.shape[1], 1, _transpose_out(x, weight, stride, padding, dilation))
+    spread = np.einsum("ncyx,cfuv->nfuvyx", x2, w2, optimize=True)
+    return (_col2im(spread, out, k=w2.shape[2:], **p) + bias[:, None, None])[:, :, 0, :]
+
+
+def _g_columns(grad, x, weight, stride, padding, dilation):
+    x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
+    return x2, w2, _im2col(np.asarray(grad)[:, :, None, :], k=w2.shape[2:], **p)
+
+
+def conv_transpose1d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dX[n, c, i] = sum_{f,j} Gp[n, f, s*i + d*j] W[c, f, j]``: conv1d of ``G`` (padded by p) with ``W``."""
+    x2, w2, cols = _g_columns(grad, x, weight, stride, padding, dilation)
+    return np.einsum("nfuvyx,cfuv->ncyx", cols, w2, optimize=True)[:, :, 0, :]
+
+
+def conv_transpose1d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/dW[c, f, j] = sum_{n,i} X[n, c, i] Gp[n, f, s*i + d*j]``."""
+    x2, w2, cols = _g_columns(grad, x, weight, stride, padding, dilation)
+    return np.einsum("ncyx,nfuvyx->cfuv", x2, cols, optimize=True)[:, :, 0, :]
+
+
+def conv_transpose1d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    """``dl/db = G.sum(axis=(0, 2))``."""
+    return np.asarray(grad).sum(axis=(0, 2))

@@ -23,7 +23,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
@@ -238,6 +238,10 @@ def _conv(name, forward, grads):
 
 conv1d = _conv("conv1d", C.conv1d_forward, (C.conv1d_grad_x, C.conv1d_grad_weight, C.conv1d_grad_bias))
 conv2d = _conv("conv2d", C.conv2d_forward, (C.conv2d_grad_x, C.conv2d_grad_weight, C.conv2d_grad_bias))
+conv_transpose1d = _conv("conv_transpose1d", C.conv_transpose1d_forward,
+                         (C.conv_transpose1d_grad_x, C.conv_transpose1d_grad_weight, C.conv_transpose1d_grad_bias))
+conv_transpose1d.__doc__ = ("``conv_transpose1d(x, weight, bias, stride, padding, dilation)``, torch's semantics: "
+                            "the adjoint of conv1d, weight (C_in, C_out, K).")
 
 
 def avg_pool2d(x, kernel=2, stride=2, padding=0):

@@ -57,6 +57,7 @@ def test_unit_stride_keeps_only_the_cropping_brackets(user_conv):
     ("conv1d", ((1, 1, 7), (1, 1, 3), (1,)), dict(stride=3, padding=2, dilation=2)),
     ("conv2d", ((1, 2, 4, 3), (2, 2, 2, 2), (2,)), dict(stride=2, padding=1, dilation=1)),
     ("avg_pool2d", ((1, 1, 5, 4),), dict(kernel=3, stride=2, padding=1)),
+    ("conv_transpose1d", ((1, 2, 3), (2, 2, 3), (2,)), dict(stride=2, padding=1, dilation=2)),
 ])
 def test_the_generic_derivation_equals_the_oracle_entry_by_entry(op, shapes, params):
     """The symbolic-stride formula, evaluated on symbols, is the direct derivative of the chain-rule sum."""
@@ -200,3 +201,24 @@ def test_a_max_over_a_window_shares_each_windows_G_among_that_windows_ties(value
     got = expected_gradients("max_pool2d", Case((x.shape,), dict(kernel=kernel, stride=stride)), [x], G)["X"]
     np.testing.assert_allclose(got, want)
     assert derive.get_op("max_pool2d").forward(x, kernel=kernel, stride=stride).shape == G.shape
+
+
+def test_an_equality_bracket_is_a_delta_not_pythons_structural_equality():
+    """``bracket(i == j)`` once evaluated Python's ``==`` on two SymPy expressions: a constant False,
+    so the gradient through it was 0 everywhere.  It is a Kronecker delta now, summed away."""
+    derive.define("Z[i] = sum(j: bracket(2*j == i) * X[j])", inputs="X[N]", name="spread_even",
+                  sizes={"i": "2*N"})
+    try:
+        g = derive.vjp("spread_even", (3,))["X"]
+        assert g.index_formula != 0
+        X, G = np.array([1.0, 2.0, 3.0]), np.arange(6.0)
+        got = expected_gradients("spread_even", Case(((3,),)), [X], G, derivation_for("spread_even", Case(((3,),)))[0])
+        assert np.array_equal(got["X"], G[::2])
+        assert derive.check("spread_even", target=_spread_even_target(), database=None)
+    finally:
+        derive.unregister("spread_even")
+
+
+def _spread_even_target():
+    import types
+    return types.SimpleNamespace(spread_even=lambda grad, x: (np.asarray(grad)[::2],))

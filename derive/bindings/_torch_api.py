@@ -125,6 +125,11 @@ def conv2d(x, weight, bias, stride=1, padding=0, dilation=1):
     return TorchTensor(F.conv2d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation))
 
 
+def conv_transpose1d(x, weight, bias, stride=1, padding=0, dilation=1):
+    return TorchTensor(F.conv_transpose1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding,
+                                          dilation=dilation))
+
+
 def avg_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.avg_pool2d(_t(x), kernel, stride=stride, padding=padding, count_include_pad=True))
 

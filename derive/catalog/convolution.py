@@ -33,6 +33,14 @@ define(
     doc="Z = conv2d(X, W, b; stride, padding, dilation): square kernels, zero padding")
 
 define(
+    "Z[n, f, o] = b[f] + sum(c, i, j: bracket(stride*i + dilation*j - padding == o) * W[c, f, j] * X[n, c, i])",
+    inputs="X[N, C, L], W[C, F, K], b[F]", name="conv_transpose1d", aliases=("deconv1d",), params=_CONV,
+    require=("(L - 1)*stride + dilation*(K - 1) >= 2*padding",),
+    sizes={"o": "(L - 1)*stride - 2*padding + dilation*(K - 1) + 1"},
+    doc="Z = conv_transpose1d(X, W, b; stride, padding, dilation): the adjoint of conv1d, W (C_in, C_out, K); "
+        "each X entry spreads over a window of Z, the padding crops Z")
+
+define(
     "Z[n, c, y, x] = sum(u, v: X[n, c, stride*y + u - padding, stride*x + v - padding]) / (kernel*kernel)",
     inputs="X[N, C, H, L]", name="avg_pool2d", aliases=("mean_pool2d",),
     params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",),

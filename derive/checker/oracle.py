@@ -69,8 +69,21 @@ class _Concrete(SymArray):
         return self.base[idx]  # inside a sum: looked up once the sum is expanded
 
     def lookup(self, expr):
-        return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == self.base,
-                            lambda e: self.values[tuple(int(i) for i in e.indices)])
+        def value(e):
+            if not all(i.is_Integer for i in e.indices):  # never truncated to an integer
+                raise ValueError(f"the oracle reads {e}: an index that is not an integer")
+            return self.values[tuple(int(i) for i in e.indices)]
+        return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == self.base, value)
+
+
+def output_entry(out, idx):
+    """The output entry at the concrete index ``idx``, its sums written out term by term.
+
+    Not ``Sum.doit()``: SymPy sums a Kronecker delta by solving its argument for the summation
+    index and never asks whether the solution is an integer, so ``sum(i: [3*i == 1] X[i])`` came
+    out ``X[1/3]`` (read as ``X[0]``) instead of 0.
+    """
+    return unroll(sp.sympify(out.entry(*[sp.Integer(i) for i in idx]))).doit()
 
 
 def _onehot(labels, classes):
@@ -113,7 +126,7 @@ def oracle_gradients(op, case, inputs=None, G=None):
     G = symbol_array(G_NAME, out_shape) if G is None else G
     loss = sp.Integer(0)
     for idx in np.ndindex(*out_shape):
-        entry = sp.sympify(out.entry(*[sp.Integer(i) for i in idx])).doit()
+        entry = output_entry(out, idx)
         for arr in arrays:
             entry = arr.lookup(entry)
         loss += G[idx] * entry

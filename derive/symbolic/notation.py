@@ -49,9 +49,36 @@ __all__ = ["define", "Formula", "parse"]
 _FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": Sigmoid, "relu": Relu,
     "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos, "erf": sp.erf, "max": sp.Max, "min": sp.Min,
-    "bracket": Bracket, "pi": sp.pi,
+    "bracket": lambda cond: _bracket(cond), "pi": sp.pi,
+    "Eq": sp.Eq, "Ne": sp.Ne, "Lt": sp.Lt, "Le": sp.Le, "Gt": sp.Gt, "Ge": sp.Ge, "And": sp.And,
 }
 _SUM = re.compile(r"\b(sum|max|min)\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*:")
+
+
+_RELATIONS = {ast.Eq: "Eq", ast.NotEq: "Ne", ast.Lt: "Lt", ast.LtE: "Le", ast.Gt: "Gt", ast.GtE: "Ge"}
+
+
+class _Comparisons(ast.NodeTransformer):
+    """``a == b`` as ``Eq(a, b)`` (Python's ``==`` on two SymPy expressions is a structural
+    ``True``/``False``, which made ``bracket(i == j)`` a constant 0), every comparison likewise,
+    and a chain ``a <= b < c`` as ``And(Le(a, b), Lt(b, c))``."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        terms = [node.left, *node.comparators]
+        pairs = [ast.Call(ast.Name(_RELATIONS[type(op)], ast.Load()), [a, b], [])
+                 for op, a, b in zip(node.ops, terms, terms[1:]) if type(op) in _RELATIONS]
+        if len(pairs) != len(node.ops):
+            raise ValueError(f"unsupported comparison in {ast.unparse(node)!r} (==, !=, <, <=, >, >= only)")
+        return pairs[0] if len(pairs) == 1 else ast.Call(ast.Name("And", ast.Load()), pairs, [])
+
+
+def _bracket(cond):
+    """``[cond]``; an equality of two integer (index) expressions is a Kronecker delta, which the
+    contraction sums away (``sum(m: [stride*i + j = m] G[m])`` becomes ``G[stride*i + j]``)."""
+    if isinstance(cond, sp.Eq) and all(side.is_integer for side in cond.args):
+        return sp.KroneckerDelta(*cond.args)
+    return Bracket(cond)
 
 
 def _where(cond, a, b):
@@ -89,7 +116,7 @@ def _parse_shapes(inputs):
 
 def parse(text, inputs):
     """Parse ``text`` (``Z[n, o] = ...``) with ``inputs`` (``"X[N, L], W[K]"``); ValueError if malformed."""
-    if text.count("=") - text.count("==") - text.count("<=") - text.count(">=") - text.count("!=") != 1:
+    if len(re.findall(r"(?<![<>=!])=(?!=)", text)) != 1:  # one `=`, besides ==, <=, >=, !=
         raise ValueError(f"an index formula is `Out[indices] = expression`, got {text!r}")
     left, right = re.split(r"(?<![<>=!])=(?!=)", text, maxsplit=1)
     m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*(?:\[([^\]]*)\])?\s*", left)
@@ -107,6 +134,8 @@ def parse(text, inputs):
         tree = ast.parse(rhs.strip(), mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"cannot parse the right side of {text!r}: {exc.msg}") from None
+    tree = ast.fix_missing_locations(_Comparisons().visit(tree))
+    rhs = ast.unparse(tree)
     indices = set(lhs) | set(binders)
     bare = {}
     for node in ast.walk(tree):

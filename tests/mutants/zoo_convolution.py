@@ -50,6 +50,27 @@ def conv1d_stride_as_dilation(grad, x, weight, bias, stride=1, padding=0, dilati
     return dx, C.conv1d_grad_weight(grad, x, weight, bias, **q), C.conv1d_grad_bias(grad, x, weight, bias, **q)
 
 
+def _conv_transpose1d_rest(grad, x, weight, bias, stride, padding, dilation):
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    return (C.conv_transpose1d_grad_weight(grad, x, weight, bias, **p),
+            C.conv_transpose1d_grad_bias(grad, x, weight, bias, **p))
+
+
+@mutant("convolution", "conv_transpose1d", "gathers G with the kernel flipped (a transposed conv taken for a "
+                                           "convolution with the flipped kernel, once too often)")
+def conv_transpose1d_flipped_kernel(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    dx = C.conv_transpose1d_grad_x(grad, x, np.asarray(weight)[:, :, ::-1], bias, stride, padding, dilation)
+    return (dx,) + _conv_transpose1d_rest(grad, x, weight, bias, stride, padding, dilation)
+
+
+@mutant("convolution", "conv_transpose1d", "reads G's window without the padding offset (the crop forgotten)")
+def conv_transpose1d_padding_forgotten(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    g = np.asarray(grad)
+    gp = np.pad(g, ((0, 0), (0, 0), (0, 2 * int(padding))))  # the padding put at the end, not split at both
+    dx = C.conv_transpose1d_grad_x(gp, x, weight, bias, stride, 0, dilation)[..., :np.shape(x)[2]]
+    return (dx,) + _conv_transpose1d_rest(grad, x, weight, bias, stride, padding, dilation)
+
+
 @mutant("pooling", "avg_pool2d", "overwrites where windows overlap instead of accumulating")
 def avg_pool2d_overwrites_overlaps(grad, x, kernel=2, stride=2, padding=0):
     p = dict(k=(kernel, kernel), stride=(stride, stride), padding=(padding, padding), dilation=(1, 1))
