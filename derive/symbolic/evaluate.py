@@ -306,6 +306,9 @@ class _Context:
         idx = [np.asarray(i, dtype=np.int64) for i in idx]
         if not idx:
             return array[()]
+        view = _strided_view(array, idx, self.ndim)
+        if view is not None:
+            return view
         inside = None
         clipped = []
         for i, n in zip(idx, array.shape):
@@ -322,6 +325,55 @@ class _Context:
             inside = inside.reshape(inside.shape + (1,) * (self.ndim - inside.ndim))
             value = np.where(inside, value, 0)
         return value
+
+
+def _affine(i, ndim):
+    """``(offset, {axis: step})`` if the index array ``i`` is ``offset + sum step * arange(axis)``."""
+    i = i.reshape(i.shape + (1,) * (ndim - i.ndim)) if i.ndim < ndim else i
+    offset = int(i.flat[0]) if i.size else 0
+    steps = {}
+    for axis, n in enumerate(i.shape):
+        if n > 1:
+            steps[axis] = int(i[(0,) * axis + (1,) + (0,) * (ndim - axis - 1)]) - offset
+    rebuilt = offset
+    for axis, step in steps.items():
+        shape = [1] * ndim
+        shape[axis] = i.shape[axis]
+        rebuilt = rebuilt + step * np.arange(i.shape[axis]).reshape(shape)
+    if not np.array_equal(np.broadcast_to(rebuilt, i.shape), i):
+        return None
+    return offset, steps, i.shape
+
+
+def _strided_view(array, idx, ndim):
+    """``array`` read at affine, separable positions (a convolution's ``X[n, c, s*y + d*u - p]``) as a
+    strided view of the zero-padded array instead of a gather; None where the read is not of that kind.
+
+    Each array axis must be read at ``offset + sum step * arange(axis)`` over formula axes that no
+    other array axis uses, with steps >= 0: then every position is ``base + sum step * stride``.
+    """
+    if array.dtype == object or len(idx) != array.ndim:
+        return None
+    forms = [_affine(i, ndim) for i in idx]
+    if any(f is None for f in forms):
+        return None
+    used = [a for _, steps, _ in forms for a in steps]
+    if len(used) != len(set(used)) or any(step < 0 for _, steps, _ in forms for step in steps.values()):
+        return None
+    pads = []
+    for (offset, steps, shape), n in zip(forms, array.shape):
+        last = offset + sum(step * (shape[a] - 1) for a, step in steps.items())
+        pads.append((max(0, -offset), max(0, last - (n - 1))))
+    padded = np.pad(array, pads) if any(a or b for a, b in pads) else array
+    base = sum((offset + lo) * stride for (offset, _, _), (lo, _), stride in zip(forms, pads, padded.strides))
+    shape, strides = [1] * ndim, [0] * ndim
+    for (_, steps, ishape), stride in zip(forms, padded.strides):
+        for a, step in steps.items():
+            shape[a], strides[a] = ishape[a], step * stride
+    start = padded.reshape(-1)[base // padded.itemsize:] if padded.flags.c_contiguous else None
+    if start is None:
+        return None
+    return np.lib.stride_tricks.as_strided(start, shape=tuple(shape), strides=tuple(strides), writeable=False)
 
 
 def _merge_sums(expr):
