@@ -1,4 +1,5 @@
-"""The ready property suite: one test per catalog op against ``--derive-target``.
+"""The ready property suite: one test per catalog op against ``--derive-target``, and one of its
+engine on generated graphs.
 
 Run it with::
 
@@ -19,4 +20,15 @@ def test_backward_matches_derivation(op, derive_target, derive_dtype, derive_op_
                    op_timeout=derive_op_timeout)
     if report.status == "skipped":
         pytest.skip(report.message)
+    assert report, str(report)
+
+
+def test_engine_on_generated_graphs(derive_target):
+    """The target's engine on generated expression graphs (skipped for a target that is not an engine)."""
+    from hypothesis import settings
+
+    from derive.checker.graphs import check_graphs
+    report = check_graphs(derive_target, examples=settings().max_examples)
+    if report.examples == 0 and any("not a graph engine" in note for note in report.notes):
+        pytest.skip(report.notes[0])
     assert report, str(report)

@@ -45,7 +45,8 @@ def test_ready_suite_against_an_outside_package(tmp_path):
     out = r.stdout
     assert r.returncode == 1, out + r.stderr
     n_ops = len(derive.names())
-    assert f"1 failed, 1 passed, {n_ops - 2} skipped" in out, out
+    assert f"1 failed, 1 passed, {n_ops - 2 + 1} skipped" in out, out  # + the graphs test: not an engine
+    assert "not a graph engine" in out
     assert "test_backward_matches_derivation[transpose]" in out  # the failing one
     assert "not inverted" in out  # the diagnosis reaches the pytest report
     assert "no `softmax` in studentpkg.functional" in out  # skipped with a reason, not passed
@@ -107,7 +108,7 @@ def test_strategy_inputs_respect_the_domain(arrays):
 @pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.catalog.registry", "derive.catalog.strategies",
                                     "derive.symbolic", "derive.symbolic.expressions", "derive.symbolic.notation",
                                     "derive.symbolic.derivation", "derive.symbolic.evaluate", "derive.symbolic.scatter",
-                                    "derive.testing", "derive.targets.binding", "derive.isolation",
+                                    "derive.testing", "derive.targets.binding", "derive.isolation", "derive.checker.graphs",
                                     "numeric", "numeric.tensor"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -125,3 +126,10 @@ def test_public_names_are_not_shadowed_by_subpackages():
             "assert len(derive.ops()) == len(derive.names()) > 50 and 'log' in derive.names()")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_ready_suite_runs_the_graphs_of_an_engine(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "derive.suite", "--derive-target", "numeric",
+                        "-q", "-p", "no:cacheprovider", "-k", "graphs"], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=600)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr

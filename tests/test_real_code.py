@@ -317,3 +317,25 @@ def test_a_binding_scalar_seeding_is_verified_before_it_is_trusted():
                              ops={"sum": lambda api, x, axis=None, keepdims=False: x.sum(axis, keepdims) * 2.0})
     with pytest.raises(TargetError, match="scalar seeding sum"):
         load_target(doubled)
+
+
+def test_mlfz_engine_fails_a_scalar_used_twice_found_only_by_a_graph():
+    """One-op checks pass mlfz's add; a generated graph finds that its engine crashes when a 0-d tensor
+    feeds two consumers (x.sum() + x.sum()), confirmed through mlfz's own backward()."""
+    pytest.importorskip("mlfz")
+    from derive.checker.graphs import check_graphs
+    from mlfz.nn.tensor import Tensor
+    report = check_graphs("mlfz", examples=100)
+    assert report.status == "fail", str(report)
+    assert report.failure.graph.expression() == "sum(X0) + sum(X0)", str(report)
+    assert "engine raised" in report.failure.message
+    x = Tensor(np.array([0.5, 1.0]))
+    y = x.sum() + x.sum()
+    with pytest.raises(AttributeError, match="'float' object has no attribute 'reshape'"):
+        y.backward()
+    # the same function with the scalar used once is differentiated right, and central differences agree
+    x = Tensor(np.array([0.5, 1.0]))
+    (x.sum() * 2.0).backward()
+    fd = _central_fd(lambda a: np.asarray((Tensor(a).sum() + Tensor(a).sum()).value), [np.array([0.5, 1.0])], 0,
+                     np.array(1.0))
+    assert np.allclose(x.backwards_grad, [2.0, 2.0]) and np.allclose(fd, [2.0, 2.0], rtol=1e-6)

@@ -46,10 +46,10 @@ class TorchTensor:
 
     @property
     def T(self):
-        return TorchTensor(self.t.permute(*reversed(range(self.t.ndim))))
+        return TorchTensor(self.t.permute(tuple(reversed(range(self.t.ndim)))))  # a tuple: 0-d too
 
     def transpose(self, axes):
-        return TorchTensor(self.t.permute(*axes))
+        return TorchTensor(self.t.permute(tuple(axes)))
 
     def reshape(self, shape):
         return TorchTensor(self.t.reshape(tuple(shape)))

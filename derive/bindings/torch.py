@@ -55,6 +55,28 @@ class TorchTarget(Target):
         return Outcome(out_t.detach().numpy(), tuple(result))
 
 
+    def run_graph(self, graph, leaf_values, G):
+        """A generated graph through torch's engine: ``backward(G, retain_graph=True)``, then again
+        (torch accumulates into ``.grad``)."""
+        from ..catalog.registry import get_op
+        torch = self.torch
+        leaves = [torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in leaf_values]
+        tensors, it = [], iter(leaves)
+        for node in graph.nodes:
+            if node.op == "leaf":
+                tensors.append(self.api.TorchTensor(next(it)))
+                continue
+            op = get_op(node.op)
+            tensors.append(call_forward(op, op.call, self.api, [tensors[a] for a in node.args], op.with_defaults({})))
+        out = tensors[-1].t if isinstance(tensors[-1], self.api.TorchTensor) else tensors[-1]
+        seed = torch.as_tensor(np.asarray(G), dtype=out.dtype)
+        grads = []
+        for retain in (True, False):
+            out.backward(seed, retain_graph=retain)
+            grads.append([None if t.grad is None else t.grad.detach().numpy().copy() for t in leaves])
+        return grads[0], grads[1]
+
+
 def target():
     return TorchTarget()
 

@@ -22,15 +22,20 @@ from .registry import Case, Input, Op, call_function, register
 from ..symbolic.expressions import Output, nested_sum, normalize_axes
 
 
-def _reducer(name, statistic):
+def _reducer(name, statistic, least=1):
     """An axis reduction whose entry is ``statistic(over, count, **params)``, where
-    ``over(f)`` sums ``f(entry)`` over the reduced entries."""
+    ``over(f)`` sums ``f(entry)`` over the reduced entries; at least ``least`` of them,
+    and more than ``ddof`` (a concrete case with fewer is a ValueError)."""
     def define(X, axis=None, keepdims=False, **params):
         axes = normalize_axes(axis, X.ndim, name)
         kept = [a for a in range(X.ndim) if a not in axes]
         out = tuple(sp.Integer(1) if a in axes else X.shape[a]
                     for a in range(X.ndim) if keepdims or a not in axes)
         count = sp.Mul(*[X.shape[a] for a in axes])
+        ddof = params.get("ddof", 0)
+        if count.is_Integer and (count < least or (isinstance(ddof, int) and count - ddof < 1)):
+            raise ValueError(f"{name}: {int(count)} entr{'y' if count == 1 else 'ies'} reduced with ddof={ddof}; "
+                             f"it needs at least {max(least, int(ddof) + 1)}")
 
         def entry(*k):
             k = [k[a] for a in kept] if keepdims else list(k)
@@ -84,7 +89,7 @@ register(Op(
 
 register(Op(
     name="std", inputs=(Input("X"),), params={**_AXIS, "ddof": 0},
-    define=_reducer("std", lambda over, count, ddof=0: sp.sqrt(_var(over, count, ddof))),
+    define=_reducer("std", lambda over, count, ddof=0: sp.sqrt(_var(over, count, ddof)), least=2),
     forward=lambda X, axis=None, keepdims=False, ddof=0: np.std(X, axis=axis, ddof=ddof, keepdims=keepdims),
     cases=lambda: st.reduction_case().flatmap(lambda c: _with_ddof(c, 1)).filter(lambda c: _reduced_count(c) >= 2),
     canonical=_CANONICAL, call=_spell("std"),

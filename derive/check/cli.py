@@ -37,6 +37,9 @@ def _parser():
                             "backward against it on Hypothesis-generated shapes.")
     p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
     p.add_argument("--list", action="store_true", help="print the op catalog and exit")
+    p.add_argument("--graphs", action="store_true",
+                   help="check the target's engine on generated expression graphs (fan-out, diamonds, shared "
+                        "leaves, broadcasting, a second backward()) instead of one op at a time")
     p.add_argument("--target", default="numeric",
                    help="numeric (default), numeric.backward, a library with a ready binding (torch, "
                         "autograd, jax, mygrad, mlfz), module, module:attr, file.py or binding.py:binding")
@@ -181,6 +184,30 @@ class _Progress:
             self.shown = False
 
 
+def _graphs(args):
+    """``--graphs``: the engine on generated graphs; exit 0 pass, 1 fail or nothing run."""
+    if args.ops:
+        raise _UsageError("--graphs draws its graphs from every op the engine has; name no op")
+    from ..checker.graphs import check_graphs
+    from ..targets import TargetError, load_target
+    try:
+        target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
+                             load_timeout=args.load_timeout)
+    except TargetError as exc:
+        raise _UsageError(str(exc)) from None
+    report = check_graphs(target, examples=args.examples, seed=args.seed)
+    if args.format == "json":
+        failure = report.failure
+        print(json.dumps({"target": report.target, "status": report.status, "graphs": report.examples,
+                          "ops": list(report.ops), "seconds": round(report.seconds, 3), "notes": report.notes,
+                          "failure": None if failure is None else {"expression": failure.graph.expression(),
+                                                                    "leaf_shapes": [list(s) for s in failure.leaf_shapes],
+                                                                    "message": failure.message}}, indent=2))
+    else:
+        print(report)
+    return 0 if report else 1
+
+
 def _run(argv):
     args = _parser().parse_args(argv)
     if args.list:
@@ -193,6 +220,8 @@ def _run(argv):
         value = getattr(args, option)
         if value is not None and not value > 0:
             raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
+    if args.graphs:
+        return _graphs(args)
     selected = _resolve_ops(args.ops)
     shapes, params = _one_case(args)
     if shapes is not None and len(selected) != 1:

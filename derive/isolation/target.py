@@ -20,6 +20,8 @@ import pickle
 import sys
 from collections import OrderedDict
 
+import numpy as np
+
 from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, RemoteError, Target, TargetCrashed,
                             TargetError, Unsupported)
 from .channel import ReplyError, decode_value
@@ -190,6 +192,24 @@ class IsolatedTarget(Target):
             return Outcome(decode_value(output, CONSTANT), tuple(decode_value(g, CONSTANT) for g in grads),
                            [str(n) for n in notes], tuple(m if m == "G" else int(m) for m in modified),
                            tuple(int(k) for k in unstable))
+        except (ReplyError, TypeError, ValueError) as exc:
+            raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
+
+
+    def run_graph(self, graph, leaf_values, G):
+        """A generated graph through the engine in the worker (see ``EngineTarget.run_graph``)."""
+        self._ensure_loaded()
+        reply = self.worker.ask(("graph", graph, [np.asarray(v) for v in leaf_values], np.asarray(G)),
+                                self.timeout, "the target's graph")
+        if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
+            raise TargetCrashed("crash", "the worker gave an unreadable answer")
+        if reply[0] != "ok":
+            _raise(reply)
+        try:
+            first, second = reply[1]
+            decode = lambda grads: None if grads is None else [  # noqa: E731
+                None if g is CONSTANT else g for g in (decode_value(v, CONSTANT) for v in grads)]
+            return decode(first), decode(second)
         except (ReplyError, TypeError, ValueError) as exc:
             raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
 

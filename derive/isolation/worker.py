@@ -7,7 +7,7 @@ here (exit, crash, hang, print, patch derive's modules) stays here: the checker
 compares the answers in its own process.
 
 Requests: ``("load", spec, style, sys_path, cwd)``, ``("supports", op)``,
-``("run", op, case, inputs, G)``.  Replies: ``("ok", value)`` or an error
+``("run", op, case, inputs, G)``, ``("graph", graph, leaf_values, G)``.  Replies: ``("ok", value)`` or an error
 ``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
 ``exit``, ``target_error``.
 """
@@ -84,7 +84,18 @@ def _run(op, case, inputs, G, repeat=1):
     return ("ok", (output, grads, [str(n) for n in outcome.notes], list(modified), list(unstable)))
 
 
-_HANDLERS = {"load": _load, "supports": _supports, "run": _run}
+def _graph(graph, leaf_values, G):
+    """The leaves' gradients after one ``backward()`` and after a second one (see ``run_graph``)."""
+    from derive.isolation.channel import encode_value
+    from derive.targets.base import CONSTANT, ProtocolError, to_array
+    if not callable(getattr(_TARGET, "run_graph", None)):
+        raise ProtocolError(f"{_TARGET.name} is not a graph engine (style {_TARGET.style})")
+    first, second = _TARGET.run_graph(graph, leaf_values, G)
+    encode = lambda grads: None if grads is None else tuple(encode_value(g, to_array, CONSTANT) for g in grads)  # noqa: E731
+    return ("ok", (encode(first), encode(second)))
+
+
+_HANDLERS = {"load": _load, "supports": _supports, "run": _run, "graph": _graph}
 
 
 def handle(request):

@@ -209,6 +209,35 @@ class EngineTarget(ProbedTarget):
         return _outcome(op, output, grads)
 
 
+    def run_graph(self, graph, leaf_values, G):
+        """The leaves' gradients after ``backward()`` from G at the graph's output, and after a second
+        ``backward()`` on the same graph with no zeroing in between (None where the engine refuses it).
+
+        ``graph`` is a :class:`~derive.checker.graphs.Graph`: each node the catalog op of that name,
+        spelled as in a one-op check, at its default parameters; a node used twice is the same tensor.
+        """
+        from ..catalog.registry import get_op
+        self.settle()
+        leaves = [self.leaf(np.array(v, copy=True)) for v in leaf_values]
+        tensors, it = [], iter(leaves)
+        for node in graph.nodes:
+            if node.op == "leaf":
+                tensors.append(next(it))
+                continue
+            op = get_op(node.op)
+            tensors.append(call_forward(op, self.spelling(op), self.api, [tensors[a] for a in node.args],
+                                        op.with_defaults({})))
+        self._seeding(self, tensors[-1], np.array(G, copy=True))
+        first = [self.read_grad(t) for t in leaves]
+        first = [None if g is None else np.array(g, dtype=float, copy=True) for g in first]
+        try:
+            self._seeding(self, tensors[-1], np.array(G, copy=True))
+        except Exception:  # noqa: BLE001  an engine that frees its graph (torch) refuses a second pass
+            return first, None
+        second = [self.read_grad(t) for t in leaves]
+        return first, [None if g is None else np.array(g, dtype=float, copy=True) for g in second]
+
+
 def _outcome(op, output, grads):
     if all(g is CONSTANT for g in grads if g is not None):
         raise ProtocolError("no gradient reached any input (every leaf's gradient is None after backward)")
