@@ -57,11 +57,12 @@ from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register,
 from . import display, targets  # noqa: F401  (public submodules)
 from .symbolic.derivation import Derivation, InputGradient, vjp
 from .symbolic.notation import define
+from .symbolic.composite import vjp_expression
 from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
 from .checker.report import Report
 from .targets import Binding, Unsupported
 
 __all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
-           "ops", "register", "unregister", "vjp", "check", "Report", "Binding", "Unsupported"]
+           "ops", "register", "unregister", "vjp", "vjp_expression", "check", "Report", "Binding", "Unsupported"]
 
 __version__ = "0.1.0"

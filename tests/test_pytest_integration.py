@@ -109,6 +109,7 @@ def test_strategy_inputs_respect_the_domain(arrays):
                                     "derive.symbolic", "derive.symbolic.expressions", "derive.symbolic.notation",
                                     "derive.symbolic.derivation", "derive.symbolic.evaluate", "derive.symbolic.scatter",
                                     "derive.testing", "derive.targets.binding", "derive.isolation", "derive.checker.graphs",
+                                    "derive.symbolic.composite",
                                     "numeric", "numeric.tensor"])
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)

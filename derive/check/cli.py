@@ -37,6 +37,11 @@ def _parser():
                             "backward against it on Hypothesis-generated shapes.")
     p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
     p.add_argument("--list", action="store_true", help="print the op catalog and exit")
+    p.add_argument("--expression", metavar="TEXT",
+                   help="derive the gradient of a whole expression over catalog ops, e.g. "
+                        "'mean((X @ W + b - y)**2)', with --input NAME=SIZES for each input")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=SIZES",
+                   help="an input's shape for --expression: X=N,D (sizes are numbers or names)")
     p.add_argument("--graphs", action="store_true",
                    help="check the target's engine on generated expression graphs (fan-out, diamonds, shared "
                         "leaves, broadcasting, a second backward()) instead of one op at a time")
@@ -184,6 +189,26 @@ class _Progress:
             self.shown = False
 
 
+def _expression(args):
+    """``--expression``: the composite derivation, printed; exit 0, or 2 for a bad expression."""
+    if args.ops:
+        raise _UsageError("--expression derives one expression; name no op")
+    shapes = {}
+    for item in args.input:
+        name, eq, sizes = item.partition("=")
+        if not eq or not name.strip().isidentifier():
+            raise _UsageError(f"--input takes NAME=SIZES (X=N,D), got {item!r}")
+        shapes[name.strip()] = tuple(int(n) if n.strip().isdigit() else n.strip()
+                                     for n in sizes.split(",") if n.strip())
+    from ..symbolic.composite import vjp_expression
+    try:
+        derivation = vjp_expression(args.expression, **shapes)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    print(derivation)
+    return 0
+
+
 def _graphs(args):
     """``--graphs``: the engine on generated graphs; exit 0 pass, 1 fail or nothing run."""
     if args.ops:
@@ -220,6 +245,8 @@ def _run(argv):
         value = getattr(args, option)
         if value is not None and not value > 0:
             raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
+    if args.expression is not None:
+        return _expression(args)
     if args.graphs:
         return _graphs(args)
     selected = _resolve_ops(args.ops)

@@ -1,0 +1,106 @@
+"""The derivation of a whole expression: the chain-rule sum through the intermediates."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive
+from derive.checker.graphs import Graph, Node, expected_leaf_gradients
+
+RNG = np.random.default_rng(7)
+
+
+def _central(f, arrays, name, h=1e-6):
+    x = arrays[name]
+    g = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        up, down = dict(arrays), dict(arrays)
+        up[name], down[name] = x.copy(), x.copy()
+        up[name][idx] += h
+        down[name][idx] -= h
+        g[idx] = (f(**up) - f(**down)) / (2 * h)
+    return g
+
+
+# a published table (The Matrix Cookbook, eqs. 100, 81, 84, 88/89): expression, shapes, and the identity
+IDENTITIES = [
+    ("einsum('ij,ji->', A @ X, B)", dict(A=(2, 3), X=(3, 4), B=(4, 2)), "X",
+     lambda A, X, B: A.T @ B.T),                                      # d tr(A X B) / dX = A^T B^T
+    ("x @ A @ x", dict(x=(3,), A=(3, 3)), "x", lambda x, A: (A + A.T) @ x),   # d x^T A x / dx = (A + A^T) x
+    ("a @ X @ b", dict(a=(2,), X=(2, 3), b=(3,)), "X", lambda a, X, b: np.outer(a, b)),  # d a^T X b / dX = a b^T
+    ("sum((X @ A) * X)", dict(X=(2, 3), A=(3, 3)), "X", lambda X, A: X @ A + X @ A.T),  # d tr(X A X^T)/dX
+    ("sum((A @ X - b)**2)", dict(A=(3, 2), X=(2,), b=(3,)), "X",
+     lambda A, X, b: 2 * A.T @ (A @ X - b)),                         # d ||A x - b||^2 / dx = 2 A^T (A x - b)
+]
+
+
+@pytest.mark.parametrize("text, shapes, wrt, identity", IDENTITIES, ids=[t for t, *_ in IDENTITIES])
+def test_a_published_identity_comes_out_of_the_composite_derivation(text, shapes, wrt, identity):
+    e = derive.vjp_expression(text, **shapes)
+    arrays = {n: RNG.normal(size=s) for n, s in shapes.items()}
+    got = e.evaluate(**arrays)[wrt]
+    assert np.allclose(got, identity(**arrays), rtol=1e-10, atol=1e-12)
+
+
+def test_trace_identity_in_the_same_closed_form_with_symbolic_sizes():
+    e = derive.vjp_expression("einsum('ij,ji->', A @ X, B)", A=("p", "q"), X=("q", "r"), B=("r", "p"))
+    i, j = e["X"].index
+    s = sp.Symbol("s", integer=True)
+    p = sp.Symbol("p", integer=True, positive=True)
+    formula = e["X"].index_formula
+    want = sp.Symbol("G") * sp.Sum(sp.IndexedBase("A")[s, i] * sp.IndexedBase("B")[j, s], (s, 0, p - 1))
+    assert sp.srepr(formula).count("Sum") == 1 and str(formula).replace(" ", "") == str(want).replace(" ", "")
+    assert "dX = A.T @ dZ1" in e.program() and "dZ1 = (G*B).T" in e.program()
+
+
+def test_linear_regression_loss_end_to_end():
+    text = "mean((X @ W + b - y)**2)"
+    e = derive.vjp_expression(text, X=("N", "D"), W=("D", "M"), b=("M",), y=("N", "M"))
+    program = e.program()
+    for line in ("Z1 = X @ W", "Z4 = Z3**2", "l = mean(Z4)", "dW = X.T @ dZ1", "db = dZ2.sum(axis=0)", "dy = -dZ3"):
+        assert line in program, program
+    arrays = {"X": RNG.normal(size=(4, 3)), "W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2),
+              "y": RNG.normal(size=(4, 2))}
+    got = e.evaluate(**arrays)
+    loss = lambda X, W, b, y: float(np.mean((X @ W + b - y) ** 2))  # noqa: E731
+    residual = arrays["X"] @ arrays["W"] + arrays["b"] - arrays["y"]
+    assert np.allclose(got["W"], 2 / residual.size * arrays["X"].T @ residual)
+    for name in arrays:
+        assert np.allclose(got[name], _central(loss, arrays, name), rtol=1e-6, atol=1e-8), name
+
+
+def test_the_one_chain_rule_sum_agrees_with_composing_the_per_op_gradients():
+    e = derive.vjp_expression("sum(tanh(X @ W) * X)", X=(3, 3), W=(3, 3))
+    arrays = {"X": RNG.normal(size=(3, 3)), "W": RNG.normal(size=(3, 3))}
+    graph = Graph((Node("leaf", (), (3, 3)), Node("leaf", (), (3, 3)), Node("matmul", (0, 1), (3, 3)),
+                   Node("tanh", (2,), (3, 3)), Node("multiply", (3, 0), (3, 3)), Node("sum", (4,), ())))
+    composed = expected_leaf_gradients(graph, [arrays["X"], arrays["W"]], np.array(1.0))
+    got = e.evaluate(**arrays)
+    assert np.allclose(got["X"], composed[0]) and np.allclose(got["W"], composed[1])
+
+
+@pytest.mark.parametrize("text, shapes, message", [
+    ("sum(X @ Y)", dict(X=(2, 2)), "give the shape of Y"),
+    ("frobnicate(X)", dict(X=(2,)), "unknown op"),
+    ("X[0]", dict(X=(2,)), "not an op of the catalog"),
+    ("sum(X,", dict(X=(2,)), "cannot parse"),
+    ("sum(X)", dict(X=(2,), Y=(2,)), "do not appear"),
+])
+def test_a_bad_expression_is_one_clear_error(text, shapes, message):
+    with pytest.raises(ValueError, match=message):
+        derive.vjp_expression(text, **shapes)
+
+
+def test_cli_derives_an_expression(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "derive.check", *args], capture_output=True, text=True,
+                              timeout=300, cwd=tmp_path)
+    ok = run("--expression", "mean((X @ W + b - y)**2)", "--input", "X=N,D", "--input", "W=D,M",
+             "--input", "b=M", "--input", "y=N,M")
+    assert ok.returncode == 0, ok.stderr
+    assert "dl/dW[i, j] =" in ok.stdout and "dW = X.T @ dZ1" in ok.stdout
+    bad = run("--expression", "sum(X @ W)", "--input", "X=2,3")
+    assert bad.returncode == 2 and "give the shape of W" in bad.stderr and "Traceback" not in bad.stderr
