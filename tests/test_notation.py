@@ -222,3 +222,27 @@ def test_an_equality_bracket_is_a_delta_not_pythons_structural_equality():
 def _spread_even_target():
     import types
     return types.SimpleNamespace(spread_even=lambda grad, x: (np.asarray(grad)[::2],))
+
+
+def test_a_grouped_convolution_with_an_equality_requirement():
+    """``require`` with ``==`` once sympified to Python's structural False (an AttributeError);
+    and a channel index with floor division (groups) derives like any other."""
+    derive.define("Z[n, f, o] = sum(c, j: W[f, c, j] * X[n, (f // (F // groups)) * Cg + c, o + j])",
+                  inputs="X[N, C, L], W[F, Cg, K]", name="grouped_conv", params={"groups": 1},
+                  require=("C == Cg*groups", "F % groups == 0"), sizes={"o": "L - K + 1"})
+    try:
+        with pytest.raises(ValueError, match="needs C == Cg\\*groups"):
+            derive.vjp("grouped_conv", (1, 4, 3), (2, 3, 2), groups=2)
+        case = Case(((1, 4, 3), (2, 2, 2)), {"groups": 2})
+        derivation, _ = derivation_for("grouped_conv", case)
+        inputs = exact_inputs("grouped_conv", case)
+        from derive.checker.oracle import symbol_array
+        G = symbol_array("G", (1, 2, 2))
+        expected = oracle_gradients("grouped_conv", case, inputs, G)
+        got = expected_gradients("grouped_conv", case, inputs, G, derivation)
+        for name in ("X", "W"):
+            assert all(sp.expand(a - b) == 0 for a, b in zip(got[name].ravel(), expected[name].ravel())), name
+        # filter 0 reads channels 0-1 only, filter 1 channels 2-3: X's channel 0 never meets G[:, 1]
+        assert not got["X"][0, 0, 0].has(G[0, 1, 0])
+    finally:
+        derive.unregister("grouped_conv")

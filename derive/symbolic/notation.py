@@ -219,7 +219,8 @@ class _Definition:
                 raise ValueError(f"{self.name}: the range of {idx}, {text}, is {value} here: no output")
             ranges[idx] = value
         for text in self.require:
-            holds = sp.sympify(text, locals={k: sp.Symbol(k) for k in scope}).xreplace(
+            relation = ast.unparse(_Comparisons().visit(ast.parse(text.strip(), mode="eval")))  # a == b: Eq(a, b)
+            holds = sp.sympify(relation, locals={**{k: sp.Symbol(k) for k in scope}, **_FUNCTIONS}).xreplace(
                 {sp.Symbol(k): v for k, v in scope.items()})
             if holds is sp.false:
                 raise ValueError(f"{self.name}: needs {text}, got {_describe(scope, text)}")
