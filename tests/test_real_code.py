@@ -325,7 +325,8 @@ def test_mlfz_engine_fails_a_scalar_used_twice_found_only_by_a_graph():
     pytest.importorskip("mlfz")
     from derive.checker.graphs import check_graphs
     from mlfz.nn.tensor import Tensor
-    report = check_graphs("mlfz", examples=100)
+    # the ops mlfz gets right on their own here (its matmul is wrong on 1-D: the graphs would report that first)
+    report = check_graphs("mlfz", examples=100, ops=["add", "multiply", "negative", "sum", "tanh", "exp"])
     assert report.status == "fail", str(report)
     assert report.failure.graph.expression() == "sum(X0) + sum(X0)", str(report)
     assert "engine raised" in report.failure.message

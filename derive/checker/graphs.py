@@ -142,6 +142,8 @@ def graphs(draw, candidates, max_leaves=3, max_ops=6):
         op = draw(hst.sampled_from(candidates))
         # recent nodes first (chains); any earlier one may be taken again (fan-out, diamonds)
         args = tuple(len(nodes) - 1 - draw(hst.integers(0, len(nodes) - 1)) for _ in op.inputs)
+        if len(args) == 2 and draw(hst.integers(0, 2)) == 0:
+            args = (args[0], args[0])  # one tensor, two uses: x * x, x + x
         shape = _output_shape(op, [nodes[a].shape for a in args])
         if shape is not None:
             nodes.append(Node(op.name, args, shape))
@@ -183,6 +185,12 @@ def expected_leaf_gradients(graph, leaf_values, G):
     Each node's gradient is the sum of what its consumers send it (the chain rule through
     the intermediate tensors); each op's contribution is its derived VJP.
     """
+    _, grads = _expected_everywhere(graph, leaf_values, G)
+    return [grads[k] for k in graph.leaves]
+
+
+def _expected_everywhere(graph, leaf_values, G):
+    """Every node's value and expected gradient."""
     values = forward_values(graph, leaf_values)
     grads = [np.zeros(np.shape(v)) for v in values]
     grads[-1] = np.asarray(G, dtype=float)
@@ -196,7 +204,29 @@ def expected_leaf_gradients(graph, leaf_values, G):
         sent = expected_gradients(op, case, [values[a] for a in node.args], grads[k], derivation)
         for spec, a in zip(op.inputs, node.args):
             grads[a] = grads[a] + np.asarray(sent[spec.name], dtype=float)
-    return [grads[k] for k in graph.leaves]
+    return values, grads
+
+
+def _wrong_alone(target, graph, leaf_values, G):
+    """The first op node of a failing graph that is already wrong on its own (its inputs as fresh
+    leaves, its expected upstream gradient as G), as ``"op at shapes"``; None if every node is right
+    alone, so that the failure is the engine's."""
+    with np.errstate(all="ignore"):
+        values, grads = _expected_everywhere(graph, leaf_values, G)
+    for k, node in enumerate(graph.nodes):
+        if node.op == "leaf":
+            continue
+        shapes = [graph.nodes[a].shape for a in node.args]
+        alone = Graph(tuple(Node("leaf", (), sh) for sh in shapes) + (Node(node.op, tuple(range(len(shapes))), node.shape),))
+        inputs = [values[a] for a in node.args]
+        want = expected_leaf_gradients(alone, inputs, grads[k])
+        try:
+            first, _ = target.run_graph(alone, inputs, grads[k])
+        except Exception:  # noqa: BLE001  it raises on its own
+            return alone
+        if _compare(alone, first, want, "alone") is not None:
+            return alone
+    return None
 
 
 def _finite_differences_agree(graph, leaf_values, G, want, h=1e-6):
@@ -321,7 +351,30 @@ def _repeated(second, want):
     return None
 
 
-def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=None):
+def _fails_alone(target, op):
+    """The one-node graph of ``op`` on its canonical shapes if it already fails there (its graphs
+    would say nothing about the engine that the one-op check does not), else None."""
+    from ..targets.spelling import probe_case
+    shapes = [tuple(s) for s in probe_case(op).shapes]
+    out = _output_shape(op, shapes)
+    if out is None:
+        return None
+    graph = Graph(tuple(Node("leaf", (), s) for s in shapes) + (Node(op.name, tuple(range(len(shapes))), out),))
+    rng = np.random.default_rng(11)
+    leaf_values = [rng.uniform(-1.5, 1.5, size=s) for s in shapes]
+    G = rng.uniform(0.5, 1.5, size=out)
+    with np.errstate(all="ignore"):
+        want = expected_leaf_gradients(graph, leaf_values, G)
+    try:
+        first, _ = target.run_graph(graph, leaf_values, G)
+    except (Unsupported, ForwardError):
+        return None  # its forward: the graphs leave such a graph out anyway
+    except Exception:  # noqa: BLE001  its backward raised on its own
+        return graph
+    return graph if _compare(graph, first, want, "alone") is not None else None
+
+
+def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=None, ops=None):
     """Check an engine's ``backward()`` on generated expression graphs.
 
     Parameters
@@ -334,6 +387,8 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
         Hypothesis seed (derandomized from it).
     max_ops : int
         The most op nodes in one graph.
+    ops : iterable of str, optional
+        Draw only from these ops (default: every op of the catalog the engine has and a graph can use).
 
     Returns
     -------
@@ -343,12 +398,21 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
     start = time.perf_counter()
     loaded = load_target(target, timeout=timeout) if isinstance(target, str) else target
     report = GraphReport(target=str(getattr(loaded, "describe", lambda: loaded.name)()))
-    if getattr(loaded, "style", None) not in ("tensor", "reference") or not callable(getattr(loaded, "run_graph", None)):
-        report.notes.append(f"{loaded.name} is not a graph engine (style {loaded.style}): graphs need a "
-                            "tensor-style target")
+    if getattr(loaded, "style", None) not in ("tensor", "reference", "functional") \
+            or not callable(getattr(loaded, "run_graph", None)):
+        report.notes.append(f"{loaded.name} is not a graph engine (style {loaded.style}): graphs need an engine "
+                            "(a tensor-style or functional target)")
         report.seconds = time.perf_counter() - start
         return report
-    candidates = graph_ops(lambda op: loaded.supports(op)[0])
+    candidates = graph_ops(lambda op: loaded.supports(op)[0] and (ops is None or op.name in ops))
+    wrong_alone = {}  # op name -> one-node graphs on which it is wrong by itself
+    for op in candidates:
+        graph = _fails_alone(loaded, op)
+        if graph is not None:
+            wrong_alone[op.name] = [graph]
+    if wrong_alone:
+        report.notes.append(f"left out of the graphs: {', '.join(wrong_alone)}, wrong on a graph of that op alone")
+        candidates = [op for op in candidates if op.name not in wrong_alone]
     report.ops = tuple(op.name for op in candidates)
     if not candidates:
         report.seconds = time.perf_counter() - start
@@ -370,15 +434,16 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
         # a point where the graph overflows, or is not differentiable, is not a fair point
         assume(all(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0) < 1e6 for v in values + want))
         if not _finite_differences_agree(graph, leaf_values, G, want):
-            discarded["finite differences disagree with the composed derivation there: not a smooth point"] = \
-                discarded.get("finite differences disagree with the composed derivation there: not a smooth point", 0) + 1
+            reason = "finite differences disagree with the composed derivation there: not a smooth point"
+            discarded[reason] = discarded.get(reason, 0) + 1
             assume(False)
         report.examples += 1
         try:
             first, second = loaded.run_graph(graph, leaf_values, G)
         except (Unsupported, ForwardError) as exc:  # a forward is the one-op check's to judge, not the engine's
             reason = str(exc.exc) if isinstance(exc, ForwardError) else str(exc)
-            discarded[reason[:160]] = discarded.get(reason[:160], 0) + 1
+            reason = f"a forward raised ({reason[:160]}); the one-op checks judge forwards"
+            discarded[reason] = discarded.get(reason, 0) + 1
             report.examples -= 1
             assume(False)
         except Exception as exc:  # noqa: BLE001  the engine raised in backward(): a failure of this graph
@@ -388,6 +453,12 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
             if problem is None and second is not None:
                 seen["second"] = True
                 problem = _repeated(second, want)
+        if problem is not None and not problem.startswith("second"):
+            alone = _wrong_alone(loaded, graph, leaf_values, G)
+            if alone is not None:  # an op's own bug: reported below, not as the engine's
+                wrong_alone.setdefault(alone.nodes[-1].op, []).append(alone)
+                report.examples -= 1
+                assume(False)
         if problem is not None:
             report.failure = GraphFailure(graph, problem, tuple(graph.nodes[k].shape for k in graph.leaves))
             raise AssertionError(problem)
@@ -398,10 +469,23 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
         run()
     except AssertionError:
         pass  # the last failure recorded is the shrunk one (Hypothesis replays it last)
+    if report.failure is None and wrong_alone:
+        # nothing wrong in how the engine composes; but an op is wrong by itself: never a pass
+        smallest = min((g for found in wrong_alone.values() for g in found),
+                       key=lambda g: sum(int(np.prod(n.shape)) for n in g.nodes))
+        names = ", ".join(wrong_alone)
+        report.failure = GraphFailure(smallest, f"{names} {'is' if len(wrong_alone) == 1 else 'are'} wrong on "
+                                      f"{'its' if len(wrong_alone) == 1 else 'their'} own (the one-op check says "
+                                      f"how: python -m derive.check {' '.join(wrong_alone)}); no graph showed a "
+                                      "mistake in how the engine puts ops together",
+                                      tuple(n.shape for n in smallest.nodes if n.op == "leaf"))
+    elif wrong_alone:
+        report.notes.append(f"graphs on which {', '.join(wrong_alone)} {'is' if len(wrong_alone) == 1 else 'are'} "
+                            "wrong on its own were left out; the one-op check says how")
     for reason, count in discarded.items():
-        report.notes.append(f"{count} graph(s) left out: a forward raised ({reason}); the one-op checks judge forwards")
+        report.notes.append(f"{count} graph(s) left out: {reason}")
     if report.failure is None and report.examples and not seen["second"]:
-        report.notes.append("a second backward() on the same graph was not possible (the engine frees its "
-                            "graph); stale gradients between calls were not checked")
+        report.notes.append("no second backward() on the same graph (the engine frees its graph, or keeps no "
+                            "state between calls); stale gradients between calls were not checked")
     report.seconds = time.perf_counter() - start
     return report

@@ -76,3 +76,29 @@ class FunctionalTarget(ProbedTarget):
         for k, g in zip(diff, grads):
             out[k] = None if g is None else self.unwrap(g)
         return Outcome(output, tuple(out))
+
+    def run_graph(self, graph, leaf_values, G):
+        """A generated graph as one function of its leaves, through the transform: the leaves'
+        gradients, and None for a second pass (a function transform keeps no state between calls)."""
+        from ..catalog.registry import get_op
+
+        def fn(*xs):
+            values, it = [], iter(xs)
+            for node in graph.nodes:
+                if node.op == "leaf":
+                    values.append(next(it))
+                    continue
+                op = get_op(node.op)
+                values.append(call_forward(op, self.spelling(op), self.api, [values[a] for a in node.args],
+                                           op.with_defaults({})))
+            return values[-1]
+
+        xs = [self.to_input(np.asarray(v, dtype=float)) for v in leaf_values]
+        fn(*xs)  # the plain forward first: what raises here is a forward's error
+        try:
+            _, vjp_fn = self.vjp(fn, xs)
+        except ForwardError as exc:
+            raise exc.exc from None
+        grads = vjp_fn(self.to_input(np.asarray(G, dtype=float)))
+        grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+        return [None if g is None else np.asarray(self.unwrap(g), dtype=float) for g in grads], None
