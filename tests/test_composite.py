@@ -51,6 +51,14 @@ def test_trace_identity_in_the_same_closed_form_with_symbolic_sizes():
     want = sp.Symbol("G") * sp.Sum(sp.IndexedBase("A")[s, i] * sp.IndexedBase("B")[j, s], (s, 0, p - 1))
     assert sp.srepr(formula).count("Sum") == 1 and str(formula).replace(" ", "") == str(want).replace(" ", "")
     assert "dX = A.T @ dZ1" in e.program() and "dZ1 = (G*B).T" in e.program()
+    assert e.closed_form("X") == "A.T @ (G*B).T"  # A^T B^T, G the scalar upstream gradient
+
+
+def test_an_inlined_closed_form_that_does_not_hold_is_not_shown():
+    e = derive.vjp_expression("sum(X * X)", X=(2, 3))
+    assert e.closed_form("X") is not None
+    assert not e._holds("X", "X")  # a wrong form is refused by the numeric check
+    assert not e._holds("X", "undefined_name * 2")
 
 
 def test_linear_regression_loss_end_to_end():
@@ -59,6 +67,9 @@ def test_linear_regression_loss_end_to_end():
     program = e.program()
     for line in ("Z1 = X @ W", "Z4 = Z3**2", "l = mean(Z4)", "dW = X.T @ dZ1", "db = dZ2.sum(axis=0)", "dy = -dZ3"):
         assert line in program, program
+    # the pass inlined: what a person writes, 2/(N M) X.T @ (X @ W + b - y), checked at random values
+    assert e.closed_form("W") == "X.T @ (2 * (np.broadcast_to(G / (M*N), (N, M))*(X @ W + b - y)))"
+    assert e.closed_form("b") == "(2 * (np.broadcast_to(G / (M*N), (N, M))*(X @ W + b - y))).sum(axis=0)"
     arrays = {"X": RNG.normal(size=(4, 3)), "W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2),
               "y": RNG.normal(size=(4, 2))}
     got = e.evaluate(**arrays)

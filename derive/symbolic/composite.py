@@ -6,7 +6,9 @@ intermediate tensor's entry is the expression its op defines, read by the next o
 so the chain-rule sum ``dl/dW[i, j] = Sum G dZ/dW[i, j]`` runs through the
 intermediates in one derivation, down to the index formula.  Next to it, the
 backward pass in closed forms: the intermediates named ``Z1, Z2, ...`` and each
-one's gradient from the per-op closed forms, the way a person writes it out.
+one's gradient from the per-op closed forms, the way a person writes it out; and that pass
+inlined into one NumPy closed form per input, kept only where it evaluates to the derived
+gradient at random values.
 
 >>> import derive
 >>> e = derive.vjp_expression("sum(tanh(X @ W))", X=("n", "d"), W=("d", "m"))
@@ -16,10 +18,12 @@ G*(-Sum(tanh(Sum(W[t, j]*X[r, t], (t, 0, d - 1)))**2*X[r, i], (r, 0, n - 1)) + S
 Z1 = X @ W
 Z2 = tanh(Z1)
 l = sum(Z2)
-dZ2 = np.broadcast_to(G, Z2.shape)
+dZ2 = np.broadcast_to(G, (n, m))
 dZ1 = (1 - np.tanh(Z1)**2)*dZ2
 dX = dZ1 @ W.T
 dW = X.T @ dZ1
+>>> e.closed_form("W")
+'X.T @ ((1 - np.tanh(X @ W)**2)*np.broadcast_to(G, (n, m)))'
 """
 
 from __future__ import annotations
@@ -190,9 +194,59 @@ class CompositeDerivation:
     def __iter__(self):
         return iter(self.derivation)
 
+    def closed_form(self, name):
+        """One NumPy closed form of ``name``'s gradient: the backward pass inlined (shapes as sizes),
+        then checked against the derivation at random values; None where a step has no NumPy
+        closed form or the check does not hold."""
+        fwd, contributions = {}, {len(self.steps) - 1: ["G"]}
+        for i, step in enumerate(self.steps):
+            if step.name or step.value is not None:
+                fwd[i] = step.name or repr(step.value)
+            else:
+                fwd[i] = _call_text(get_op(step.op), [fwd[a] for a in step.args], dict(step.params), wrap=True)
+        for i in range(len(self.steps) - 1, -1, -1):
+            step = self.steps[i]
+            if step.op is None:
+                continue
+            op = get_op(step.op)
+            arg_shapes = [self._shape(a) for a in step.args]
+            d = vjp(op, *arg_shapes, **dict(step.params))
+            sizes = {spec.name: shape for spec, shape in zip(op.inputs, arg_shapes)}
+            sizes["G"] = sizes["Z"] = self._shape(i)
+            rename = {spec.name: _wrap(fwd[a]) for spec, a in zip(op.inputs, step.args)}
+            rename.update(G=_wrap(" + ".join(contributions.get(i, ["0"]))), Z=_wrap(fwd[i]))
+            for spec, a in zip(op.inputs, step.args):
+                if self.steps[a].value is not None or spec.name not in d.gradients:
+                    continue
+                form = d[spec.name].closed_form
+                if form.startswith(("the index formula", "scatter-add")):
+                    return None
+                contributions.setdefault(a, []).append(_renamed(_sizes_in(form, sizes), rename))
+        k = next(i for i, st in enumerate(self.steps) if st.name == name)
+        text = " + ".join(contributions.get(k, ["0"]))
+        return text if self._holds(name, text) else None
+
+    def _holds(self, name, text):
+        """Does ``text`` evaluate to the derived gradient of ``name`` at random values?"""
+        size_values, rng = {}, np.random.default_rng(5)
+        shapes = {n: tuple(size_values.setdefault(str(d), 2 + len(size_values)) if not isinstance(d, int) else d
+                           for d in shape) for n, shape in self.shapes.items()}
+        arrays = {n: rng.uniform(-1, 1, size=sh) for n, sh in shapes.items()}
+        out = np.shape(self.op.forward(*[arrays[n] for n in self.leaves]))
+        G = rng.uniform(0.5, 1.5, size=out)
+        try:
+            with np.errstate(all="ignore"):
+                got = eval(text, {"np": np, "G": G, **arrays, **size_values, "__builtins__": {}})  # noqa: S307
+            want = self.evaluate(G=G, **arrays)[name]
+            return np.shape(got) == np.shape(want) and bool(np.allclose(got, want, rtol=1e-9, atol=1e-12))
+        except Exception:  # noqa: BLE001  an inlined form that does not run is no closed form
+            return False
+
     def __str__(self):
+        inlined = [(n, self.closed_form(n)) for n in self.leaves]
         return f"{self.derivation}\n\nthe backward pass, step by step:\n" + \
-            "\n".join(f"  {line}" for line in self.program().splitlines())
+            "\n".join(f"  {line}" for line in self.program().splitlines()) + \
+            "\n\ninlined:\n" + "\n".join(f"  d{n} = {text}" for n, text in inlined if text)
 
     def _names(self):
         names, k = [], 0
@@ -234,13 +288,15 @@ class CompositeDerivation:
             rename = {spec.name: names[a] for spec, a in zip(op.inputs, step.args)}
             rename["G"] = grad_name
             rename["Z"] = names[i]
+            sizes = {spec.name: shape for spec, shape in zip(op.inputs, arg_shapes)}
+            sizes["G"] = sizes["Z"] = self._shape(i)
             for spec, a in zip(op.inputs, step.args):
                 if self.steps[a].value is not None or spec.name not in d.gradients:
                     continue
                 form = d[spec.name].closed_form
                 if form.startswith(("the index formula", "scatter-add")):
                     form = str(d[spec.name].index_formula)
-                contributions.setdefault(a, []).append(_renamed(form, rename))
+                contributions.setdefault(a, []).append(_renamed(_sizes_in(form, sizes), rename))
         for name in self.leaves:
             i = next(k for k, s in enumerate(self.steps) if s.name == name)
             lines.append(f"d{name} = {' + '.join(contributions.get(i, ['0']))}")
@@ -256,20 +312,74 @@ class CompositeDerivation:
         return tuple(d.output_shape)
 
 
-def _call_text(op, args, params):
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2}
+
+
+def _top_operator(text):
+    """The precedence of ``text``'s top-level binary operator (3: none, one term)."""
+    depth, found = 0, 3
+    for a, b, c in zip(" " + text, text, text[1:] + " "):
+        depth += b in "([{"
+        depth -= b in ")]}"
+        if depth == 0 and a == " " and c == " " and b in _PRECEDENCE:
+            found = min(found, _PRECEDENCE[b])
+    return found
+
+
+def _call_text(op, args, params, wrap=False):
+    """``op`` applied to the texts ``args``; with ``wrap``, operands in parentheses where precedence needs."""
     if op.name in _SYMBOLS and len(args) == 2:
-        return f"{args[0]} {_SYMBOLS[op.name]} {args[1]}"
+        symbol = _SYMBOLS[op.name]
+        level = _PRECEDENCE[symbol]
+        left, right = args
+        if wrap:
+            left = f"({left})" if _top_operator(left) < level else left
+            right = f"({right})" if _top_operator(right) < level or (
+                _top_operator(right) == level and symbol in "-/@") else right
+        return f"{left} {symbol} {right}"
     if op.name == "negative":
-        return f"-{args[0]}"
+        return f"-{_wrap(args[0]) if wrap else args[0]}"
     if op.name == "power_scalar":
-        return f"{args[0]}**{params.get('exponent')}"
+        return f"{_wrap(args[0]) if wrap else args[0]}**{params.get('exponent')}"
     extra = [f"{k}={v!r}" for k, v in params.items()]
     return f"{op.name}({', '.join(list(args) + extra)})"
 
 
+def _wrap(text):
+    """``text`` in parentheses unless it is one term (a name, a number, a call)."""
+    depth = 0
+    for c in text:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth == 0 and c in " +-*/@":
+            return f"({text})"
+    return text
+
+
+def _sizes_in(form, shapes):
+    """``X.shape[1]`` and ``X.shape`` in a per-op closed form written with the sizes themselves."""
+    def size(m):
+        return str(shapes[m.group(1)][int(m.group(2))])
+
+    def whole(m):
+        dims = [str(n) for n in shapes[m.group(1)]]
+        return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+    names = "|".join(re.escape(n) for n in shapes)
+    form = re.sub(rf"\b({names})\.shape\[(\d+)\]", size, form)
+    return re.sub(rf"\b({names})\.shape\b", whole, form)
+
+
 def _renamed(form, rename):
-    """``form`` (a per-op closed form in the op's own names) in the expression's names."""
-    return re.sub(r"\b[A-Za-z_]\w*\b", lambda m: rename.get(m.group(0), m.group(0)), form)
+    """``form`` (a per-op closed form in the op's own names) in the expression's names; a wrapped
+    text that stands alone between a call's parentheses loses its own."""
+    def one(m):
+        text = rename.get(m.group(0), m.group(0))
+        before, after = form[m.start() - 1:m.start()], form[m.end():m.end() + 1]
+        if text.startswith("(") and text.endswith(")") and before == "(" and after in (")", ",") \
+                and _wrap(text[1:-1]) == text:
+            return text[1:-1]
+        return text
+    return re.sub(r"\b[A-Za-z_]\w*\b", one, form)
 
 
 def vjp_expression(text, **shapes):
