@@ -115,3 +115,22 @@ def test_cli_derives_an_expression(tmp_path):
     assert "dl/dW[i, j] =" in ok.stdout and "dW = X.T @ dZ1" in ok.stdout
     bad = run("--expression", "sum(X @ W)", "--input", "X=2,3")
     assert bad.returncode == 2 and "give the shape of W" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_hand_written_gradient_of_an_expression_is_checked_in_pytest():
+    from derive.testing import assert_vjp
+    e = derive.vjp_expression("mean((X @ W + b - y)**2)", X=("N", "D"), W=("D", "M"), b=("M",), y=("N", "M"))
+
+    def linear_regression(grad, X, W, b, y):
+        r = 2 * grad * (X @ W + b - y) / (X.shape[0] * W.shape[1])
+        return r @ W.T, X.T @ r, r.sum(axis=0), -r
+
+    report = assert_vjp(e.op, linear_regression, examples=30)
+    assert report.examples == 30
+
+    def forgot_the_two(grad, X, W, b, y):
+        r = grad * (X @ W + b - y) / (X.shape[0] * W.shape[1])
+        return r @ W.T, X.T @ r, r.sum(axis=0), -r
+
+    with pytest.raises(AssertionError, match="FAIL"):
+        assert_vjp(e.op, forgot_the_two, examples=30)

@@ -62,7 +62,11 @@ class Failure:
     output: str = ""
 
     def describe(self):
-        lines = [f"{self.op}({self.case.describe(get_op(self.op))})", f"  {self.message}"]
+        try:
+            op = get_op(self.op)
+        except ValueError:  # an op that is not in the catalog (a whole expression's)
+            op = None
+        lines = [f"{self.op}({self.case.describe(op)})", f"  {self.message}"]
         if self.diagnosis:
             lines.append(f"  diagnosis: {self.diagnosis}")
         if self.also:

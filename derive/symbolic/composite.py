@@ -29,6 +29,7 @@ dW = X.T @ dZ1
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 
@@ -382,6 +383,14 @@ def _renamed(form, rename):
     return re.sub(r"\b[A-Za-z_]\w*\b", one, form)
 
 
+def _cases(shapes):
+    """Concrete cases of symbolic ``shapes``: every size name 1 to 4, the same wherever it appears."""
+    from hypothesis import strategies as hst
+    names = sorted({str(n) for shape in shapes for n in shape if not isinstance(n, int)})
+    return hst.fixed_dictionaries({n: hst.integers(1, 4) for n in names}).map(
+        lambda size: Case(tuple(tuple(n if isinstance(n, int) else size[str(n)] for n in shape) for shape in shapes)))
+
+
 def vjp_expression(text, **shapes):
     """Derive the gradient of every input of a whole expression over catalog ops.
 
@@ -399,7 +408,9 @@ def vjp_expression(text, **shapes):
     CompositeDerivation
         ``e["W"]`` is W's :class:`~derive.symbolic.derivation.InputGradient` (index
         formula, closed form, teaching steps); ``e.program()`` the backward pass
-        through the named intermediates.
+        through the named intermediates; ``e.op`` the expression as an op that
+        :func:`derive.check` and :func:`derive.testing.assert_vjp` check a
+        hand-written gradient ``fn(grad, *inputs) -> gradients`` against, on drawn sizes.
     """
     steps, leaves = _parse(text)
     missing = [n for n in leaves if n not in shapes]
@@ -411,7 +422,7 @@ def vjp_expression(text, **shapes):
     define, forward = _composed(steps, leaves)
     shape_list = tuple(tuple(shapes[n]) for n in leaves)
     op = Op(name=text.strip(), inputs=tuple(Input(n) for n in leaves), define=define, forward=forward,
-            cases=lambda: None, canonical=Case(shape_list), shape_generic=False,
+            cases=functools.partial(_cases, shape_list), canonical=Case(shape_list), shape_generic=False,
             doc=f"the expression {text.strip()}")
     return CompositeDerivation(text.strip(), vjp(op, *shape_list), tuple(steps), tuple(leaves),
                                {n: tuple(shapes[n]) for n in leaves})
