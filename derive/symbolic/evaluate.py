@@ -345,6 +345,10 @@ def _affine(i, ndim):
     return offset, steps, i.shape
 
 
+#: gathers of at least this many entries are read as strided views where they can be
+_VIEW_FROM = 4096
+
+
 def _strided_view(array, idx, ndim):
     """``array`` read at affine, separable positions (a convolution's ``X[n, c, s*y + d*u - p]``) as a
     strided view of the zero-padded array instead of a gather; None where the read is not of that kind.
@@ -354,6 +358,9 @@ def _strided_view(array, idx, ndim):
     """
     if array.dtype == object or len(idx) != array.ndim:
         return None
+    entries = np.prod(np.broadcast_shapes(*[np.shape(i) for i in idx]), dtype=np.int64)
+    if entries < _VIEW_FROM:
+        return None  # a small gather is cheaper than working out the view
     forms = [_affine(i, ndim) for i in idx]
     if any(f is None for f in forms):
         return None
