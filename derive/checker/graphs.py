@@ -209,24 +209,32 @@ def _expected_everywhere(graph, leaf_values, G):
 
 def _wrong_alone(target, graph, leaf_values, G):
     """The first op node of a failing graph that is already wrong on its own (its inputs as fresh
-    leaves, its expected upstream gradient as G), as ``"op at shapes"``; None if every node is right
+    leaves, its expected upstream gradient as G), as a one-node graph; None if every node is right
     alone, so that the failure is the engine's."""
     with np.errstate(all="ignore"):
         values, grads = _expected_everywhere(graph, leaf_values, G)
     for k, node in enumerate(graph.nodes):
-        if node.op == "leaf":
-            continue
-        shapes = [graph.nodes[a].shape for a in node.args]
-        alone = Graph(tuple(Node("leaf", (), sh) for sh in shapes) + (Node(node.op, tuple(range(len(shapes))), node.shape),))
-        inputs = [values[a] for a in node.args]
-        want = expected_leaf_gradients(alone, inputs, grads[k])
-        try:
-            first, _ = target.run_graph(alone, inputs, grads[k])
-        except Exception:  # noqa: BLE001  it raises on its own
-            return alone
-        if _compare(alone, first, want, "alone") is not None:
-            return alone
+        if node.op != "leaf":
+            alone = _alone(target, node.op, [graph.nodes[a].shape for a in node.args], node.shape,
+                           [values[a] for a in node.args], grads[k])
+            if alone is not None:
+                return alone
     return None
+
+
+def _alone(target, name, shapes, out, inputs, G):
+    """The one-node graph of op ``name`` on fresh leaves if the target is wrong on it by itself, else None
+    (a forward that raises is the one-op check's to judge)."""
+    graph = Graph(tuple(Node("leaf", (), s) for s in shapes) + (Node(name, tuple(range(len(shapes))), out),))
+    with np.errstate(all="ignore"):
+        want = expected_leaf_gradients(graph, inputs, G)
+    try:
+        first, _ = target.run_graph(graph, inputs, G)
+    except (Unsupported, ForwardError):
+        return None
+    except Exception:  # noqa: BLE001  its backward raises by itself
+        return graph
+    return graph if _compare(graph, first, want, "alone") is not None else None
 
 
 def _finite_differences_agree(graph, leaf_values, G, want, h=1e-6):
@@ -359,19 +367,9 @@ def _fails_alone(target, op):
     out = _output_shape(op, shapes)
     if out is None:
         return None
-    graph = Graph(tuple(Node("leaf", (), s) for s in shapes) + (Node(op.name, tuple(range(len(shapes))), out),))
     rng = np.random.default_rng(11)
-    leaf_values = [rng.uniform(-1.5, 1.5, size=s) for s in shapes]
-    G = rng.uniform(0.5, 1.5, size=out)
-    with np.errstate(all="ignore"):
-        want = expected_leaf_gradients(graph, leaf_values, G)
-    try:
-        first, _ = target.run_graph(graph, leaf_values, G)
-    except (Unsupported, ForwardError):
-        return None  # its forward: the graphs leave such a graph out anyway
-    except Exception:  # noqa: BLE001  its backward raised on its own
-        return graph
-    return graph if _compare(graph, first, want, "alone") is not None else None
+    return _alone(target, op.name, shapes, out, [rng.uniform(-1.5, 1.5, size=s) for s in shapes],
+                  rng.uniform(0.5, 1.5, size=out))
 
 
 def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=None, ops=None):

@@ -205,6 +205,21 @@ class CompositeDerivation:
                 fwd[i] = step.name or repr(step.value)
             else:
                 fwd[i] = _call_text(get_op(step.op), [fwd[a] for a in step.args], dict(step.params), wrap=True)
+        for i, op, forms in self._per_op_forms():
+            rename = {spec.name: _wrap(fwd[a]) for spec, a in zip(op.inputs, self.steps[i].args)}
+            rename.update(G=_wrap(" + ".join(contributions.get(i, ["0"]))), Z=_wrap(fwd[i]))
+            for a, form, numpy in forms:
+                if not numpy:
+                    return None
+                contributions.setdefault(a, []).append(_renamed(form, rename))
+        k = next(i for i, st in enumerate(self.steps) if st.name == name)
+        text = " + ".join(contributions.get(k, ["0"]))
+        return text if self._holds(name, text) else None
+
+    def _per_op_forms(self):
+        """For each op node, the last first, ``(i, op, [(a, form, numpy)])``: each non-constant argument
+        ``a``'s gradient contribution as the op's own closed form (in its input names, ``G`` and ``Z``;
+        shapes written as sizes), or its index formula where it has none (``numpy`` False)."""
         for i in range(len(self.steps) - 1, -1, -1):
             step = self.steps[i]
             if step.op is None:
@@ -214,18 +229,13 @@ class CompositeDerivation:
             d = vjp(op, *arg_shapes, **dict(step.params))
             sizes = {spec.name: shape for spec, shape in zip(op.inputs, arg_shapes)}
             sizes["G"] = sizes["Z"] = self._shape(i)
-            rename = {spec.name: _wrap(fwd[a]) for spec, a in zip(op.inputs, step.args)}
-            rename.update(G=_wrap(" + ".join(contributions.get(i, ["0"]))), Z=_wrap(fwd[i]))
+            forms = []
             for spec, a in zip(op.inputs, step.args):
-                if self.steps[a].value is not None or spec.name not in d.gradients:
-                    continue
-                form = d[spec.name].closed_form
-                if form.startswith(("the index formula", "scatter-add")):
-                    return None
-                contributions.setdefault(a, []).append(_renamed(_sizes_in(form, sizes), rename))
-        k = next(i for i, st in enumerate(self.steps) if st.name == name)
-        text = " + ".join(contributions.get(k, ["0"]))
-        return text if self._holds(name, text) else None
+                if self.steps[a].value is None and spec.name in d.gradients:
+                    form = d[spec.name].closed_form
+                    numpy = not form.startswith(("the index formula", "scatter-add"))
+                    forms.append((a, _sizes_in(form if numpy else str(d[spec.name].index_formula), sizes), numpy))
+            yield i, op, forms
 
     def _holds(self, name, text):
         """Does ``text`` evaluate to the derived gradient of ``name`` at random values?"""
@@ -264,40 +274,17 @@ class CompositeDerivation:
     def program(self):
         """The forward pass with its intermediates named, then each gradient from the per-op closed forms."""
         names = self._names()
-        lines, shapes = [], {}
-        for i, step in enumerate(self.steps):
-            if step.name:
-                shapes[i] = self.shapes[step.name]
-                continue
-            if step.value is not None:
-                shapes[i] = ()
-                continue
-            op = get_op(step.op)
-            lines.append(f"{names[i]} = {_call_text(op, [names[a] for a in step.args], dict(step.params))}")
+        lines = [f"{names[i]} = {_call_text(get_op(step.op), [names[a] for a in step.args], dict(step.params))}"
+                 for i, step in enumerate(self.steps) if step.op is not None]
         contributions = {len(self.steps) - 1: ["G"]}
-        for i in range(len(self.steps) - 1, -1, -1):
-            step = self.steps[i]
-            if step.op is None:
-                continue
-            upstream = " + ".join(contributions.get(i, []))
+        for i, op, forms in self._per_op_forms():
             grad_name = "G" if i == len(self.steps) - 1 else f"d{names[i]}"
             if i != len(self.steps) - 1:
-                lines.append(f"{grad_name} = {upstream}")
-            op = get_op(step.op)
-            arg_shapes = [self._shape(a) for a in step.args]
-            d = vjp(op, *arg_shapes, **dict(step.params))
-            rename = {spec.name: names[a] for spec, a in zip(op.inputs, step.args)}
-            rename["G"] = grad_name
-            rename["Z"] = names[i]
-            sizes = {spec.name: shape for spec, shape in zip(op.inputs, arg_shapes)}
-            sizes["G"] = sizes["Z"] = self._shape(i)
-            for spec, a in zip(op.inputs, step.args):
-                if self.steps[a].value is not None or spec.name not in d.gradients:
-                    continue
-                form = d[spec.name].closed_form
-                if form.startswith(("the index formula", "scatter-add")):
-                    form = str(d[spec.name].index_formula)
-                contributions.setdefault(a, []).append(_renamed(_sizes_in(form, sizes), rename))
+                lines.append(f"{grad_name} = {' + '.join(contributions.get(i, []))}")
+            rename = {spec.name: names[a] for spec, a in zip(op.inputs, self.steps[i].args)}
+            rename.update(G=grad_name, Z=names[i])
+            for a, form, _ in forms:
+                contributions.setdefault(a, []).append(_renamed(form, rename))
         for name in self.leaves:
             i = next(k for k, s in enumerate(self.steps) if s.name == name)
             lines.append(f"d{name} = {' + '.join(contributions.get(i, ['0']))}")
