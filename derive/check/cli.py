@@ -44,7 +44,8 @@ def _parser():
                    help="an input's shape for --expression: X=N,D (sizes are numbers or names)")
     p.add_argument("--graphs", action="store_true",
                    help="check the target's engine on generated expression graphs (fan-out, diamonds, shared "
-                        "leaves, broadcasting, a second backward()) instead of one op at a time")
+                        "leaves, broadcasting, a second backward()) instead of one op at a time; ops named "
+                        "are the only ones drawn")
     p.add_argument("--target", default="numeric",
                    help="numeric (default), numeric.backward, a library with a ready binding (torch, "
                         "autograd, jax, mygrad, mlfz), module, module:attr, file.py or binding.py:binding")
