@@ -51,7 +51,7 @@ def test_trace_identity_in_the_same_closed_form_with_symbolic_sizes():
     want = sp.Symbol("G") * sp.Sum(sp.IndexedBase("A")[s, i] * sp.IndexedBase("B")[j, s], (s, 0, p - 1))
     assert sp.srepr(formula).count("Sum") == 1 and str(formula).replace(" ", "") == str(want).replace(" ", "")
     assert "dX = A.T @ dZ1" in e.program() and "dZ1 = (G*B).T" in e.program()
-    assert e.closed_form("X") == "A.T @ (G*B).T"  # A^T B^T, G the scalar upstream gradient
+    assert e.closed_form("X") == "G * A.T @ B.T"  # A^T B^T, G the scalar upstream gradient
 
 
 def test_an_inlined_closed_form_that_does_not_hold_is_not_shown():
@@ -68,8 +68,9 @@ def test_linear_regression_loss_end_to_end():
     for line in ("Z1 = X @ W", "Z4 = Z3**2", "l = mean(Z4)", "dW = X.T @ dZ1", "db = dZ2.sum(axis=0)", "dy = -dZ3"):
         assert line in program, program
     # the pass inlined: what a person writes, 2/(N M) X.T @ (X @ W + b - y), checked at random values
-    assert e.closed_form("W") == "X.T @ (2 * (np.broadcast_to(G / (M*N), (N, M))*(X @ W + b - y)))"
-    assert e.closed_form("b") == "(2 * (np.broadcast_to(G / (M*N), (N, M))*(X @ W + b - y))).sum(axis=0)"
+    assert e.closed_form("W") == "2*G/(M*N) * X.T @ (X @ W + b - y)"
+    assert e.closed_form("b") == "2*G/(M*N) * (X @ W + b - y).sum(axis=0)"
+    assert e.closed_form("y") == "-2*G/(M*N) * (X @ W + b - y)"
     arrays = {"X": RNG.normal(size=(4, 3)), "W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2),
               "y": RNG.normal(size=(4, 2))}
     got = e.evaluate(**arrays)
@@ -134,3 +135,22 @@ def test_a_hand_written_gradient_of_an_expression_is_checked_in_pytest():
 
     with pytest.raises(AssertionError, match="FAIL"):
         assert_vjp(e.op, forgot_the_two, examples=30)
+
+
+def test_tidy_moves_scalars_out_but_keeps_a_broadcast_that_changes_the_shape():
+    from derive.symbolic.simplify_form import tidy
+    env = {"np": np, "G": np.float64(2.0), "n": 3, "x": RNG.normal(size=3), "X": RNG.normal(size=(3, 4))}
+    # G broadcast to x's shape and multiplied by x: the broadcast adds nothing
+    assert tidy("np.broadcast_to(G / n, (n,))*x", env, {"G", "n"}) == "G/n * x"
+    # broadcast to (2, 3): a new axis, so it must stay
+    assert tidy("np.broadcast_to(G, (2, n))*x", env, {"G", "n"}) == "G * np.ones((2, n)) * x"
+    assert tidy("-(3 * (x @ X)).sum()", env, {"G", "n"}) == "-3 * (x @ X).sum()"
+    assert tidy("np.tanh(2 * x)", env, {"G", "n"}) == "np.tanh(2 * x)"  # not linear: the factor stays inside
+    assert tidy("x +", env, set()) == "x +"  # not a form: returned as it was
+
+
+def test_tidied_forms_are_shown_only_where_they_hold():
+    e = derive.vjp_expression("sum(tanh(X @ W))", X=("n", "d"), W=("d", "m"))
+    assert e.closed_form("W") == "G * X.T @ (1 - np.tanh(X @ W) ** 2)"
+    for name in e.leaves:
+        assert e._holds(name, e.closed_form(name))

@@ -38,6 +38,7 @@ import sympy as sp
 
 from ..catalog.registry import Case, Input, Op, get_op
 from .derivation import vjp
+from .simplify_form import tidy
 
 __all__ = ["vjp_expression", "CompositeDerivation"]
 
@@ -214,7 +215,11 @@ class CompositeDerivation:
                 contributions.setdefault(a, []).append(_renamed(form, rename))
         k = next(i for i, st in enumerate(self.steps) if st.name == name)
         text = " + ".join(contributions.get(k, ["0"]))
-        return text if self._holds(name, text) else None
+        if not self._holds(name, text):
+            return None
+        env, scalars = self._values()
+        tidied = tidy(text, {"np": np, **env}, scalars)
+        return tidied if tidied != text and self._holds(name, tidied) else text
 
     def _per_op_forms(self):
         """For each op node, the last first, ``(i, op, [(a, form, numpy)])``: each non-constant argument
@@ -237,18 +242,26 @@ class CompositeDerivation:
                     forms.append((a, _sizes_in(form if numpy else str(d[spec.name].index_formula), sizes), numpy))
             yield i, op, forms
 
-    def _holds(self, name, text):
-        """Does ``text`` evaluate to the derived gradient of ``name`` at random values?"""
+    def _values(self):
+        """Random values of every input, ``G`` and the sizes (each size name its own value), by name;
+        and the names among them that hold scalars."""
         size_values, rng = {}, np.random.default_rng(5)
         shapes = {n: tuple(size_values.setdefault(str(d), 2 + len(size_values)) if not isinstance(d, int) else d
                            for d in shape) for n, shape in self.shapes.items()}
         arrays = {n: rng.uniform(-1, 1, size=sh) for n, sh in shapes.items()}
         out = np.shape(self.op.forward(*[arrays[n] for n in self.leaves]))
         G = rng.uniform(0.5, 1.5, size=out)
+        scalars = set(size_values) | {n for n, sh in shapes.items() if sh == ()} | ({"G"} if out == () else set())
+        return {"G": G, **arrays, **size_values}, scalars
+
+    def _holds(self, name, text):
+        """Does ``text`` evaluate to the derived gradient of ``name`` at random values?"""
+        env, _ = self._values()
+        arrays = {n: env[n] for n in self.leaves}
         try:
             with np.errstate(all="ignore"):
-                got = eval(text, {"np": np, "G": G, **arrays, **size_values, "__builtins__": {}})  # noqa: S307
-            want = self.evaluate(G=G, **arrays)[name]
+                got = eval(text, {"np": np, **env, "__builtins__": {}})  # noqa: S307
+            want = self.evaluate(G=env["G"], **arrays)[name]
             return np.shape(got) == np.shape(want) and bool(np.allclose(got, want, rtol=1e-9, atol=1e-12))
         except Exception:  # noqa: BLE001  an inlined form that does not run is no closed form
             return False
