@@ -133,8 +133,11 @@ def test_a_hand_written_gradient_of_an_expression_is_checked_in_pytest():
         r = grad * (X @ W + b - y) / (X.shape[0] * W.shape[1])
         return r @ W.T, X.T @ r, r.sum(axis=0), -r
 
-    with pytest.raises(AssertionError, match="FAIL"):
+    with pytest.raises(AssertionError, match="FAIL") as failed:
         assert_vjp(e.op, forgot_the_two, examples=30)
+    # the smallest failing sizes, named by the expression's own inputs
+    assert "(X(1, 1), W(1, 1), b(1,), y(1, 1))" in str(failed.value), str(failed.value)
+    assert "off by a constant factor 1/2" in str(failed.value)
 
 
 def test_tidy_moves_scalars_out_but_keeps_a_broadcast_that_changes_the_shape():

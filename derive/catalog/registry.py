@@ -70,8 +70,9 @@ class Case:
     shapes: tuple
     params: dict = field(default_factory=dict)
 
-    def describe(self, op=None):
-        names = [i.name for i in op.inputs] if op else [f"x{k}" for k in range(len(self.shapes))]
+    def describe(self, op=None, names=()):
+        """The shapes by input name (``op``'s, else ``names``, else ``x0, x1, ...``), then the parameters."""
+        names = [i.name for i in op.inputs] if op else list(names) or [f"x{k}" for k in range(len(self.shapes))]
         shapes = ", ".join(f"{n}{format_shape(s)}" for n, s in zip(names, self.shapes))
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return shapes + (f"; {params}" if params else "")

@@ -60,13 +60,15 @@ class Failure:
     also: list = field(default_factory=list)
     #: what the target printed during the failing call (truncated)
     output: str = ""
+    #: the op's input names (set by the check: an op outside the catalog, a whole expression's, has its own)
+    input_names: tuple = ()
 
     def describe(self):
         try:
             op = get_op(self.op)
         except ValueError:  # an op that is not in the catalog (a whole expression's)
             op = None
-        lines = [f"{self.op}({self.case.describe(op)})", f"  {self.message}"]
+        lines = [f"{self.op}({self.case.describe(op, self.input_names)})", f"  {self.message}"]
         if self.diagnosis:
             lines.append(f"  diagnosis: {self.diagnosis}")
         if self.also:

@@ -162,7 +162,9 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         else:
             _run_rounds(report, op, run, examples, seed, database)
     report.seconds = time.perf_counter() - start
-    _settle(report, tgt)
+    _settle(report, tgt, op)
+    for f in report.failures + report.forward:
+        f.input_names = tuple(spec.name for spec in op.inputs)  # an op outside the catalog has its own names
     return report
 
 
@@ -245,7 +247,7 @@ def _case_error(op, case):
     return message if message.startswith(f"{op.name}:") else f"{op.name}: {message}"
 
 
-def _settle(report, tgt):
+def _settle(report, tgt, op):
     """The final status, once every round ran."""
     if "scalar" in getattr(tgt, "seeding", ""):
         report.note(f"G was seeded through {tgt.seeding}")
@@ -260,7 +262,7 @@ def _settle(report, tgt):
     if report.failures and plain_differs:
         # the forward is another op on ordinary cases: a failure where it happens to agree is no verdict
         for f in report.failures:
-            report.note(f"where the forward happens to agree ({f.case.describe(get_op(report.op))}), "
+            report.note(f"where the forward happens to agree ({f.case.describe(op)}), "
                         f"the backward also failed: {f.message}")
         report.failures = []
     if report.failures:
