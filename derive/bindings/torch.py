@@ -57,7 +57,8 @@ class TorchTarget(Target):
 
     def run_graph(self, graph, leaf_values, G):
         """A generated graph through torch's engine: ``backward(G, retain_graph=True)``, then again
-        (torch accumulates into ``.grad``)."""
+        (torch accumulates into ``.grad``), then once more after zeroing (``.grad = None``, what
+        ``optimizer.zero_grad()`` does)."""
         from ..catalog.registry import get_op
         torch = self.torch
         leaves = [torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in leaf_values]
@@ -71,10 +72,14 @@ class TorchTarget(Target):
         out = tensors[-1].t if isinstance(tensors[-1], self.api.TorchTensor) else tensors[-1]
         seed = torch.as_tensor(np.asarray(G), dtype=out.dtype)
         grads = []
-        for retain in (True, False):
-            out.backward(seed, retain_graph=retain)
+        for retain in (True, True, False):
+            if len(grads) == 2:
+                for t in leaves:
+                    t.grad = None
+            # a fresh seed each time: torch may keep the seed itself as a leaf's .grad and add into it
+            out.backward(seed.clone(), retain_graph=retain)
             grads.append([None if t.grad is None else t.grad.detach().numpy().copy() for t in leaves])
-        return grads[0], grads[1]
+        return tuple(grads)
 
 
 def target():

@@ -144,6 +144,12 @@ def graphs(draw, candidates, max_leaves=3, max_ops=6):
         args = tuple(len(nodes) - 1 - draw(hst.integers(0, len(nodes) - 1)) for _ in op.inputs)
         if len(args) == 2 and draw(hst.integers(0, 2)) == 0:
             args = (args[0], args[0])  # one tensor, two uses: x * x, x + x
+        elif len(args) == 2 and draw(hst.integers(0, 2)) == 0:
+            # a fresh leaf that broadcasts against the other operand: its gradient must be summed back
+            full = nodes[args[0]].shape
+            small = tuple(1 if draw(hst.booleans()) else n for n in full)[draw(hst.integers(0, len(full))):]
+            nodes.append(Node("leaf", (), small))
+            args = (args[0], len(nodes) - 1) if draw(hst.booleans()) else (len(nodes) - 1, args[0])
         shape = _output_shape(op, [nodes[a].shape for a in args])
         if shape is not None:
             nodes.append(Node(op.name, args, shape))
@@ -229,7 +235,7 @@ def _alone(target, name, shapes, out, inputs, G):
     with np.errstate(all="ignore"):
         want = expected_leaf_gradients(graph, inputs, G)
     try:
-        first, _ = target.run_graph(graph, inputs, G)
+        first = target.run_graph(graph, inputs, G)[0]
     except (Unsupported, ForwardError):
         return None
     except Exception:  # noqa: BLE001  its backward raises by itself
@@ -415,7 +421,7 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
     if not candidates:
         report.seconds = time.perf_counter() - start
         return report
-    seen = {"second": False}
+    seen = {"second": False, "zeroed": False}
     discarded = {}
 
     @settings(max_examples=examples, database=None, deadline=None, derandomize=seed is None,
@@ -437,7 +443,7 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
             assume(False)
         report.examples += 1
         try:
-            first, second = loaded.run_graph(graph, leaf_values, G)
+            first, second, zeroed = loaded.run_graph(graph, leaf_values, G)
         except (Unsupported, ForwardError) as exc:  # a forward is the one-op check's to judge, not the engine's
             reason = str(exc.exc) if isinstance(exc, ForwardError) else str(exc)
             reason = f"a forward raised ({reason[:160]}); the one-op checks judge forwards"
@@ -451,7 +457,10 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
             if problem is None and second is not None:
                 seen["second"] = True
                 problem = _repeated(second, want)
-        if problem is not None and not problem.startswith("second"):
+            if problem is None and zeroed is not None:
+                seen["zeroed"] = True
+                problem = _compare(graph, zeroed, want, "zero_grad() after two backward() calls, then backward()")
+        if problem is not None and not problem.startswith(("second", "zero_grad")):
             alone = _wrong_alone(loaded, graph, leaf_values, G)
             if alone is not None:  # an op's own bug: reported below, not as the engine's
                 wrong_alone.setdefault(alone.nodes[-1].op, []).append(alone)
@@ -485,5 +494,7 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
     if report.failure is None and report.examples and not seen["second"]:
         report.notes.append("no second backward() on the same graph (the engine frees its graph, or keeps no "
                             "state between calls); stale gradients between calls were not checked")
+    elif report.failure is None and report.examples and not seen["zeroed"]:
+        report.notes.append("no zero_grad() on the output tensor or the leaves: zeroing between calls was not checked")
     report.seconds = time.perf_counter() - start
     return report

@@ -206,10 +206,10 @@ class IsolatedTarget(Target):
         if reply[0] != "ok":
             _raise(reply)
         try:
-            first, second = reply[1]
+            first, second, zeroed = reply[1]
             decode = lambda grads: None if grads is None else [  # noqa: E731
                 None if g is CONSTANT else g for g in (decode_value(v, CONSTANT) for v in grads)]
-            return decode(first), decode(second)
+            return decode(first), decode(second), decode(zeroed)
         except (ReplyError, TypeError, ValueError) as exc:
             raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
 

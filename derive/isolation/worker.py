@@ -85,14 +85,14 @@ def _run(op, case, inputs, G, repeat=1):
 
 
 def _graph(graph, leaf_values, G):
-    """The leaves' gradients after one ``backward()`` and after a second one (see ``run_graph``)."""
+    """The leaves' gradients after one ``backward()``, a second one and one after zeroing (see ``run_graph``)."""
     from derive.isolation.channel import encode_value
     from derive.targets.base import CONSTANT, ProtocolError, to_array
     if not callable(getattr(_TARGET, "run_graph", None)):
         raise ProtocolError(f"{_TARGET.name} is not a graph engine (style {_TARGET.style})")
-    first, second = _TARGET.run_graph(graph, leaf_values, G)
+    passes = _TARGET.run_graph(graph, leaf_values, G)
     encode = lambda grads: None if grads is None else tuple(encode_value(g, to_array, CONSTANT) for g in grads)  # noqa: E731
-    return ("ok", (encode(first), encode(second)))
+    return ("ok", tuple(encode(p) for p in passes))
 
 
 _HANDLERS = {"load": _load, "supports": _supports, "run": _run, "graph": _graph}

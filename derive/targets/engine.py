@@ -210,8 +210,10 @@ class EngineTarget(ProbedTarget):
 
 
     def run_graph(self, graph, leaf_values, G):
-        """The leaves' gradients after ``backward()`` from G at the graph's output, and after a second
-        ``backward()`` on the same graph with no zeroing in between (None where the engine refuses it).
+        """The leaves' gradients after ``backward()`` from G at the graph's output; after a second
+        ``backward()`` on the same graph with no zeroing in between (None where the engine refuses it);
+        and after the engine's ``zero_grad()`` then a third (None where it has none: the output
+        tensor's ``zero_grad()``, which zeroes its graph, else each leaf's).
 
         ``graph`` is a :class:`~derive.checker.graphs.Graph`: each node the catalog op of that name,
         spelled as in a one-op check, at its default parameters; a node used twice is the same tensor.
@@ -233,9 +235,19 @@ class EngineTarget(ProbedTarget):
         try:
             self._seeding(self, tensors[-1], np.array(G, copy=True))
         except Exception:  # noqa: BLE001  an engine that frees its graph (torch) refuses a second pass
-            return first, None
+            return first, None, None
         second = [self.read_grad(t) for t in leaves]
-        return first, [None if g is None else np.array(g, dtype=float, copy=True) for g in second]
+        second = [None if g is None else np.array(g, dtype=float, copy=True) for g in second]
+        if callable(getattr(tensors[-1], "zero_grad", None)):
+            tensors[-1].zero_grad()
+        elif all(callable(getattr(t, "zero_grad", None)) for t in leaves):
+            for t in leaves:
+                t.zero_grad()
+        else:
+            return first, second, None
+        self._seeding(self, tensors[-1], np.array(G, copy=True))
+        zeroed = [self.read_grad(t) for t in leaves]
+        return first, second, [None if g is None else np.array(g, dtype=float, copy=True) for g in zeroed]
 
 
 def _outcome(op, output, grads):

@@ -79,7 +79,8 @@ class FunctionalTarget(ProbedTarget):
 
     def run_graph(self, graph, leaf_values, G):
         """A generated graph as one function of its leaves, through the transform: the leaves'
-        gradients, and None for a second pass (a function transform keeps no state between calls)."""
+        gradients, and None for a second pass and a zeroed one (a function transform keeps no state
+        between calls)."""
         from ..catalog.registry import get_op
 
         def fn(*xs):
@@ -101,4 +102,4 @@ class FunctionalTarget(ProbedTarget):
             raise exc.exc from None
         grads = vjp_fn(self.to_input(np.asarray(G, dtype=float)))
         grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
-        return [None if g is None else np.asarray(self.unwrap(g), dtype=float) for g in grads], None
+        return [None if g is None else np.asarray(self.unwrap(g), dtype=float) for g in grads], None, None

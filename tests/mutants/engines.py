@@ -127,4 +127,23 @@ def double_counts_a_node_reached_twice():
         yield
 
 
+@engine_mutant("accumulates into the leaves across backward() calls (torch's way), but its zero_grad() "
+               "zeroes the output tensor's own gradient only: after zeroing, the leaves still hold the old sums")
+def zero_grad_misses_the_leaves():
+    def backward(self, grad=None):
+        order = self._topological_order()
+        for node in order:
+            if node.prevs:  # intermediates start from zero; leaves keep what they hold
+                node.backwards_grad = np.zeros_like(node.value)
+        _seed(self, grad)
+        for node in reversed(order):
+            for edge in node.prevs:
+                edge.prev.backwards_grad = edge.prev.backwards_grad + _contribution(edge, node)
+
+    def zero_grad(self):
+        self.backwards_grad = np.zeros_like(self.value)
+    with _replaced(Tensor, "backward", backward), _replaced(Tensor, "zero_grad", zero_grad):
+        yield
+
+
 assert numeric.Tensor is Tensor
