@@ -36,7 +36,8 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "pad", "max",
+    "min",
     "einsum",
 ]
 
@@ -468,6 +469,7 @@ concatenate = _vjp("concatenate", ("x", "y"), {"x": I.concatenate_grad_x, "y": I
 stack = _vjp("stack", ("x", "y"), {"x": I.stack_grad_x, "y": I.stack_grad_y})
 embedding = _vjp("embedding", ("weight", "indices"), {"weight": I.embedding_grad_weight})
 take_along_axis = _vjp("take_along_axis", ("x", "indices"), {"x": I.take_along_axis_grad_x})
+take = _vjp("take", ("x", "indices"), {"x": I.take_grad_x})
 pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name

@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x", "pad_grad_x",
            "embedding_forward", "embedding_grad_weight", "take_along_axis_forward", "take_along_axis_grad_x",
+           "take_forward", "take_grad_x",
            "concatenate_grad_x", "concatenate_grad_y", "stack_grad_x", "stack_grad_y"]
 
 
@@ -95,6 +96,23 @@ def take_along_axis_grad_x(grad, x, indices):
     idx = np.asarray(indices, dtype=np.intp)
     out = np.zeros(np.shape(x), dtype=np.result_type(grad, 0.0))
     np.add.at(out, (*np.indices(idx.shape, sparse=True)[:-1], idx), grad)
+    return out
+
+
+def take_forward(x, indices, axis=0):
+    """``np.take(x, indices, axis)``: ``Z[..., m, ...] = X[..., indices[m], ...]`` (``X[:, indices]`` on axis 1)."""
+    return np.take(np.asarray(x), np.asarray(indices, dtype=np.intp), axis=axis)
+
+
+def take_grad_x(grad, x, indices, axis=0):
+    """``Z = take(X, idx, axis)``: ``dl/dX[..., i, ...] = sum_{m: idx[m] = i} G[..., m, ...]``, a scatter-add
+    along ``axis`` (``np.add.at`` on ``X`` with ``axis`` moved to the front)."""
+    idx = np.asarray(indices, dtype=np.intp)
+    axis = axis % np.ndim(x)
+    out = np.zeros(np.shape(x), dtype=np.result_type(grad, 0.0))
+    # G's axes for idx come first, the rest in order: then the sum over idx's entries is one add.at
+    g = np.moveaxis(np.asarray(grad), tuple(range(axis, axis + idx.ndim)), tuple(range(idx.ndim)))
+    np.add.at(np.moveaxis(out, axis, 0), idx, g)
     return out
 
 

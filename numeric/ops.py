@@ -26,7 +26,8 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "pad", "max", "min",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "pad", "max",
+    "min",
     "einsum",
 ]
 
@@ -337,6 +338,8 @@ embedding = _graph_op("embedding", I.embedding_forward, ("weight", "indices"), {
 take_along_axis = _graph_op("take_along_axis", I.take_along_axis_forward, ("x", "indices"),
                             {"x": I.take_along_axis_grad_x},
                             "``np.take_along_axis(x, indices, axis=-1)``; the indices are data.")
+take = _graph_op("take", I.take_forward, ("x", "indices"), {"x": I.take_grad_x},
+                 "``np.take(x, indices, axis)``: integer-array indexing on one axis; the indices are data.")
 pad = _graph_op("pad", lambda x, pad_width=(): np.pad(x, pad_width), ("x",), {"x": I.pad_grad_x},
                 "``np.pad(x, pad_width)`` with zeros.", positional=("pad_width",))
 max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001

@@ -251,6 +251,13 @@ def take_along_axis(x, indices):
     return TorchTensor(torch.gather(_t(x), -1, _t(indices).long()))
 
 
+def take(x, indices, axis=0):
+    idx = _t(indices).long()
+    picked = torch.index_select(_t(x), axis, idx.reshape(-1))
+    axis = axis % _t(x).dim()
+    return TorchTensor(picked.reshape(_t(x).shape[:axis] + idx.shape + _t(x).shape[axis + 1:]))
+
+
 def pad(x, pad_width=()):
     flat = [int(v) for pair in reversed(tuple(pad_width)) for v in pair]  # torch: last axis first
     return TorchTensor(F.pad(_t(x), flat))

@@ -1,5 +1,5 @@
 """Ops that select, reorder and join entries: getitem (a basic slice), flip, expand_dims, squeeze,
-concatenate, stack.
+concatenate, stack, pad, and the integer-array indexing of embedding, take and take_along_axis.
 
 ``getitem`` takes one basic slice on one axis, Python's semantics: ``start``,
 ``stop`` and ``step`` may be negative or None, so ``X[::-2]`` and ``X[-1:0:-1]``
@@ -261,4 +261,34 @@ register(Op(
     cases=take_along_axis_case, canonical=Case((("a", "n"), ("a", "m"))), exact=True,
     call=_spell("take_along_axis"),
     doc="Z = np.take_along_axis(X, indices, axis=-1) (torch.gather on the last dim); a repeated index "
+        "accumulates (scatter-add)"))
+
+
+# ---- take: integer-array indexing on any axis -----------------------------------------------------
+
+def define_take(X, indices, axis=0):
+    a = _axis(axis, X.ndim, "take")
+    m = indices.ndim
+    out = X.shape[:a] + tuple(indices.shape) + X.shape[a + 1:]
+    return Output(out, lambda *k: X[k[:a] + (indices[k[a:a + m]],) + k[a + m:]])
+
+
+@hst.composite
+def take_case(draw):
+    """X, an axis and integer indices (1-D mostly, sometimes 0-d or 2-D) into it; often more picks
+    than entries on the axis, so entries repeat."""
+    shape = draw(st._shape(min_dims=1))
+    axis = draw(hst.integers(-len(shape), len(shape) - 1))
+    picks = draw(hst.integers(1, st.MAX_SIDE))
+    picks = max(picks, draw(hst.sampled_from([picks, shape[axis] + 1])))  # a repeat is certain
+    indices = draw(hst.sampled_from([(picks,), (picks,), (), (2, picks)]))
+    return Case((shape, indices), {"axis": axis})
+
+
+register(Op(
+    name="take", aliases=("index_select",),
+    inputs=(X_, Input("indices", domain="indices", bound=(0, "axis"))), params={"axis": 0},
+    define=define_take, forward=lambda X, indices, axis=0: np.take(X, indices, axis=axis), cases=take_case,
+    shape_generic=False, canonical=Case(((3, 4), (5,)), {"axis": 1}), exact=True, call=_spell("take"),
+    doc="Z = np.take(X, indices, axis) (X[:, indices] on axis 1; torch.index_select); a repeated index "
         "accumulates (scatter-add)"))

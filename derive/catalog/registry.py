@@ -45,7 +45,9 @@ class Input:
     name: str
     differentiable: bool = True
     domain: str = "real"
-    bound: tuple = (0, -1)  # labels, indices: values lie in [0, shapes[bound[0]][bound[1]])
+    #: labels, indices: values lie in [0, shapes[bound[0]][bound[1]]); bound[1] may name the parameter
+    #: that holds the axis (``(0, "axis")``: the size of the input 0's axis ``axis``)
+    bound: tuple = (0, -1)
 
     def __post_init__(self):
         if self.domain not in DOMAINS:
@@ -53,9 +55,13 @@ class Input:
         if self.data and self.differentiable:
             object.__setattr__(self, "differentiable", False)
 
-    def upper(self, shapes):
-        """The exclusive upper bound of this input's integer values in a case of ``shapes``."""
-        return int(shapes[self.bound[0]][self.bound[1]])
+    def upper(self, shapes, params=None):
+        """The exclusive upper bound of this input's integer values in a case of ``shapes`` (and
+        ``params``, with the op's defaults, where the bound's axis is a parameter)."""
+        axis = self.bound[1]
+        if isinstance(axis, str):
+            axis = int((params or {})[axis])
+        return int(shapes[self.bound[0]][axis])
 
     @property
     def data(self):

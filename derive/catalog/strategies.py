@@ -210,7 +210,8 @@ def make_inputs(op, case, seed, dtype=np.float64):
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
         if spec.data:
-            arrays.append(_values(rng, shape, spec.domain, spec.upper(case.shapes) if spec.domain != "mask" else None))
+            upper = spec.upper(case.shapes, op.with_defaults(case.params)) if spec.domain != "mask" else None
+            arrays.append(_values(rng, shape, spec.domain, upper))
         else:
             arrays.append(np.asarray(_values(rng, shape, spec.domain), dtype=dtype))
     return arrays
@@ -238,7 +239,8 @@ def make_rational_inputs(op, case, seed):
     arrays = []
     for spec, shape in zip(op.inputs, case.shapes):
         if spec.data:
-            arrays.append(_values(rng, shape, spec.domain, spec.upper(case.shapes) if spec.domain != "mask" else None))
+            upper = spec.upper(case.shapes, op.with_defaults(case.params)) if spec.domain != "mask" else None
+            arrays.append(_values(rng, shape, spec.domain, upper))
         else:
             arrays.append(_rationals(rng, tuple(shape)))
     return arrays

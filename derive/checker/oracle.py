@@ -41,7 +41,8 @@ def exact_inputs(op, case):
             classes = case.shapes[0][-1]
             arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % classes)
         elif spec.domain == "indices":  # every value, and repeats once there are more entries than values
-            arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % spec.upper(case.shapes))
+            upper = spec.upper(case.shapes, op.with_defaults(case.params))
+            arrays.append(np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % upper)
         elif spec.domain == "mask":
             arrays.append((np.arange(int(np.prod(shape, dtype=int))).reshape(shape) % 3 != 1).astype(np.int64))
         else:

@@ -66,6 +66,24 @@ def pad_crops_from_the_corner(grad, x, pad_width=()):
     return (grad[tuple(slice(0, n) for n in np.shape(x))],)
 
 
+@mutant("indexing", "take", "assigns dX[:, indices] = G along the axis: a repeated index keeps only its last pick")
+def take_overwrites_repeats(grad, x, indices, axis=0):
+    out = np.zeros(np.shape(x))
+    index = [slice(None)] * out.ndim
+    index[axis] = np.asarray(indices, dtype=np.intp).reshape(-1)
+    moved = np.moveaxis(np.asarray(grad), tuple(range(axis % out.ndim, axis % out.ndim + np.ndim(indices))),
+                        tuple(range(np.ndim(indices))))
+    out[tuple(index)] = np.moveaxis(moved.reshape((-1,) + moved.shape[np.ndim(indices):]), 0, axis % out.ndim)
+    return out, None
+
+
+@mutant("indexing", "take", "scatters G back along axis 0 whatever the axis (right only when axis is 0)")
+def take_scatters_on_axis_zero(grad, x, indices, axis=0):
+    out = np.zeros(np.shape(x))
+    np.add.at(out, np.asarray(indices, dtype=np.intp), grad)
+    return out, None
+
+
 @mutant("indexing", "take_along_axis", "assigns dX[..., indices] = G: a repeated index keeps only its last pick")
 def take_along_axis_overwrites_repeats(grad, x, indices):
     idx = np.asarray(indices, dtype=np.intp)
