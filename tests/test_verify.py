@@ -270,3 +270,28 @@ def test_cli_list_reads_the_catalog():
     assert r.returncode == 0
     names = [line.split()[0] for line in r.stdout.strip().splitlines()]
     assert names == derive.names()
+
+
+def test_exact_evidence_on_integers_and_through_a_division():
+    """Exact values run as Python ints first (fast while nothing divides); a backward that divides
+    runs again on Fractions, so it keeps exact evidence, and a wrong one is still caught exactly."""
+    from fractions import Fraction
+
+    import types
+
+    from derive.catalog.registry import Case, get_op
+    from derive.checker.example import _exact_rationals
+    from derive.checker.expected import derivation_for
+    target = load_target("numeric.backward", isolate=False)
+    for name, case, out in (("matmul", Case(((2, 3), (3, 4))), (2, 4)), ("mean", Case(((3, 4),), {"axis": 1}), (3,))):
+        derivation = derivation_for(name, case)[0]
+        assert _exact_rationals(get_op(name), target, case, 7, derivation, out) == "equal", name
+
+    def mean_off_by_one(grad, x, axis=None, keepdims=False):  # divides by n + 1: Fractions, and wrong
+        n = np.shape(x)[axis]
+        return (np.broadcast_to(np.expand_dims(grad, axis) * Fraction(1, n + 1), np.shape(x)),)
+    case = Case(((3, 4),), {"axis": 1})
+    derivation = derivation_for("mean", case)[0]
+    wrong = _exact_rationals(get_op("mean"), FunctionsTarget(types.SimpleNamespace(mean=mean_off_by_one), "wrong"),
+                             case, 7, derivation, (3,))
+    assert wrong == "differs"

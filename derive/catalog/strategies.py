@@ -223,17 +223,20 @@ def make_upstream(shape, seed, dtype=np.float64):
     return np.asarray(rng.uniform(-1.5, 1.5, size=shape) + 0.1, dtype=dtype)
 
 
-def _rationals(rng, shape):
-    """Random non-zero integers from a large range, as Fractions (exact arithmetic, object dtype)."""
+def _rationals(rng, shape, integers=False):
+    """Random non-zero integers from a large range, as Fractions (exact arithmetic, object dtype), or
+    as Python ints with ``integers`` (exact too while nothing divides, and several times faster)."""
     values = rng.integers(1, 10**6, size=shape) * rng.choice([-1, 1], size=shape)
     out = np.empty(shape, dtype=object)
+    kind = int if integers else Fraction
     for idx in np.ndindex(*shape):
-        out[idx] = Fraction(int(values[idx]))
+        out[idx] = kind(int(values[idx]))
     return out
 
 
-def make_rational_inputs(op, case, seed):
-    """Exact inputs for ``case``: arrays of random rationals (labels stay integers)."""
+def make_rational_inputs(op, case, seed, integers=False):
+    """Exact inputs for ``case``: arrays of random rationals (labels stay integers); Python ints with
+    ``integers``."""
     op = get_op(op)
     rng = np.random.default_rng(seed + 104729)
     arrays = []
@@ -242,13 +245,13 @@ def make_rational_inputs(op, case, seed):
             upper = spec.upper(case.shapes, op.with_defaults(case.params)) if spec.domain != "mask" else None
             arrays.append(_values(rng, shape, spec.domain, upper))
         else:
-            arrays.append(_rationals(rng, tuple(shape)))
+            arrays.append(_rationals(rng, tuple(shape), integers))
     return arrays
 
 
-def make_rational_upstream(shape, seed):
-    """An exact upstream gradient: random rationals of ``shape``."""
-    return _rationals(np.random.default_rng(seed + 1299709), tuple(shape))
+def make_rational_upstream(shape, seed, integers=False):
+    """An exact upstream gradient: random rationals of ``shape`` (Python ints with ``integers``)."""
+    return _rationals(np.random.default_rng(seed + 1299709), tuple(shape), integers)
 
 
 def inputs(op, case):

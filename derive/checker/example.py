@@ -278,21 +278,37 @@ def _exact_rationals(op, target, case, seed, derivation, out_shape):
     surely (Schwartz-Zippel), so equal values everywhere is exact evidence.  A
     target that cannot take Python objects, or turns the rationals into floats,
     gives no exact evidence here (its values are checked numerically next).
+
+    The integers are tried first as Python ints: while neither side divides, int arithmetic is
+    exact and several times faster than Fractions.  Where a division turns either side into
+    floats, the same values run again as Fractions.
     """
-    inputs = dst.make_rational_inputs(op, case, seed)
-    G = dst.make_rational_upstream(out_shape, seed)
-    try:
-        grads = call_target(target, op, case, inputs, G).grads
-    except (BackwardRaised, ForwardDiffers, TargetCrashed):  # it cannot take Python objects: numeric only
-        return None
-    _check_structure(op, case, grads, "exact", out_shape)
-    expected = _expected_or_error(op, case, inputs, G, derivation)
-    expected = {k: v for k, v in expected.items() if grads[op.input_names.index(k)] is not CONSTANT}
-    if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in expected):
-        return None
-    differs = any(not np.array_equal(np.asarray(grads[op.input_names.index(name)]), exp)
-                  for name, exp in expected.items())
-    return "differs" if differs else "equal"
+    for integers in (True, False):
+        inputs = dst.make_rational_inputs(op, case, seed, integers=integers)
+        G = dst.make_rational_upstream(out_shape, seed, integers=integers)
+        try:
+            grads = call_target(target, op, case, inputs, G).grads
+        except (BackwardRaised, ForwardDiffers, TargetCrashed):  # it cannot take Python objects: numeric only
+            if integers:
+                continue
+            return None
+        _check_structure(op, case, grads, "exact", out_shape)
+        exact = [name for name in op.input_names if grads[op.input_names.index(name)] is not CONSTANT]
+        if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in exact
+                   if grads[op.input_names.index(name)] is not None):
+            if integers:
+                continue  # the target divided: as Fractions
+            return None
+        expected = _expected_or_error(op, case, inputs, G, derivation)
+        expected = {k: v for k, v in expected.items() if grads[op.input_names.index(k)] is not CONSTANT}
+        if integers and not all(_is_exact_array(v) for v in expected.values()):
+            continue  # the derivation divides: as Fractions
+        if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in expected):
+            return None
+        differs = any(not np.array_equal(np.asarray(grads[op.input_names.index(name)]), exp)
+                      for name, exp in expected.items())
+        return "differs" if differs else "equal"
+    return None
 
 
 def _exact_symbols(op, target, case, derivation, out_shape):
