@@ -23,7 +23,7 @@ dZ1 = (1 - np.tanh(Z1)**2)*dZ2
 dX = dZ1 @ W.T
 dW = X.T @ dZ1
 >>> e.closed_form("W")
-'X.T @ ((1 - np.tanh(X @ W)**2)*np.broadcast_to(G, (n, m)))'
+'G * X.T @ (1 - np.tanh(X @ W) ** 2)'
 """
 
 from __future__ import annotations
