@@ -295,3 +295,38 @@ def test_exact_evidence_on_integers_and_through_a_division():
     wrong = _exact_rationals(get_op("mean"), FunctionsTarget(types.SimpleNamespace(mean=mean_off_by_one), "wrong"),
                              case, 7, derivation, (3,))
     assert wrong == "differs"
+
+
+def test_a_backward_without_a_parameter_is_checked_where_the_case_holds_its_default():
+    """Homework conv backward functions rarely take ``dilation`` or ``groups``: leaving a parameter out
+    means its default, so those cases are checked, and a case that sets it is skipped and counted
+    (never a failure, never a TypeError)."""
+    import types
+
+    from numeric import convolution as C
+
+    def conv1d(grad, x, weight, bias, stride=1, padding=0):
+        p = dict(stride=stride, padding=padding)
+        return (C.conv1d_grad_x(grad, x, weight, bias, **p), C.conv1d_grad_weight(grad, x, weight, bias, **p),
+                C.conv1d_grad_bias(grad, x, weight, bias, **p))
+    report = derive.check("conv1d", FunctionsTarget(types.SimpleNamespace(conv1d=conv1d), "homework"),
+                          examples=60, database=None)
+    assert report.status == "pass" and report.examples >= 1 and report.skipped_cases >= 1, str(report)
+
+    def wrong_padding(grad, x, weight, bias, stride=1):  # no padding: right only where padding is 0
+        return conv1d(grad, x, weight, bias, stride=stride, padding=1)
+    report = derive.check("conv1d", FunctionsTarget(types.SimpleNamespace(conv1d=wrong_padding), "homework"),
+                          examples=60, database=None)
+    assert report.status == "fail", str(report)
+
+
+def test_fit_params_leaves_out_only_defaults():
+    from derive.targets.base import Unsupported, fit_params
+
+    def fn(grad, x, stride=1):
+        return grad
+    assert fit_params(fn, {"stride": 2, "groups": 1}, {"stride": 1, "groups": 1}, "fn") == {"stride": 2}
+    with pytest.raises(Unsupported, match="takes no `groups`"):
+        fit_params(fn, {"stride": 2, "groups": 2}, {"stride": 1, "groups": 1}, "fn")
+    assert fit_params(lambda grad, **kw: grad, {"groups": 2}, {"groups": 1}, "fn") == {"groups": 2}
+    assert fit_params(fn, {"axes": (1, 0)}, {"axes": [1, 0]}, "fn") == {}  # a tuple default is a list's equal

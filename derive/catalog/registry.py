@@ -300,15 +300,25 @@ def call_function(api, *tensors, name, **params):
     input would be the array library's, not the op.
     """
     fn = getattr(api, name, None) if api is not None else None
-    return fn(*tensors, **params) if callable(fn) else None
+    return fn(*tensors, **_fitted(fn, params, name)) if callable(fn) else None
+
+
+def _fitted(fn, params, name):
+    """``params`` as ``fn`` takes them (see :func:`derive.targets.base.fit_params`)."""
+    from ..targets.base import fit_params
+    try:
+        defaults = get_op(name).params
+    except ValueError:  # a spelling under a name outside the catalog: everything, as given
+        return params
+    return fit_params(fn, params, defaults, f"`{name}`")
 
 
 def call_by_name(api, *tensors, name, **params):
     """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
     method = getattr(tensors[0], name, None) if tensors else None
     if callable(method):
-        return method(*tensors[1:], **params)
+        return method(*tensors[1:], **_fitted(method, params, name))
     fn = getattr(api, name, None) if api is not None else None
     if callable(fn):
-        return fn(*tensors, **params)
+        return fn(*tensors, **_fitted(fn, params, name))
     return None

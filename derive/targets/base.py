@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
-           "describe_raised", "modified_in_place", "changed_gradients"]
+           "describe_raised", "modified_in_place", "changed_gradients", "fit_params"]
 
 
 class TargetError(ValueError):
@@ -29,6 +29,41 @@ class Unsupported(Exception):
 
 #: the name version one used; kept so that existing bindings keep working
 CannotExpress = Unsupported
+
+
+def fit_params(fn, params, defaults, who):
+    """The ``params`` that ``fn`` can take.
+
+    A parameter ``fn`` has no name for (a conv without ``groups``, a pool without
+    ``padding``) is left out where the case holds the op's default, which is what
+    leaving it out means; a case that sets it to anything else is :class:`Unsupported`
+    (skipped and counted, never a failure).  A function whose signature cannot be read,
+    or that takes ``**kwargs``, gets every parameter.
+    """
+    import inspect
+    try:
+        accepted = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return params
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return params
+    out = {}
+    for key, value in params.items():
+        if key in accepted:
+            out[key] = value
+        elif key in defaults and same_param(value, defaults[key]):
+            continue
+        else:
+            raise Unsupported(f"{who} takes no `{key}` (this case has {key}={value!r})")
+    return out
+
+
+def same_param(a, b):
+    """Whether two parameter values are the same (``1 == 1.0``; tuples and lists alike)."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) \
+            and all(same_param(x, y) for x, y in zip(a, b))
+    return a is b or (a is not None and b is not None and bool(a == b))
 
 
 class ProtocolError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from .base import Outcome, ProtocolError, Target, Unsupported, to_array
+from .base import Outcome, ProtocolError, Target, Unsupported, fit_params, to_array
 
 #: first-parameter names that mark a function as a backward (VJP) function
 GRAD_FIRST = {"grad", "g", "grad_output", "grad_out", "out_grad", "dout", "upstream", "gy", "dy", "dz",
@@ -68,4 +68,6 @@ class FunctionsTarget(Target):
         if fn is None:
             raise Unsupported(f"no `{op.name}` in {self.name}")
         params = {self.renames.get(k, k): v for k, v in op.with_defaults(case.params).items()}
+        defaults = {self.renames.get(k, k): v for k, v in op.params.items()}
+        params = fit_params(fn, params, defaults, f"{self.name}.{getattr(fn, '__name__', op.name)}")
         return Outcome(None, as_tuple(fn(G, *inputs, **params), op))
