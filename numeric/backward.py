@@ -394,16 +394,18 @@ def linear(grad, x, weight, bias):
             L.linear_grad_bias(grad, x, weight, bias))
 
 
-def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """VJP of ``conv1d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed)."""
-    p = dict(stride=stride, padding=padding, dilation=dilation)
+def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """VJP of ``conv1d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed),
+    each group on its own channels."""
+    p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     return (C.conv1d_grad_x(grad, x, weight, bias, **p), C.conv1d_grad_weight(grad, x, weight, bias, **p),
             C.conv1d_grad_bias(grad, x, weight, bias, **p))
 
 
-def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """VJP of ``conv2d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed)."""
-    p = dict(stride=stride, padding=padding, dilation=dilation)
+def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """VJP of ``conv2d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed),
+    each group on its own channels."""
+    p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x, weight, bias, **p),
             C.conv2d_grad_bias(grad, x, weight, bias, **p))
 

@@ -75,30 +75,52 @@ def _params(weight, stride, padding, dilation):
     return dict(k=weight.shape[2:], stride=_pair(stride), padding=_pair(padding), dilation=_pair(dilation))
 
 
-def conv2d_forward(x, weight, bias, stride=1, padding=0, dilation=1):
-    """``Z[n, f, y, x] = b[f] + sum_{c,u,v} W[f, c, u, v] Xp[n, c, s*y + d*u, s*x + d*v]``."""
+def _grouped(x, weight, groups):
+    """Check the shapes; ``groups`` and the channels (``Cg``) and filters (``Fg``) per group."""
+    g = int(groups)
+    F, Cg = weight.shape[:2]
+    if g < 1 or x.shape[1] != Cg * g or F % g:
+        raise ValueError(f"convolution: {x.shape[1]} channels and {F} filters do not split into {g} groups "
+                         f"of {Cg} channels")
+    return g, Cg, F // g
+
+
+def conv2d_forward(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """``Z[n, f, y, x] = b[f] + sum_{c,u,v} W[f, c, u, v] Xp[n, g(f)*Cg + c, s*y + d*u, s*x + d*v]``,
+    ``g(f) = f // (F // groups)``: each filter reads the channels of its group."""
     x, weight, bias = np.asarray(x), np.asarray(weight), np.asarray(bias)
-    if x.ndim != 4 or weight.ndim != 4 or weight.shape[1] != x.shape[1] or bias.shape != weight.shape[:1]:
-        raise ValueError(f"conv2d: expected x (N, C, H, W), weight (F, C, K, K), bias (F,), "
+    if x.ndim != 4 or weight.ndim != 4 or bias.shape != weight.shape[:1]:
+        raise ValueError(f"conv2d: expected x (N, C, H, W), weight (F, C // groups, K, K), bias (F,), "
                          f"got {x.shape}, {weight.shape}, {bias.shape}")
+    g, Cg, Fg = _grouped(x, weight, groups)
     cols = _im2col(x, **_params(weight, stride, padding, dilation))
-    return np.einsum("ncuvyx,fcuv->nfyx", cols, weight, optimize=True) + bias[:, None, None]
+    cols = cols.reshape((x.shape[0], g, Cg) + cols.shape[2:])
+    out = np.einsum("ngcuvyx,gfcuv->ngfyx", cols, weight.reshape((g, Fg) + weight.shape[1:]), optimize=True)
+    return out.reshape((x.shape[0], g * Fg) + out.shape[3:]) + bias[:, None, None]
 
 
-def conv2d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """``dl/dX``: ``einsum('nfyx,fcuv->ncuvyx', G, W)`` accumulated into the padded input, cropped."""
+def conv2d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """``dl/dX``: ``einsum('ngfyx,gfcuv->ngcuvyx', G, W)`` per group, accumulated into the padded input,
+    cropped."""
+    weight, grad = np.asarray(weight), np.asarray(grad)
+    g, Cg, Fg = _grouped(np.asarray(x), weight, groups)
     p = _params(weight, stride, padding, dilation)
-    dcols = np.einsum("nfyx,fcuv->ncuvyx", grad, weight, optimize=True)
-    return _col2im(dcols, np.shape(x), **p)
+    dcols = np.einsum("ngfyx,gfcuv->ngcuvyx", grad.reshape((grad.shape[0], g, Fg) + grad.shape[2:]),
+                      weight.reshape((g, Fg) + weight.shape[1:]), optimize=True)
+    return _col2im(dcols.reshape((grad.shape[0], g * Cg) + dcols.shape[3:]), np.shape(x), **p)
 
 
-def conv2d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """``dl/dW = einsum('nfyx,ncuvyx->fcuv', G, cols)``."""
-    cols = _im2col(np.asarray(x), **_params(weight, stride, padding, dilation))
-    return np.einsum("nfyx,ncuvyx->fcuv", grad, cols, optimize=True)
+def conv2d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """``dl/dW = einsum('ngfyx,ngcuvyx->gfcuv', G, cols)`` per group."""
+    x, grad = np.asarray(x), np.asarray(grad)
+    g, Cg, Fg = _grouped(x, np.asarray(weight), groups)
+    cols = _im2col(x, **_params(np.asarray(weight), stride, padding, dilation))
+    dw = np.einsum("ngfyx,ngcuvyx->gfcuv", grad.reshape((grad.shape[0], g, Fg) + grad.shape[2:]),
+                   cols.reshape((x.shape[0], g, Cg) + cols.shape[2:]), optimize=True)
+    return dw.reshape(np.shape(weight))
 
 
-def conv2d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+def conv2d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     """``dl/db = G.sum(axis=(0, 2, 3))``."""
     return np.asarray(grad).sum(axis=(0, 2, 3))
 
@@ -109,32 +131,29 @@ def _as_2d(x, weight, stride, padding, dilation):
             dict(stride=(1, int(stride)), padding=(0, int(padding)), dilation=(1, int(dilation))))
 
 
-def conv1d_forward(x, weight, bias, stride=1, padding=0, dilation=1):
-    """``Z[n, f, o] = b[f] + sum_{c,j} W[f, c, j] Xp[n, c, s*o + d*j]``."""
+def conv1d_forward(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """``Z[n, f, o] = b[f] + sum_{c,j} W[f, c, j] Xp[n, g(f)*Cg + c, s*o + d*j]``: conv2d on a height of 1."""
     x, weight, bias = np.asarray(x), np.asarray(weight), np.asarray(bias)
-    if x.ndim != 3 or weight.ndim != 3 or weight.shape[1] != x.shape[1] or bias.shape != weight.shape[:1]:
-        raise ValueError(f"conv1d: expected x (N, C, L), weight (F, C, K), bias (F,), "
+    if x.ndim != 3 or weight.ndim != 3 or bias.shape != weight.shape[:1]:
+        raise ValueError(f"conv1d: expected x (N, C, L), weight (F, C // groups, K), bias (F,), "
                          f"got {x.shape}, {weight.shape}, {bias.shape}")
     x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
-    cols = _im2col(x2, k=w2.shape[2:], **p)
-    return (np.einsum("ncuvyx,fcuv->nfyx", cols, w2, optimize=True) + bias[:, None, None])[:, :, 0, :]
+    return conv2d_forward(x2, w2, bias, groups=groups, **p)[:, :, 0, :]
 
 
-def conv1d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+def conv1d_grad_x(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     """``dl/dX``: the 2-D backward on a height of 1."""
     x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
-    dcols = np.einsum("nfyx,fcuv->ncuvyx", np.asarray(grad)[:, :, None, :], w2, optimize=True)
-    return _col2im(dcols, x2.shape, k=w2.shape[2:], **p)[:, :, 0, :]
+    return conv2d_grad_x(np.asarray(grad)[:, :, None, :], x2, w2, bias, groups=groups, **p)[:, :, 0, :]
 
 
-def conv1d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """``dl/dW = einsum('nfo,ncjo->fcj', G, cols)``."""
+def conv1d_grad_weight(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    """``dl/dW``: the 2-D backward on a height of 1."""
     x2, w2, p = _as_2d(x, weight, stride, padding, dilation)
-    cols = _im2col(x2, k=w2.shape[2:], **p)
-    return np.einsum("nfyx,ncuvyx->fcuv", np.asarray(grad)[:, :, None, :], cols, optimize=True)[:, :, 0, :]
+    return conv2d_grad_weight(np.asarray(grad)[:, :, None, :], x2, w2, bias, groups=groups, **p)[:, :, 0, :]
 
 
-def conv1d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+def conv1d_grad_bias(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     """``dl/db = G.sum(axis=(0, 2))``."""
     return np.asarray(grad).sum(axis=(0, 2))
 

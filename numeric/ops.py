@@ -237,8 +237,20 @@ def _conv(name, forward, grads):
     return op
 
 
-conv1d = _conv("conv1d", C.conv1d_forward, (C.conv1d_grad_x, C.conv1d_grad_weight, C.conv1d_grad_bias))
-conv2d = _conv("conv2d", C.conv2d_forward, (C.conv2d_grad_x, C.conv2d_grad_weight, C.conv2d_grad_bias))
+def _grouped_conv(name, forward, grads):
+    def op(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+        x, weight, bias = _tensor(x), _tensor(weight), _tensor(bias)
+        saved = dict(x=x.value, weight=weight.value, bias=bias.value, stride=stride, padding=padding,
+                     dilation=dilation, groups=groups)
+        return _node(forward(**saved), *[_edge(t, g, **saved) for t, g in zip((x, weight, bias), grads)])
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"``{name}(x, weight, bias, stride, padding, dilation, groups)``, torch's semantics "
+                  "(cross-correlation; weight (F, C // groups, ...)).")
+    return op
+
+
+conv1d = _grouped_conv("conv1d", C.conv1d_forward, (C.conv1d_grad_x, C.conv1d_grad_weight, C.conv1d_grad_bias))
+conv2d = _grouped_conv("conv2d", C.conv2d_forward, (C.conv2d_grad_x, C.conv2d_grad_weight, C.conv2d_grad_bias))
 conv_transpose1d = _conv("conv_transpose1d", C.conv_transpose1d_forward,
                          (C.conv_transpose1d_grad_x, C.conv_transpose1d_grad_weight, C.conv_transpose1d_grad_bias))
 conv_transpose1d.__doc__ = ("``conv_transpose1d(x, weight, bias, stride, padding, dilation)``, torch's semantics: "

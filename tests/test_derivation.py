@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -161,7 +161,8 @@ def _index_formula_numeric(grad, sizes, env, shape):
 def test_closed_form_equals_index_formula_and_finite_differences(name):
     op = derive.get_op(name)
 
-    @settings(max_examples=6)
+    # the size filter keeps a quarter of conv2d's cases: filtering that much is the intent here
+    @settings(max_examples=6, suppress_health_check=[HealthCheck.filter_too_much])
     @given(small_case(name), st.integers(0, 2**16))
     def run(case, seed):
         derivation, sizes = derivation_for(op, case)

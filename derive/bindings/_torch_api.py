@@ -117,12 +117,14 @@ def linear(x, weight, bias):
     return TorchTensor(F.linear(_t(x), _t(weight), _t(bias)))
 
 
-def conv1d(x, weight, bias, stride=1, padding=0, dilation=1):
-    return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation))
+def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
+                                groups=groups))
 
 
-def conv2d(x, weight, bias, stride=1, padding=0, dilation=1):
-    return TorchTensor(F.conv2d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation))
+def conv2d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    return TorchTensor(F.conv2d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
+                                groups=groups))
 
 
 def conv_transpose1d(x, weight, bias, stride=1, padding=0, dilation=1):

@@ -17,20 +17,46 @@ from .registry import Case
 from ..symbolic.notation import define
 
 _CONV = {"stride": 1, "padding": 0, "dilation": 1}
+_GROUPED = {**_CONV, "groups": 1}
+_GROUPS = ("C == Cg*groups", "F % groups == 0")
+
+
+def _conv_case(spatial):
+    """Sizes 1 to 4 and stride, padding, dilation near their defaults (widths the stride does not
+    divide, padding beyond the kernel's reach), as for any declared op; and ``groups`` 1 (mostly),
+    2 or 3, with the channels and filters a multiple of it.  The kernel and dilation are drawn to
+    fit the padded width, so every case has an output and none is filtered out."""
+    @hst.composite
+    def case(draw):
+        groups = draw(hst.sampled_from([1, 1, 1, 2, 3]))
+        most = 4 if groups == 1 else 2
+        Cg, Fg, N = draw(hst.integers(1, most)), draw(hst.integers(1, most)), draw(hst.integers(1, 4))
+        widths = tuple(draw(hst.integers(1, 4)) for _ in range(spatial))
+        stride, padding = draw(hst.integers(1, 3)), draw(hst.integers(0, 2))
+        room = min(widths) + 2 * padding  # the padded width a dilated kernel must fit in
+        K = draw(hst.integers(1, min(4, room)))
+        dilation = draw(hst.integers(1, 3 if K == 1 else min(3, (room - 1) // (K - 1))))
+        params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        return Case(((N, Cg * groups) + widths, (Fg * groups, Cg) + (K,) * spatial, (Fg * groups,)), params)
+    return case
+
 
 define(
-    "Z[n, f, o] = b[f] + sum(c, j: W[f, c, j] * X[n, c, stride*o + dilation*j - padding])",
-    inputs="X[N, C, L], W[F, C, K], b[F]", name="conv1d", params=_CONV,
-    sizes={"o": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
-    doc="Z = conv1d(X, W, b; stride, padding, dilation): cross-correlation, zero padding")
+    "Z[n, f, o] = b[f] + sum(c, j: W[f, c, j] * X[n, (f // (F // groups))*Cg + c, stride*o + dilation*j - padding])",
+    inputs="X[N, C, L], W[F, Cg, K], b[F]", name="conv1d", params=_GROUPED, fixed=("groups",), require=_GROUPS,
+    sizes={"o": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"}, cases=_conv_case(1),
+    doc="Z = conv1d(X, W, b; stride, padding, dilation, groups): cross-correlation, zero padding; filter f "
+        "reads the channels of its group")
 
 define(
     "Z[n, f, y, x] = b[f] + sum(c, u, v: W[f, c, u, v]"
-    " * X[n, c, stride*y + dilation*u - padding, stride*x + dilation*v - padding])",
-    inputs="X[N, C, H, L], W[F, C, K, K], b[F]", name="conv2d", params=_CONV,
+    " * X[n, (f // (F // groups))*Cg + c, stride*y + dilation*u - padding, stride*x + dilation*v - padding])",
+    inputs="X[N, C, H, L], W[F, Cg, K, K], b[F]", name="conv2d", params=_GROUPED, fixed=("groups",),
+    require=_GROUPS, cases=_conv_case(2),
     sizes={"y": "(H + 2*padding - dilation*(K - 1) - 1) // stride + 1",
            "x": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
-    doc="Z = conv2d(X, W, b; stride, padding, dilation): square kernels, zero padding")
+    doc="Z = conv2d(X, W, b; stride, padding, dilation, groups): square kernels, zero padding; filter f "
+        "reads the channels of its group")
 
 define(
     "Z[n, f, o] = b[f] + sum(c, i, j: bracket(stride*i + dilation*j - padding == o) * W[c, f, j] * X[n, c, i])",

@@ -38,7 +38,8 @@ def derivation_for(op, case):
         bindings = {dim(name): n for decl, shape in zip(op.canonical.shapes, shapes)
                     for name, n in zip(decl, shape)}
         bindings.update({symbol: int(params[name]) for name, symbol in op.symbolic_params.items()})
-        return vjp(op), bindings
+        fixed = {k: v for k, v in params.items() if k not in op.symbolic_params}  # each value its own derivation
+        return vjp(op, **fixed), bindings
     pattern, sizes = shape_pattern([tuple(sp.Integer(n) for n in s) for s in shapes])
     inverse = {v: k for k, v in sizes.items()}
     if "shape" in params and params["shape"] is not None:
@@ -152,5 +153,6 @@ def _output_shape(derivation, sizes):
     if entry is None or entry[0] is not derivation:
         if len(_SHAPES) > 4096:
             _SHAPES.clear()
-        entry = _SHAPES[key] = (derivation, tuple(int(sp.sympify(n).subs(sizes)) for n in derivation.output_shape))
+        bound = {sp.sympify(k): sp.Integer(int(v)) for k, v in sizes.items()}
+        entry = _SHAPES[key] = (derivation, tuple(int(sp.sympify(n).xreplace(bound)) for n in derivation.output_shape))
     return entry[1]

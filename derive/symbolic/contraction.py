@@ -300,8 +300,8 @@ def _affine_bounds(expr, ranges):
         if not expr.has(i):
             continue
         c = expr.coeff(i)
-        if c.has(i) or any(c.has(j) for j in ranges):
-            return None
+        if c.has(i) or any(c.has(j) for j in ranges) or sp.expand(expr - c * i).has(i):
+            return None  # not affine in i (i inside a floor, a product of indices): no bounds
         if c.is_nonnegative:
             low, high = low.subs(i, 0), high.subs(i, n - 1)
         elif c.is_nonpositive:

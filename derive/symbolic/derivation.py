@@ -346,6 +346,8 @@ def vjp(op, *shapes, **params):
     if not shapes:
         shapes = op.canonical.shapes
         params = {**op.canonical.params, **params}
+        if hasattr(op.define, "unify"):  # sizes a requirement makes equal, once params are given
+            shapes = op.define.unify(shapes, params)
     params = op.with_defaults(params)
     sym_shapes = symbolic_case(op, shapes)
     key = (op.name, sym_shapes, _freeze(params))

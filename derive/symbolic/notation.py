@@ -213,15 +213,12 @@ class _Definition:
                     raise ValueError(f"{self.name}: index {idx} reads axes of sizes {ranges[idx]} and {n}")
                 ranges.setdefault(idx, n)
         for idx, text in self.sizes.items():
-            value = sp.sympify(text, locals={k: sp.Symbol(k) for k in scope}).xreplace(
-                {sp.Symbol(k): v for k, v in scope.items()})
+            value = self._parsed(text, scope).xreplace({sp.Symbol(k): v for k, v in scope.items()})
             if value.is_Integer and int(value) < 1:
                 raise ValueError(f"{self.name}: the range of {idx}, {text}, is {value} here: no output")
             ranges[idx] = value
         for text in self.require:
-            relation = ast.unparse(_Comparisons().visit(ast.parse(text.strip(), mode="eval")))  # a == b: Eq(a, b)
-            holds = sp.sympify(relation, locals={**{k: sp.Symbol(k) for k in scope}, **_FUNCTIONS}).xreplace(
-                {sp.Symbol(k): v for k, v in scope.items()})
+            holds = self._parsed(text, scope).xreplace({sp.Symbol(k): v for k, v in scope.items()})
             if holds is sp.false:
                 raise ValueError(f"{self.name}: needs {text}, got {_describe(scope, text)}")
         for idx in self.formula.lhs + self.formula.binders:
@@ -229,6 +226,31 @@ class _Definition:
                 raise ValueError(f"{self.name}: the range of index {idx} is not read off an input; "
                                  f"give it in sizes={{'{idx}': ...}}")
         return ranges, scope
+
+    def _parsed(self, text, names):
+        """``text`` (a size formula or a requirement, ``a == b`` as ``Eq(a, b)``) as SymPy, its names
+        plain symbols; parsed once per text and set of names."""
+        cache = self.__dict__.setdefault("_parsed_cache", {})
+        key = (text, frozenset(names))
+        if key not in cache:
+            relation = ast.unparse(_Comparisons().visit(ast.parse(text.strip(), mode="eval")))
+            cache[key] = sp.sympify(relation, locals={**{k: sp.Symbol(k) for k in names}, **_FUNCTIONS})
+        return cache[key]
+
+    def unify(self, shapes, params):
+        """Declared ``shapes`` (size names) with a size that a requirement makes equal to another,
+        once the given integer ``params`` are put in, written as that other (``C == Cg*groups`` with
+        one group: ``Cg`` is ``C``)."""
+        sizes = {s for shape in shapes for s in shape if isinstance(s, str)}
+        given = {k: sp.Integer(int(v)) for k, v in params.items()
+                 if k in self.params and not isinstance(v, (str, sp.Basic))}
+        rename = {}
+        for text in self.require:
+            holds = self._parsed(text, sizes | set(self.params)).xreplace({sp.Symbol(k): v for k, v in given.items()})
+            if isinstance(holds, sp.Eq) and all(isinstance(a, sp.Symbol) and str(a) in sizes for a in holds.args):
+                keep, other = (str(a) for a in holds.args)
+                rename[other] = rename.get(keep, keep)
+        return tuple(tuple(rename.get(s, s) if isinstance(s, str) else s for s in shape) for shape in shapes)
 
     def __call__(self, *arrays, **params):
         ranges, scope = self.ranges(arrays, params)
@@ -243,7 +265,7 @@ class _Definition:
             class Reader:
                 def __getitem__(self, idx):
                     idx = idx if isinstance(idx, tuple) else (idx,)
-                    idx = tuple(sp.sympify(e) for e in idx)
+                    idx = tuple(_floor_in_range(sp.sympify(e), known) for e in idx)
                     conditions = []
                     for e, n in zip(idx, array.shape):
                         if e in known and sp.simplify(known[e] - n) == 0:
@@ -277,36 +299,47 @@ class _Definition:
         return Output(shape, lambda *k: body.xreplace(dict(zip(lhs, k))))
 
 
+def _floor_in_range(e, known):
+    """``e`` with ``floor(i / n)`` written 0 where the index ``i`` runs over ``0 .. n-1`` (a grouped
+    conv's group of filter ``f``, ``f // (F // groups)``, with one group)."""
+    def below(f):
+        num, den = sp.fraction(sp.together(f.args[0]))
+        return num in known and sp.simplify(known[num] - den) == 0
+    return e.replace(lambda x: isinstance(x, sp.floor) and below(x), lambda x: sp.Integer(0))
+
+
 def _describe(scope, text):
     return ", ".join(f"{k}={v}" for k, v in scope.items() if re.search(rf"\b{k}\b", text))
 
 
-def _forward(definition, formula, params):
+def _forward(definition, formula, params, fixed=()):
     """The formula itself, evaluated vectorized on float arrays: the op's NumPy forward.
 
-    Compiled once, in the declared sizes and symbolic parameters; each call
-    reads the sizes off the arrays and the parameters off the keywords.
+    Compiled once, in the declared sizes and symbolic parameters (once per value of
+    the ``fixed`` ones); each call reads the sizes off the arrays and the parameters
+    off the keywords.
     """
     from .evaluate import IndexFormula
     from .expressions import SymArray
 
-    compiled = []
+    compiled = {}
 
     def forward(*arrays, **values):
-        if not compiled:
+        key = tuple(int(values.get(k, params[k])) for k in fixed)
+        if key not in compiled:
             syms = [SymArray(n, sizes) for n, sizes in formula.inputs]
-            symbols = {k: _param_symbol(k, v) for k, v in params.items()}
-            out = definition(*syms, **symbols)
+            symbols = {k: _param_symbol(k, v) for k, v in params.items() if k not in fixed}
+            out = definition(*syms, **symbols, **dict(zip(fixed, key)))
             free = tuple(index(f"_o{t}") for t in range(len(out.shape)))
             dims = {}
             for (name, sizes), a in zip(formula.inputs, syms):
                 for axis, n in enumerate(a.shape):
                     dims.setdefault(n, (name, axis))
-            compiled.append(IndexFormula(out.entry(*free), free, out.shape, dims,
-                                         {v: k for k, v in symbols.items()}))
+            compiled[key] = IndexFormula(out.entry(*free), free, out.shape, dims,
+                                         {v: k for k, v in symbols.items()})
         env = dict(zip(formula.input_names, (np.asarray(a) for a in arrays)))
-        env.update({k: int(values.get(k, v)) for k, v in params.items()})
-        return compiled[0](env)
+        env.update({k: int(values.get(k, v)) for k, v in params.items() if k not in fixed})
+        return compiled[key](env)
     forward.__name__ = f"forward_{definition.name}"
     return forward
 
@@ -337,7 +370,7 @@ def _default_cases(formula, definition, params):
 
 def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), forward=None, cases=None,
            domains=None, differentiable=None, aliases=(), doc=None, exact=None, call=None,
-           replace=False, register_op=True):
+           replace=False, register_op=True, fixed=()):
     """Declare an op by its index formula and add it to the catalog.
 
     Parameters
@@ -370,6 +403,10 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
         How tensor-style targets spell it (default: a method or function named ``name``).
     replace : bool
         Redefine an op of that name.
+    fixed : iterable of str
+        Parameters derived at their value, never as a symbol: each value its own
+        derivation, the default's shown (``groups``: with one group the channel
+        index ``f // (F // groups) * Cg + c`` is just ``c``).
 
     Returns
     -------
@@ -383,16 +420,22 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
     wanted = set(differentiable) if differentiable is not None else set(parsed.input_names)
     op_inputs = tuple(Input(n, differentiable=n in wanted, domain=domains.get(n, "real"))
                       for n in parsed.input_names)
-    if exact is None:
+    if exact is None:  # a polynomial (floor division of indices is no division of values)
         exact = not any(f in parsed.rhs for f in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
-                                                   "sin", "cos", "erf", "max", "min", "where", "/"))
-    canonical = Case(tuple(tuple(sizes_) for _, sizes_ in parsed.inputs), {k: k for k in params})
+                                                   "sin", "cos", "erf", "max", "min", "where")) \
+            and "/" not in parsed.rhs.replace("//", "")
+    fixed = tuple(fixed)
+    unknown = sorted(set(fixed) - set(params))
+    if unknown:
+        raise ValueError(f"{name}: fixed names {unknown}, which are not parameters")
+    canonical = Case(tuple(tuple(sizes_) for _, sizes_ in parsed.inputs),
+                     {k: (v if k in fixed else k) for k, v in params.items()})
     op = Op(name=name, inputs=op_inputs, define=definition,
-            forward=forward or _forward(definition, parsed, params),
+            forward=forward or _forward(definition, parsed, params, fixed),
             cases=cases or _default_cases(parsed, definition, params), canonical=canonical,
             aliases=tuple(aliases), params=params, exact=exact, shape_generic=True,
             call=call or _named_call(name), doc=doc or parsed.text, notation=parsed.text,
-            symbolic_params={k: _param_symbol(k, v) for k, v in params.items()})
+            symbolic_params={k: _param_symbol(k, v) for k, v in params.items() if k not in fixed})
     return register(op, replace=replace) if register_op else op
 
 

@@ -110,3 +110,23 @@ def max_pool2d_overwrites_overlaps(grad, x, kernel=2, stride=2):
 def max_pool2d_transposed_argmax(grad, x, kernel=2, stride=2):
     p, dcols = _max_pool2d_windows(grad, x, kernel, stride)
     return C._col2im(np.swapaxes(dcols, 2, 3), np.shape(x), **p)
+
+
+@mutant("convolution", "conv2d", "with groups, dW of every group reads the channels of group 0 (the channel offset "
+                                 "of its group forgotten)")
+def conv2d_groups_read_group_zero(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x = np.asarray(x)
+    x0 = np.concatenate([x[:, :np.shape(weight)[1]]] * groups, axis=1)
+    return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x0, weight, bias, **p),
+            C.conv2d_grad_bias(grad, x, weight, bias, **p))
+
+
+@mutant("convolution", "conv1d", "with groups, dX spreads G through every filter onto every channel (groups "
+                                 "ignored in the backward: the weight tiled over the groups)")
+def conv1d_groups_ignored_in_dx(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
+    p = dict(stride=stride, padding=padding, dilation=dilation)
+    tiled = np.concatenate([np.asarray(weight)] * groups, axis=1)
+    return (C.conv1d_grad_x(grad, x, tiled, bias, **p),
+            C.conv1d_grad_weight(grad, x, weight, bias, groups=groups, **p),
+            C.conv1d_grad_bias(grad, x, weight, bias, groups=groups, **p))
