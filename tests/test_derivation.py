@@ -302,3 +302,18 @@ def test_wrong_number_of_shapes_and_unknown_param():
 def test_reshape_size_mismatch():
     with pytest.raises(ValueError, match="cannot reshape"):
         derive.vjp("reshape", (2, 3), shape=(4,))
+
+
+def test_a_bracket_on_an_index_inside_a_floor_is_kept():
+    """``0 <= j - Cg*floor(l/2)`` is not decided by the ranges of j and l one at a time (l sits inside
+    a floor, not affinely): it must stay, else a grouped conv's dX reads W at a negative channel."""
+    from derive.symbolic.contraction import simplify_bracket
+    from derive.symbolic.expressions import bracket
+
+    j, l, Cg = sp.symbols("j l Cg", integer=True, nonnegative=True)
+    ranges = {j: 2 * Cg, l: sp.Integer(4)}
+    kept = simplify_bracket(bracket(sp.Le(0, j - Cg * sp.floor(l / 2))), ranges)
+    assert kept != 1 and kept.has(sp.floor)
+    assert simplify_bracket(bracket(sp.Le(j + 2 * l, 2 * Cg + 5)), ranges) == 1  # affine: decided
+    grouped = derive.vjp(derive.get_op("conv1d"), groups=2)["X"].index_formula
+    assert "[0 <= -Cg*floor(l/floor(F/2)) + j]" in str(grouped), grouped
