@@ -312,6 +312,10 @@ def test_a_backward_without_a_parameter_is_checked_where_the_case_holds_its_defa
     report = derive.check("conv1d", FunctionsTarget(types.SimpleNamespace(conv1d=conv1d), "homework"),
                           examples=60, database=None)
     assert report.status == "pass" and report.examples >= 1 and report.skipped_cases >= 1, str(report)
+    assert sum(report.skip_reasons.values()) == report.skipped_cases
+    assert set(report.skip_reasons) <= {f"homework: conv1d takes no `{k}` (cases with {k} other than 1)"
+                                        for k in ("dilation", "groups")}, report.skip_reasons
+    assert "takes no `" in report.verdict()  # the line says why cases were skipped
 
     def wrong_padding(grad, x, weight, bias, stride=1):  # no padding: right only where padding is 0
         return conv1d(grad, x, weight, bias, stride=stride, padding=1)
@@ -326,7 +330,7 @@ def test_fit_params_leaves_out_only_defaults():
     def fn(grad, x, stride=1):
         return grad
     assert fit_params(fn, {"stride": 2, "groups": 1}, {"stride": 1, "groups": 1}, "fn") == {"stride": 2}
-    with pytest.raises(Unsupported, match="takes no `groups`"):
+    with pytest.raises(Unsupported, match=r"fn takes no `groups` \(cases with groups other than 1\)"):
         fit_params(fn, {"stride": 2, "groups": 2}, {"stride": 1, "groups": 1}, "fn")
     assert fit_params(lambda grad, **kw: grad, {"groups": 2}, {"groups": 1}, "fn") == {"groups": 2}
     assert fit_params(fn, {"axes": (1, 0)}, {"axes": [1, 0]}, "fn") == {}  # a tuple default is a list's equal

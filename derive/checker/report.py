@@ -104,6 +104,8 @@ class Report:
     status: str = "pass"
     examples: int = 0
     skipped_cases: int = 0
+    #: why cases were skipped: reason -> count (``numeric.conv1d takes no `groups` ...``)
+    skip_reasons: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
     derivation: object = None
@@ -123,13 +125,26 @@ class Report:
         ev = ", ".join(f"{k} {v}" for k, v in self.evidence.items() if v)
         return f"<Report {self.op}: {self.status.upper()} {self.examples} example(s) ({ev})>"
 
+    def skip(self, reason):
+        """Count a case the target cannot express, and why."""
+        self.skipped_cases += 1
+        self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
+        self.message = reason
+
+    def skipped_why(self, most=3):
+        """The commonest reasons for skipped cases, with their counts, on one line."""
+        ranked = sorted(self.skip_reasons.items(), key=lambda kv: -kv[1])
+        text = "; ".join(f"{reason}: {n}" for reason, n in ranked[:most])
+        return text + (f"; {len(ranked) - most} more reason(s)" if len(ranked) > most else "")
+
     def note(self, text):
         if text not in self.notes:
             self.notes.append(text)
 
     def verdict(self):
         ev = ", ".join(f"{k} {v}" for k, v in self.evidence.items() if v) or "none passed"
-        skipped = f", {self.skipped_cases} case(s) the target cannot express skipped" if self.skipped_cases else ""
+        skipped = (f", {self.skipped_cases} case(s) the target cannot express skipped ({self.skipped_why()})"
+                   if self.skipped_cases else "")
         if self.status == "pass":
             return f"PASS {self.op}: {self.examples} examples ({ev}){skipped} in {self.seconds:.2f}s"
         if self.status == "skipped":
@@ -163,7 +178,7 @@ class Report:
             deriv = {g.name: {"index_formula": str(g.index_formula), "closed_form": g.closed_form}
                      for g in self.derivation}
         return {"op": self.op, "status": self.status, "examples": self.examples,
-                "skipped_cases": self.skipped_cases, "evidence": dict(self.evidence),
+                "skipped_cases": self.skipped_cases, "skip_reasons": dict(self.skip_reasons), "evidence": dict(self.evidence),
                 "failures": [f.to_dict() for f in self.failures], "derivation": deriv,
                 "forward_differs": [f.to_dict() for f in self.forward], "forward_cases": self.forward_cases,
                 "notes": list(self.notes), "message": self.message, "seconds": round(self.seconds, 4)}

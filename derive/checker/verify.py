@@ -274,7 +274,8 @@ def _settle(report, tgt, op):
         report.status = "differs"
     elif report.examples == 0:
         report.status = "skipped" if report.skipped_cases else "error"
-        report.message = (f"every case was one {tgt.name} cannot express ({report.skipped_cases} skipped)"
+        report.message = (f"every case was one {tgt.name} cannot express ({report.skipped_cases} skipped: "
+                          f"{report.skipped_why()})"
                           if report.skipped_cases else "no example ran")
     elif report.evidence.get("numeric", 0) < report.examples:  # a pass needs each example's evidence
         report.status, report.message = "error", f"{report.examples} example(s) ran but none gave evidence"
@@ -298,8 +299,7 @@ def _run_single(report, op, run, case, seed):
         report.forward_cases += 1
         report.forward.append(f.failure)
     except Unsupported as exc:
-        report.skipped_cases += 1
-        report.message = str(exc)
+        report.skip(str(exc) or "cannot express this case")
     except (DerivationError, TargetError) as exc:
         report.status, report.message = "error", str(exc)
     except _OutOfTime:  # pragma: no cover - one example starts before any limit
@@ -362,8 +362,7 @@ def _search(report, op, run, examples, seed, database, excluded, notes):
         try:
             run.example(report, op, case, value_seed, notes)
         except Unsupported as exc:
-            report.skipped_cases += 1
-            report.message = str(exc)
+            report.skip(str(exc) or "cannot express this case")
             reject()
         except ForwardDiffers as f:
             report.forward_cases += 1

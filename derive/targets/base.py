@@ -54,7 +54,8 @@ def fit_params(fn, params, defaults, who):
         elif key in defaults and same_param(value, defaults[key]):
             continue
         else:
-            raise Unsupported(f"{who} takes no `{key}` (this case has {key}={value!r})")
+            raise Unsupported(f"{who} takes no `{key}`" + (f" (cases with {key} other than {defaults[key]!r})"
+                                                            if key in defaults else ""))
     return out
 
 
