@@ -105,6 +105,16 @@ def test_strategy_inputs_respect_the_domain(arrays):
     assert np.all(arrays[0] > 0)
 
 
+def test_masks_with_no_true_and_no_false_are_drawn():
+    """A mask with no True (where picks Y everywhere, dropout drops all of G) is a classic edge: drawn on purpose."""
+    from derive.catalog.registry import Case
+    case = Case(((3, 4), (3, 4), (3, 4)))
+    masks = [dst.make_inputs("where", case, seed)[0] for seed in range(60)]
+    assert all(m.dtype == bool and m.shape == (3, 4) for m in masks)
+    assert any(not m.any() for m in masks) and any(m.all() for m in masks)
+    assert sum(0 < m.sum() < m.size for m in masks) > 30  # most are mixed
+
+
 @pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.catalog.registry", "derive.catalog.strategies",
                                     "derive.symbolic", "derive.symbolic.expressions", "derive.symbolic.notation",
                                     "derive.symbolic.derivation", "derive.symbolic.evaluate", "derive.symbolic.scatter",

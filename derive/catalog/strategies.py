@@ -186,8 +186,9 @@ def cases(op):
 def _values(rng, shape, domain, labels_of=None):
     if domain in ("labels", "indices"):  # few distinct values: repeated indices are common
         return np.asarray(rng.integers(0, labels_of, size=shape))
-    if domain == "mask":
-        return np.asarray(rng.random(size=shape) < 0.6)
+    if domain == "mask":  # one in ten has no True (all of G is dropped), one in ten no False
+        kind = rng.random()
+        return np.full(shape, kind >= 0.1) if kind < 0.2 else np.asarray(rng.random(size=shape) < 0.6)
     x = rng.uniform(-2.0, 2.0, size=shape)
     if domain == "positive":
         return np.abs(x) + 0.25
