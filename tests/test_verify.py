@@ -334,3 +334,37 @@ def test_fit_params_leaves_out_only_defaults():
         fit_params(fn, {"stride": 2, "groups": 2}, {"stride": 1, "groups": 1}, "fn")
     assert fit_params(lambda grad, **kw: grad, {"groups": 2}, {"groups": 1}, "fn") == {"groups": 2}
     assert fit_params(fn, {"axes": (1, 0)}, {"axes": [1, 0]}, "fn") == {}  # a tuple default is a list's equal
+
+    def pairs(grad, x, stride=(1, 1), axis=(0,)):
+        return grad
+    assert fit_params(pairs, {"stride": 2, "axis": 1}, {"stride": 1, "axis": 0}, "pairs", per_axis=("stride",)) \
+        == {"stride": (2, 2), "axis": 1}  # only a per-axis parameter becomes a tuple
+    assert fit_params(pairs, {"stride": 2}, {"stride": 1}, "pairs") == {"stride": 2}
+
+
+def test_a_backward_that_takes_stride_as_a_pair_gets_a_pair():
+    """``def conv2d(grad, x, w, b, stride=(1, 1), padding=(0, 0))`` unpacks ``sh, sw = stride``: given
+    the catalog's int it raised, a false FAIL of a correct backward.  A per-axis parameter goes as a
+    tuple where the function's own default is one; a wrong backward of that kind still fails."""
+    import types
+
+    from numeric import convolution as C
+
+    def conv2d(grad, x, weight, bias, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+        assert sh == sw and ph == pw and dh == dw  # square: what the catalog's conv2d draws
+        p = dict(stride=sh, padding=ph, dilation=dh)
+        return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x, weight, bias, **p),
+                C.conv2d_grad_bias(grad, x, weight, bias, **p))
+    report = derive.check("conv2d", FunctionsTarget(types.SimpleNamespace(conv2d=conv2d), "homework"),
+                          examples=40, database=None, seed=0)
+    assert report.status == "pass" and report.examples >= 1, str(report)
+    assert set(report.skip_reasons) <= {"homework: conv2d takes no `groups` (cases with groups other than 1)"}
+
+    def no_dilation_in_dx(grad, x, weight, bias, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        grads = conv2d(grad, x, weight, bias, stride, padding, dilation)
+        dx = C.conv2d_grad_x(grad, x, weight, bias, stride=stride[0], padding=padding[0])  # dilation forgotten
+        return (dx,) + grads[1:] if dx.shape == grads[0].shape else grads
+    report = derive.check("conv2d", FunctionsTarget(types.SimpleNamespace(conv2d=no_dilation_in_dx), "homework"),
+                          examples=100, database=None, seed=0)
+    assert report.status == "fail", str(report)

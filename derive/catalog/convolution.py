@@ -19,6 +19,8 @@ from ..symbolic.notation import define
 _CONV = {"stride": 1, "padding": 0, "dilation": 1}
 _GROUPED = {**_CONV, "groups": 1}
 _GROUPS = ("C == Cg*groups", "F % groups == 0")
+_PER_AXIS = ("stride", "padding", "dilation")  # one value for every spatial axis: (2, 2) to who wants a tuple
+_POOL_AXIS = ("kernel", "stride", "padding")
 
 
 def _conv_case(spatial):
@@ -43,7 +45,7 @@ def _conv_case(spatial):
 
 define(
     "Z[n, f, o] = b[f] + sum(c, j: W[f, c, j] * X[n, (f // (F // groups))*Cg + c, stride*o + dilation*j - padding])",
-    inputs="X[N, C, L], W[F, Cg, K], b[F]", name="conv1d", params=_GROUPED, fixed=("groups",), require=_GROUPS,
+    inputs="X[N, C, L], W[F, Cg, K], b[F]", name="conv1d", params=_GROUPED, fixed=("groups",), per_axis=_PER_AXIS, require=_GROUPS,
     sizes={"o": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"}, cases=_conv_case(1),
     doc="Z = conv1d(X, W, b; stride, padding, dilation, groups): cross-correlation, zero padding; filter f "
         "reads the channels of its group")
@@ -51,7 +53,7 @@ define(
 define(
     "Z[n, f, y, x] = b[f] + sum(c, u, v: W[f, c, u, v]"
     " * X[n, (f // (F // groups))*Cg + c, stride*y + dilation*u - padding, stride*x + dilation*v - padding])",
-    inputs="X[N, C, H, L], W[F, Cg, K, K], b[F]", name="conv2d", params=_GROUPED, fixed=("groups",),
+    inputs="X[N, C, H, L], W[F, Cg, K, K], b[F]", name="conv2d", params=_GROUPED, fixed=("groups",), per_axis=_PER_AXIS,
     require=_GROUPS, cases=_conv_case(2),
     sizes={"y": "(H + 2*padding - dilation*(K - 1) - 1) // stride + 1",
            "x": "(L + 2*padding - dilation*(K - 1) - 1) // stride + 1"},
@@ -60,7 +62,7 @@ define(
 
 define(
     "Z[n, f, o] = b[f] + sum(c, i, j: bracket(stride*i + dilation*j - padding == o) * W[c, f, j] * X[n, c, i])",
-    inputs="X[N, C, L], W[C, F, K], b[F]", name="conv_transpose1d", aliases=("deconv1d",), params=_CONV,
+    inputs="X[N, C, L], W[C, F, K], b[F]", name="conv_transpose1d", aliases=("deconv1d",), params=_CONV, per_axis=_PER_AXIS,
     require=("(L - 1)*stride + dilation*(K - 1) >= 2*padding",),
     sizes={"o": "(L - 1)*stride - 2*padding + dilation*(K - 1) + 1"},
     doc="Z = conv_transpose1d(X, W, b; stride, padding, dilation): the adjoint of conv1d, W (C_in, C_out, K); "
@@ -69,7 +71,7 @@ define(
 define(
     "Z[n, c, y, x] = sum(u, v: X[n, c, stride*y + u - padding, stride*x + v - padding]) / (kernel*kernel)",
     inputs="X[N, C, H, L]", name="avg_pool2d", aliases=("mean_pool2d",),
-    params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",),
+    params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",), per_axis=_POOL_AXIS,
     sizes={"u": "kernel", "v": "kernel", "y": "(H + 2*padding - kernel) // stride + 1",
            "x": "(L + 2*padding - kernel) // stride + 1"},
     doc="Z = avg_pool2d(X; kernel, stride, padding), the padding counted in the mean")
@@ -90,7 +92,7 @@ def max_pool2d_case(draw):
 define(
     "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
     cases=max_pool2d_case,
-    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2},
+    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2}, per_axis=_POOL_AXIS[:2],
     sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
     doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
         "gets each one's G; drawn without ties (torch gives a tied window's G to one entry, derive shares it)")

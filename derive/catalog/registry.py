@@ -137,6 +137,10 @@ class Op:
         ``differentiable_at(*arrays, **params) -> bool``: False where the op
         has a kink at these inputs (a tie of three maxima), so that central
         differences say nothing there and are not taken.
+    per_axis : tuple of str
+        Integer parameters that hold for every spatial axis at once (conv2d's
+        ``stride``): a target function whose own default for one is a tuple
+        (``stride=(1, 1)``) gets the value as a tuple of that length.
     """
 
     name: str
@@ -155,6 +159,7 @@ class Op:
     notation: str = ""
     symbolic_params: dict = field(default_factory=dict)
     differentiable_at: Optional[Callable] = None
+    per_axis: tuple = ()
 
     @property
     def input_names(self):
@@ -307,10 +312,10 @@ def _fitted(fn, params, name):
     """``params`` as ``fn`` takes them (see :func:`derive.targets.base.fit_params`)."""
     from ..targets.base import fit_params
     try:
-        defaults = get_op(name).params
+        op = get_op(name)
     except ValueError:  # a spelling under a name outside the catalog: everything, as given
         return params
-    return fit_params(fn, params, defaults, f"`{name}`")
+    return fit_params(fn, params, op.params, f"`{name}`", per_axis=op.per_axis)
 
 
 def call_by_name(api, *tensors, name, **params):

@@ -370,7 +370,7 @@ def _default_cases(formula, definition, params):
 
 def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), forward=None, cases=None,
            domains=None, differentiable=None, aliases=(), doc=None, exact=None, call=None,
-           replace=False, register_op=True, fixed=()):
+           replace=False, register_op=True, fixed=(), per_axis=()):
     """Declare an op by its index formula and add it to the catalog.
 
     Parameters
@@ -407,6 +407,9 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
         Parameters derived at their value, never as a symbol: each value its own
         derivation, the default's shown (``groups``: with one group the channel
         index ``f // (F // groups) * Cg + c`` is just ``c``).
+    per_axis : iterable of str
+        Parameters that hold for every spatial axis at once (a square kernel's
+        ``stride``): a target function whose default for one is a tuple gets a tuple.
 
     Returns
     -------
@@ -424,10 +427,11 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
         exact = not any(f in parsed.rhs for f in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
                                                    "sin", "cos", "erf", "max", "min", "where")) \
             and "/" not in parsed.rhs.replace("//", "")
-    fixed = tuple(fixed)
-    unknown = sorted(set(fixed) - set(params))
-    if unknown:
-        raise ValueError(f"{name}: fixed names {unknown}, which are not parameters")
+    fixed, per_axis = tuple(fixed), tuple(per_axis)
+    for what, names in (("fixed", fixed), ("per_axis", per_axis)):
+        unknown = sorted(set(names) - set(params))
+        if unknown:
+            raise ValueError(f"{name}: {what} names {unknown}, which are not parameters")
     canonical = Case(tuple(tuple(sizes_) for _, sizes_ in parsed.inputs),
                      {k: (v if k in fixed else k) for k, v in params.items()})
     op = Op(name=name, inputs=op_inputs, define=definition,
@@ -435,7 +439,8 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
             cases=cases or _default_cases(parsed, definition, params), canonical=canonical,
             aliases=tuple(aliases), params=params, exact=exact, shape_generic=True,
             call=call or _named_call(name), doc=doc or parsed.text, notation=parsed.text,
-            symbolic_params={k: _param_symbol(k, v) for k, v in params.items() if k not in fixed})
+            symbolic_params={k: _param_symbol(k, v) for k, v in params.items() if k not in fixed},
+            per_axis=tuple(per_axis))
     return register(op, replace=replace) if register_op else op
 
 

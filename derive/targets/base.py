@@ -31,14 +31,16 @@ class Unsupported(Exception):
 CannotExpress = Unsupported
 
 
-def fit_params(fn, params, defaults, who):
-    """The ``params`` that ``fn`` can take.
+def fit_params(fn, params, defaults, who, per_axis=()):
+    """The ``params`` that ``fn`` can take, the way it takes them.
 
     A parameter ``fn`` has no name for (a conv without ``groups``, a pool without
     ``padding``) is left out where the case holds the op's default, which is what
     leaving it out means; a case that sets it to anything else is :class:`Unsupported`
-    (skipped and counted, never a failure).  A function whose signature cannot be read,
-    or that takes ``**kwargs``, gets every parameter.
+    (skipped and counted, never a failure).  A parameter named in ``per_axis`` (one value
+    for every spatial axis) goes as a tuple where ``fn``'s own default for it is one
+    (``stride=(1, 1)`` gets ``(2, 2)`` for 2).  A function whose signature cannot be read,
+    or that takes ``**kwargs``, gets every parameter as it is.
     """
     import inspect
     try:
@@ -50,6 +52,10 @@ def fit_params(fn, params, defaults, who):
     out = {}
     for key, value in params.items():
         if key in accepted:
+            own = accepted[key].default
+            if key in per_axis and isinstance(value, int) and isinstance(own, (tuple, list)) and own \
+                    and all(isinstance(v, int) for v in own):
+                value = type(own)([value] * len(own))
             out[key] = value
         elif key in defaults and same_param(value, defaults[key]):
             continue

@@ -69,5 +69,6 @@ class FunctionsTarget(Target):
             raise Unsupported(f"no `{op.name}` in {self.name}")
         params = {self.renames.get(k, k): v for k, v in op.with_defaults(case.params).items()}
         defaults = {self.renames.get(k, k): v for k, v in op.params.items()}
-        params = fit_params(fn, params, defaults, f"{self.name}: {getattr(fn, '__name__', op.name)}")
+        params = fit_params(fn, params, defaults, f"{self.name}: {getattr(fn, '__name__', op.name)}",
+                            per_axis=tuple(self.renames.get(k, k) for k in op.per_axis))
         return Outcome(None, as_tuple(fn(G, *inputs, **params), op))
