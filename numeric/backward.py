@@ -36,7 +36,7 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "pad", "max",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
     "einsum",
 ]
@@ -472,6 +472,7 @@ stack = _vjp("stack", ("x", "y"), {"x": I.stack_grad_x, "y": I.stack_grad_y})
 embedding = _vjp("embedding", ("weight", "indices"), {"weight": I.embedding_grad_weight})
 take_along_axis = _vjp("take_along_axis", ("x", "indices"), {"x": I.take_along_axis_grad_x})
 take = _vjp("take", ("x", "indices"), {"x": I.take_grad_x})
+masked_select = _vjp("masked_select", ("x",), {"x": I.masked_select_grad_x})
 pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name

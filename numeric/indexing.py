@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["getitem_forward", "getitem_grad_x", "flip_grad_x", "expand_dims_grad_x", "squeeze_grad_x", "pad_grad_x",
            "embedding_forward", "embedding_grad_weight", "take_along_axis_forward", "take_along_axis_grad_x",
-           "take_forward", "take_grad_x",
+           "take_forward", "take_grad_x", "masked_select_forward", "masked_select_grad_x",
            "concatenate_grad_x", "concatenate_grad_y", "stack_grad_x", "stack_grad_y"]
 
 
@@ -113,6 +113,19 @@ def take_grad_x(grad, x, indices, axis=0):
     # G's axes for idx come first, the rest in order: then the sum over idx's entries is one add.at
     g = np.moveaxis(np.asarray(grad), tuple(range(axis, axis + idx.ndim)), tuple(range(idx.ndim)))
     np.add.at(np.moveaxis(out, axis, 0), idx, g)
+    return out
+
+
+def masked_select_forward(x, mask=()):
+    """``x[mask]``: the entries where the boolean ``mask`` (x's shape) is True, in row-major order."""
+    return np.asarray(x)[np.asarray(mask, dtype=bool)]
+
+
+def masked_select_grad_x(grad, x, mask=()):
+    """``Z = X[mask]``: ``dl/dX = G`` put back where the mask is True, 0 elsewhere (a mask never
+    repeats an entry, so assignment is enough; an empty G leaves all zeros)."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(grad, 0.0))
+    out[np.asarray(mask, dtype=bool)] = grad
     return out
 
 

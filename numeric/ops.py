@@ -26,7 +26,7 @@ __all__ = [
     "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "pad", "max",
+    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
     "einsum",
 ]
@@ -352,6 +352,8 @@ take_along_axis = _graph_op("take_along_axis", I.take_along_axis_forward, ("x", 
                             "``np.take_along_axis(x, indices, axis=-1)``; the indices are data.")
 take = _graph_op("take", I.take_forward, ("x", "indices"), {"x": I.take_grad_x},
                  "``np.take(x, indices, axis)``: integer-array indexing on one axis; the indices are data.")
+masked_select = _graph_op("masked_select", I.masked_select_forward, ("x",), {"x": I.masked_select_grad_x},
+                          "``x[mask]``: the entries where a boolean mask of x's shape is True, as a 1-D array.")
 pad = _graph_op("pad", lambda x, pad_width=(): np.pad(x, pad_width), ("x",), {"x": I.pad_grad_x},
                 "``np.pad(x, pad_width)`` with zeros.", positional=("pad_width",))
 max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001

@@ -7,6 +7,7 @@ methods the catalog's ``call`` uses (NumPy's names and semantics: ``axis``,
 
 from __future__ import annotations
 
+import numpy as np
 import torch  # noqa: F401
 import torch.nn.functional as F
 
@@ -258,6 +259,11 @@ def take(x, indices, axis=0):
     picked = torch.index_select(_t(x), axis, idx.reshape(-1))
     axis = axis % _t(x).dim()
     return TorchTensor(picked.reshape(_t(x).shape[:axis] + idx.shape + _t(x).shape[axis + 1:]))
+
+
+def masked_select(x, mask=()):
+    t = _t(x)
+    return TorchTensor(torch.masked_select(t, torch.as_tensor(np.asarray(mask, dtype=bool)).reshape(t.shape)))
 
 
 def pad(x, pad_width=()):

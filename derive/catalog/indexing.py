@@ -1,5 +1,6 @@
 """Ops that select, reorder and join entries: getitem (a basic slice), flip, expand_dims, squeeze,
-concatenate, stack, pad, and the integer-array indexing of embedding, take and take_along_axis.
+concatenate, stack, pad, the integer-array indexing of embedding, take and take_along_axis, and
+the boolean-mask indexing of masked_select.
 
 ``getitem`` takes one basic slice on one axis, Python's semantics: ``start``,
 ``stop`` and ``step`` may be negative or None, so ``X[::-2]`` and ``X[-1:0:-1]``
@@ -292,3 +293,42 @@ register(Op(
     shape_generic=False, canonical=Case(((3, 4), (5,)), {"axis": 1}), exact=True, call=_spell("take"),
     doc="Z = np.take(X, indices, axis) (X[:, indices] on axis 1; torch.index_select); a repeated index "
         "accumulates (scatter-add)"))
+
+
+# ---- masked_select: boolean-mask indexing ---------------------------------------------------------
+
+def define_masked_select(X, mask=()):
+    """``Z[t] = X[p_t]``, ``p_0, p_1, ...`` the positions where ``mask`` is True in row-major order:
+    written as ``sum_t [k = t] X[p_t]``, so the derivation sees which entry each output reads."""
+    m = np.asarray(mask, dtype=bool)
+    if m.shape != tuple(int(n) for n in X.shape):
+        raise ValueError(f"masked_select: the mask's shape {m.shape} is not X's {tuple(X.shape)}")
+    picked = [tuple(sp.Integer(int(i)) for i in p) for p in np.argwhere(m)]
+    return Output((sp.Integer(len(picked)),),
+                  lambda k: sp.Add(*[sp.KroneckerDelta(k, t) * X[p] for t, p in enumerate(picked)]))
+
+
+def _nested(a):
+    return tuple(_nested(v) for v in a) if isinstance(a, list) else bool(a)
+
+
+@hst.composite
+def masked_select_case(draw):
+    """A shape and a boolean mask of that shape, a parameter (the output's length depends on it):
+    often mixed, sometimes with no True (an empty Z: all of dX is 0) or no False."""
+    shape = draw(st._shape(min_dims=1))
+    n = int(np.prod(shape))
+    kind = draw(hst.sampled_from(["mixed", "mixed", "mixed", "no True", "no False"]))
+    flat = ([kind == "no False"] * n if kind != "mixed"
+            else draw(hst.lists(hst.booleans(), min_size=n, max_size=n)))
+    return Case((shape,), {"mask": _nested(np.array(flat, dtype=bool).reshape(shape).tolist())})
+
+
+register(Op(
+    name="masked_select", aliases=("boolean_mask",), inputs=(X_,), params={"mask": ()},
+    define=define_masked_select, forward=lambda X, mask=(): X[np.asarray(mask, dtype=bool)],
+    cases=masked_select_case, shape_generic=False,
+    canonical=Case(((2, 3),), {"mask": ((True, False, True), (False, True, True))}), exact=True,
+    call=_spell("masked_select"),
+    doc="Z = X[mask], mask a boolean array of X's shape (a parameter): the True entries in row-major order "
+        "(torch.masked_select); a mask with no True gives an empty Z"))

@@ -90,3 +90,18 @@ def take_along_axis_overwrites_repeats(grad, x, indices):
     out = np.zeros(np.shape(x))
     out[(*np.indices(idx.shape, sparse=True)[:-1], idx)] = grad
     return out, None
+
+
+@mutant("indexing", "masked_select", "starts from np.ones_like(X): the entries the mask drops get 1, not 0")
+def masked_select_ones_elsewhere(grad, x, mask=()):
+    out = np.ones(np.shape(x))
+    out[np.asarray(mask, dtype=bool)] = grad
+    return (out,)
+
+
+@mutant("indexing", "masked_select", "puts G back in column-major order (dX.T[mask.T] = G): right only where "
+                                     "both orders visit the True entries alike")
+def masked_select_column_major(grad, x, mask=()):
+    out = np.zeros(np.shape(x))
+    out.T[np.asarray(mask, dtype=bool).T] = grad
+    return (out,)
