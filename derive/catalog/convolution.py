@@ -93,7 +93,7 @@ def max_pool2d_case(draw):
 define(
     "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
     cases=max_pool2d_case,
-    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2}, per_axis=_POOL_AXIS[:2],
+    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2}, per_axis=("kernel", "stride"),
     sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
     doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
         "gets each one's G; drawn without ties (torch gives a tied window's G to one entry, derive shares it)")

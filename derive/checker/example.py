@@ -293,20 +293,18 @@ def _exact_rationals(op, target, case, seed, derivation, out_shape):
                 continue
             return None
         _check_structure(op, case, grads, "exact", out_shape)
-        exact = [name for name in op.input_names if grads[op.input_names.index(name)] is not CONSTANT]
-        if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in exact
-                   if grads[op.input_names.index(name)] is not None):
+        got = dict(zip(op.input_names, grads))
+        if not all(_is_exact_array(g) for g in got.values() if g is not CONSTANT and g is not None):
             if integers:
                 continue  # the target divided: as Fractions
             return None
-        expected = _expected_or_error(op, case, inputs, G, derivation)
-        expected = {k: v for k, v in expected.items() if grads[op.input_names.index(k)] is not CONSTANT}
+        expected = {k: v for k, v in _expected_or_error(op, case, inputs, G, derivation).items()
+                    if got[k] is not CONSTANT}
         if integers and not all(_is_exact_array(v) for v in expected.values()):
             continue  # the derivation divides: as Fractions
-        if not all(_is_exact_array(grads[op.input_names.index(name)]) for name in expected):
+        if not all(_is_exact_array(got[name]) for name in expected):
             return None
-        differs = any(not np.array_equal(np.asarray(grads[op.input_names.index(name)]), exp)
-                      for name, exp in expected.items())
+        differs = any(not np.array_equal(np.asarray(got[name]), exp) for name, exp in expected.items())
         return "differs" if differs else "equal"
     return None
 

@@ -127,6 +127,7 @@ class Report:
 
     def skip(self, reason):
         """Count a case the target cannot express, and why."""
+        reason = reason or "cannot express this case"
         self.skipped_cases += 1
         self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
         self.message = reason

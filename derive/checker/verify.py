@@ -299,7 +299,7 @@ def _run_single(report, op, run, case, seed):
         report.forward_cases += 1
         report.forward.append(f.failure)
     except Unsupported as exc:
-        report.skip(str(exc) or "cannot express this case")
+        report.skip(str(exc))
     except (DerivationError, TargetError) as exc:
         report.status, report.message = "error", str(exc)
     except _OutOfTime:  # pragma: no cover - one example starts before any limit
@@ -362,7 +362,7 @@ def _search(report, op, run, examples, seed, database, excluded, notes):
         try:
             run.example(report, op, case, value_seed, notes)
         except Unsupported as exc:
-            report.skip(str(exc) or "cannot express this case")
+            report.skip(str(exc))
             reject()
         except ForwardDiffers as f:
             report.forward_cases += 1

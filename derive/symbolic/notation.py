@@ -440,7 +440,7 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
             aliases=tuple(aliases), params=params, exact=exact, shape_generic=True,
             call=call or _named_call(name), doc=doc or parsed.text, notation=parsed.text,
             symbolic_params={k: _param_symbol(k, v) for k, v in params.items() if k not in fixed},
-            per_axis=tuple(per_axis))
+            per_axis=per_axis)
     return register(op, replace=replace) if register_op else op
 
 

@@ -229,15 +229,21 @@ class EngineTarget(ProbedTarget):
             op = get_op(node.op)
             tensors.append(call_forward(op, self.spelling(op), self.api, [tensors[a] for a in node.args],
                                         op.with_defaults({})))
-        self._seeding(self, tensors[-1], np.array(G, copy=True))
-        first = [self.read_grad(t) for t in leaves]
-        first = [None if g is None else np.array(g, dtype=float, copy=True) for g in first]
-        try:
+
+        def backward():  # from a fresh copy of G each time (torch may keep the seed as a leaf's .grad)
             self._seeding(self, tensors[-1], np.array(G, copy=True))
+
+        def grads():
+            return [None if g is None else np.array(g, dtype=float, copy=True)
+                    for g in (self.read_grad(t) for t in leaves)]
+
+        backward()
+        first = grads()
+        try:
+            backward()
         except Exception:  # noqa: BLE001  an engine that frees its graph (torch) refuses a second pass
             return first, None, None
-        second = [self.read_grad(t) for t in leaves]
-        second = [None if g is None else np.array(g, dtype=float, copy=True) for g in second]
+        second = grads()
         if callable(getattr(tensors[-1], "zero_grad", None)):
             tensors[-1].zero_grad()
         elif all(callable(getattr(t, "zero_grad", None)) for t in leaves):
@@ -245,9 +251,8 @@ class EngineTarget(ProbedTarget):
                 t.zero_grad()
         else:
             return first, second, None
-        self._seeding(self, tensors[-1], np.array(G, copy=True))
-        zeroed = [self.read_grad(t) for t in leaves]
-        return first, second, [None if g is None else np.array(g, dtype=float, copy=True) for g in zeroed]
+        backward()
+        return first, second, grads()
 
 
 def _outcome(op, output, grads):
