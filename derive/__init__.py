@@ -53,7 +53,7 @@ if _sys.argv[:1] == ["-m"] and _sys.path and _sys.path[0] in ("", _os.getcwd()):
     # there (a student's folder) would replace the real module under derive itself.  It goes last.
     _sys.path.append(_sys.path.pop(0))
 
-from .catalog import Case, Input, Op, elementwise, get_op, names, ops, register, unregister  # noqa: E402
+from .catalog import Case, Input, Op, Pieces, elementwise, get_op, names, ops, register, unregister  # noqa: E402
 from . import display, targets  # noqa: F401  (public submodules)
 from .symbolic.derivation import Derivation, InputGradient, vjp
 from .symbolic.notation import define
@@ -62,7 +62,7 @@ from .check import check  # noqa: E402  (after the package: `derive.check` is th
 from .checker.report import Report
 from .targets import Binding, Unsupported
 
-__all__ = ["Case", "Input", "Op", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
+__all__ = ["Case", "Input", "Op", "Pieces", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
            "ops", "register", "unregister", "vjp", "vjp_expression", "check", "Report", "Binding", "Unsupported"]
 
 __version__ = "0.1.0"

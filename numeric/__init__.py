@@ -18,7 +18,7 @@ from . import backward
 from .ops import (abs, add, einsum, concatenate, embedding, take_along_axis, take, masked_select, max, min, pad, expand_dims, flip, getitem, squeeze, stack, avg_pool2d, max_pool2d, batch_norm, broadcast_to, clip, conv1d, conv2d, conv_transpose1d, cos, cross_entropy, divide, dropout,
                   exp, gelu, layer_norm, leaky_relu, linear, log, log_softmax, logsumexp, matmul, maximum, mean,
                   minimum, mse_loss, multiply, negative, norm, power, power_scalar, relu, reshape, sigmoid, silu, sin, softmax, softplus,
-                  sqrt, std, subtract, sum, tanh, transpose, var, where)
+                  sqrt, split, std, subtract, sum, tanh, transpose, unstack, var, where)
 from .tensor import Edge, Tensor
 
 __all__ = ["Tensor", "Edge", "backward", "add", "subtract", "multiply", "divide", "power",
@@ -27,4 +27,4 @@ __all__ = ["Tensor", "Edge", "backward", "add", "subtract", "multiply", "divide"
            "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d", "gelu", "silu", "softplus",
            "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout", "var", "std",
            "logsumexp", "norm", "layer_norm", "batch_norm", "getitem", "flip", "expand_dims", "squeeze",
-           "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max", "min", "einsum"]
+           "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max", "min", "einsum", "split", "unstack"]

@@ -27,6 +27,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import split as P
 from . import statistics as S
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum",
+    "einsum", "split", "unstack",
 ]
 
 
@@ -477,3 +478,14 @@ pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name
 einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})
+
+
+def split(grad, x, indices_or_sections=2, axis=0):
+    """VJP of ``np.split``: ``grad`` is the list ``[G_0, G_1, ...]``, one per piece;
+    ``dl/dX = concatenate([G_0, G_1, ...], axis)``."""
+    return (P.split_grad_x(list(grad), np.asarray(x), indices_or_sections, axis),)
+
+
+def unstack(grad, x, axis=0):
+    """VJP of ``unstack`` (``torch.unbind``): ``grad`` is ``[G_0, G_1, ...]``; ``dl/dX = stack(G, axis)``."""
+    return (P.unstack_grad_x(list(grad), np.asarray(x), axis),)

@@ -16,6 +16,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import split as P
 from . import statistics as S
 from .tensor import Edge, Tensor
 
@@ -28,7 +29,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum",
+    "einsum", "split", "unstack",
 ]
 
 
@@ -367,3 +368,20 @@ _einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_
 def einsum(subscripts, x, y):
     """``np.einsum(subscripts, x, y)``: two operands, any subscripts (NumPy's argument order)."""
     return _einsum(x, y, subscripts=subscripts)
+
+
+def split(x, indices_or_sections=2, axis=0):
+    """``np.split(x, indices_or_sections, axis)``: a list of Tensors, each with its own edge to ``x``
+    (its gradient lands in the piece's place; the pieces' contributions add up in ``x``)."""
+    x = _tensor(x)
+    axis = int(axis) % x.ndim
+    pieces = P.split_forward(x.value, indices_or_sections, axis)
+    return [_node(p, _edge(x, P.split_piece_grad_x, x=x.value, start=start, stop=stop, axis=axis))
+            for p, (start, stop) in zip(pieces, P.split_bounds(x.shape[axis], indices_or_sections))]
+
+
+def unstack(x, axis=0):
+    """The slices of ``x`` along ``axis`` as a list of Tensors (``np.unstack``, ``torch.unbind``)."""
+    x = _tensor(x)
+    return [_node(p, _edge(x, P.unstack_piece_grad_x, x=x.value, index=k, axis=axis))
+            for k, p in enumerate(P.unstack_forward(x.value, axis))]

@@ -266,6 +266,15 @@ def masked_select(x, mask=()):
     return TorchTensor(torch.masked_select(t, torch.as_tensor(np.asarray(mask, dtype=bool)).reshape(t.shape)))
 
 
+def split(x, indices_or_sections=2, axis=0):
+    how = indices_or_sections if isinstance(indices_or_sections, int) else list(indices_or_sections)
+    return [TorchTensor(p) for p in torch.tensor_split(_t(x), how, dim=axis)]
+
+
+def unstack(x, axis=0):
+    return [TorchTensor(p) for p in torch.unbind(_t(x), dim=axis)]
+
+
 def pad(x, pad_width=()):
     flat = [int(v) for pair in reversed(tuple(pad_width)) for v in pair]  # torch: last axis first
     return TorchTensor(F.pad(_t(x), flat))

@@ -41,10 +41,11 @@ class TorchTarget(Target):
             leaves.append((spec, t))
             wrapped.append(self.api.TorchTensor(t))
         out = call_forward(op, op.call, self.api, wrapped, params)
-        out_t = out.t if isinstance(out, self.api.TorchTensor) else out
+        unwrap = lambda o: o.t if isinstance(o, self.api.TorchTensor) else o  # noqa: E731
+        outs = [unwrap(o) for o in out] if isinstance(G, list) else [unwrap(out)]  # split's pieces: a list
+        seeds = [torch.as_tensor(np.asarray(g), dtype=o.dtype) for o, g in zip(outs, G if isinstance(G, list) else [G])]
         diff = [t for spec, t in leaves if spec.differentiable]
-        grads = iter(torch.autograd.grad(out_t, diff, grad_outputs=torch.as_tensor(np.asarray(G), dtype=out_t.dtype),
-                                         allow_unused=True))
+        grads = iter(torch.autograd.grad(outs, diff, grad_outputs=seeds, allow_unused=True))
         result = []
         for spec, a in zip(op.inputs, inputs):
             if not spec.differentiable:
@@ -52,7 +53,8 @@ class TorchTarget(Target):
                 continue
             g = next(grads)
             result.append(np.zeros(np.shape(a)) if g is None else g.detach().numpy())
-        return Outcome(out_t.detach().numpy(), tuple(result))
+        output = [o.detach().numpy() for o in outs] if isinstance(G, list) else outs[0].detach().numpy()
+        return Outcome(output, tuple(result))
 
 
     def run_graph(self, graph, leaf_values, G):

@@ -13,7 +13,7 @@ from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
+__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
@@ -84,6 +84,30 @@ class Case:
         return shapes + (f"; {params}" if params else "")
 
 
+@dataclass(frozen=True)
+class Pieces:
+    """How an op whose output is a list of arrays (split, unstack) meets the checker.
+
+    The derivation and every check work with one ``Z``: the pieces joined back into
+    one array (``join``).  The target's forward answers with the list itself, and its
+    backward gets ``G`` cut the same way (``cut``), one array per piece, as a real
+    multi-output backward does (``torch.autograd.Function.backward(ctx, *grads)``).
+
+    Attributes
+    ----------
+    cut : callable
+        ``cut(array, **params) -> list of arrays``: ``Z`` (or ``G``) as the op's pieces.
+    join : callable
+        ``join(pieces, **params) -> array``: the inverse of ``cut``.
+    joined : str
+        How ``Z`` and ``G`` are made of the pieces, for display (``np.concatenate(pieces, axis)``).
+    """
+
+    cut: Callable
+    join: Callable
+    joined: str
+
+
 def format_shape(shape):
     """A shape as Python writes a tuple: ``(2, 3)``, ``(n,)``, ``()``."""
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -141,6 +165,9 @@ class Op:
         Integer parameters that hold for every spatial axis at once (conv2d's
         ``stride``): a target function whose own default for one is a tuple
         (``stride=(1, 1)``) gets the value as a tuple of that length.
+    pieces : Pieces, optional
+        For an op whose output is a list of arrays (split): how the pieces join
+        into the one ``Z`` that is derived and checked, and how ``G`` is cut.
     """
 
     name: str
@@ -160,6 +187,7 @@ class Op:
     symbolic_params: dict = field(default_factory=dict)
     differentiable_at: Optional[Callable] = None
     per_axis: tuple = ()
+    pieces: Optional[Pieces] = None
 
     @property
     def input_names(self):

@@ -28,7 +28,7 @@ from ..symbolic.expressions import unroll
 from .oracle import exact_inputs, symbol_array
 from .report import Failure, format_pair
 from ..targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
-from ..targets.base import TargetCrashed, changed_gradients, modified_in_place, raised_name
+from ..targets.base import TargetCrashed, changed_gradients, copy_upstream, modified_in_place, raised_name
 
 __all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
            "Mismatch", "ForwardDiffers", "BackwardRaised"]
@@ -80,11 +80,13 @@ def call_target(target, op, case, inputs, G, repeat=1):
     ``repeat=2`` makes the same call again and notes in ``Outcome.unstable`` which
     gradients changed (an isolated target does both calls in its worker).
     """
+    if op.pieces is not None:  # a list of outputs: the backward gets one G per piece
+        G = op.pieces.cut(G, **op.with_defaults(case.params))
     try:
         if target.repeats_itself:  # it runs elsewhere and fills ``modified`` and ``unstable`` there
             outcome = target.run(op, case, inputs, G, repeat=repeat)
         else:
-            before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
+            before = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
             outcome = target.run(op, case, inputs, G)
             outcome.modified = modified_in_place(inputs, G, before)
             if repeat == 2 and not outcome.modified:
@@ -113,6 +115,25 @@ def call_target(target, op, case, inputs, G, repeat=1):
     return outcome
 
 
+def _joined_pieces(op, case, params, call, output, expected):
+    """A list output (split's) joined into one array, after its count and shapes were compared with
+    NumPy's pieces (:class:`ForwardDiffers` when they differ)."""
+    pieces = op.pieces.cut(expected, **params)
+    message = None
+    if not isinstance(output, (list, tuple)):
+        message = f"your {call} returned one {type(output).__name__}, not a list of {len(pieces)} pieces"
+    elif len(output) != len(pieces):
+        message = f"your {call} returned {len(output)} piece(s); NumPy's gives {len(pieces)}"
+    else:
+        for k, (got, want) in enumerate(zip(output, pieces)):
+            if np.shape(got) != np.shape(want):
+                message = f"piece {k} of your {call} has shape {np.shape(got)}; NumPy's has {np.shape(want)}"
+                break
+    if message is not None:
+        raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message))
+    return op.pieces.join([np.asarray(p) for p in output], **params)
+
+
 def check_forward(op, case, arrays, output):
     """Raise :class:`ForwardDiffers` when the target's forward output is not the catalog's."""
     if output is None:
@@ -124,8 +145,10 @@ def check_forward(op, case, arrays, output):
     except Exception as exc:  # noqa: BLE001  the op's declaration is at fault, never the target
         raise DerivationError(f"the NumPy forward declared for {op.name} raised at {case.describe(op)}: "
                               f"{type(exc).__name__}: {exc}") from exc
-    got = np.asarray(output)
     call = f"{op.name}({case.describe(op)})"
+    if op.pieces is not None:
+        output = _joined_pieces(op, case, params, call, output, expected)
+    got = np.asarray(output)
     if got.shape != expected.shape:
         message = f"your {call} has shape {got.shape}; NumPy's has shape {expected.shape}"
     else:

@@ -87,12 +87,12 @@ class Graph:
 
 
 def graph_ops(supported=None):
-    """The catalog's ops a graph may use: one or two inputs, every one differentiable and drawn from all
+    """The catalog's ops a graph may use: one output, one or two inputs, every one differentiable and drawn from all
     reals, and a derivative with no kink or tie in it (no bracket, max or piecewise of an input's
     value), so that any value a graph computes is a fair point; each at its default parameters."""
     out = []
     for op in ops():
-        if not 1 <= len(op.inputs) <= 2 or any(s.data or not s.differentiable or s.domain != "real"
+        if op.pieces is not None or not 1 <= len(op.inputs) <= 2 or any(s.data or not s.differentiable or s.domain != "real"
                                                 for s in op.inputs):
             continue
         if not _smooth(op) or (supported is not None and not supported(op)):

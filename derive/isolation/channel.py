@@ -8,7 +8,8 @@ its own process.
 
 A gradient crosses as ``(tag, value)``: ``("array", ndarray)``, ``("none", None)``,
 ``("constant", None)`` (an engine left that input no gradient) or
-``("unreadable", "what it was")``.
+``("unreadable", "what it was")``; a forward's list of outputs (split's) as
+``("pieces", [(tag, value), ...])``.
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ def decode_value(item, constant):
         return None
     if tag == "constant":
         return constant
+    if tag == "pieces" and isinstance(value, list):  # a forward's list of outputs (split's)
+        return [decode_value(v, constant) for v in value]
     if tag == "unreadable":
         type_name, what = value
         return Unreadable(str(type_name), str(what))

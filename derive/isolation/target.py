@@ -74,13 +74,14 @@ def _wire_op(op):
     from ..catalog.registry import is_standard
     if is_standard(op):
         return op.name
-    from ..catalog.registry import call_by_name
+    from ..catalog.registry import Pieces, call_by_name
     call = op.call
     try:
         pickle.dumps(call)
     except Exception:  # noqa: BLE001  a lambda: the worker spells the op by name
         call = functools.partial(call_by_name, name=op.name)
-    return dataclasses.replace(op, define=None, forward=None, cases=None, variants=(), call=call)
+    pieces = op.pieces and Pieces(None, None, op.pieces.joined)  # the worker only needs to know there are pieces
+    return dataclasses.replace(op, define=None, forward=None, cases=None, variants=(), call=call, pieces=pieces)
 
 
 class IsolatedTarget(Target):

@@ -71,15 +71,16 @@ def _run(op, case, inputs, G, repeat=1):
     """One call (``repeat=2``: and the same call again, to compare the gradients here)."""
     import numpy as np
     from derive.isolation.channel import encode_value
-    from derive.targets.base import CONSTANT, changed_gradients, modified_in_place, to_array
+    from derive.targets.base import CONSTANT, changed_gradients, copy_upstream, modified_in_place, to_array
     op = _op(op)
-    before = [np.array(a, copy=True) for a in inputs], np.array(G, copy=True)
+    before = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
     outcome = _TARGET.run(op, case, inputs, G)
     modified = modified_in_place(inputs, G, before)
     unstable = ()
     if repeat == 2 and not modified:
         unstable = changed_gradients(outcome.grads, _TARGET.run(op, case, inputs, G).grads)
-    output = encode_value(outcome.output, to_array, CONSTANT)
+    output = (("pieces", [encode_value(p, to_array, CONSTANT) for p in outcome.output])
+              if isinstance(outcome.output, list) else encode_value(outcome.output, to_array, CONSTANT))
     grads = tuple(encode_value(g, to_array, CONSTANT) for g in outcome.grads)
     return ("ok", (output, grads, [str(n) for n in outcome.notes], list(modified), list(unstable)))
 

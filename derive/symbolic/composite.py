@@ -88,6 +88,8 @@ def _parse(text):
             return add(_Step(op=_BINARY[type(node.op)], args=(visit(node.left), visit(node.right))))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             op = get_op(node.func.id)
+            if op.pieces is not None:
+                raise ValueError(f"{op.name} gives a list of arrays; an expression needs ops with one output")
             args = list(node.args)
             params = {}
             if op.name == "einsum" and args and isinstance(args[0], ast.Constant):

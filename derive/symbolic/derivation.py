@@ -150,6 +150,10 @@ class Derivation:
         lines = [self.header()]
         z = f"Z[{', '.join(map(str, self.output_index))}]" if self.output_index else "Z"
         lines.append(f"  {z} = {self.output_entry}")
+        pieces = getattr(self.op, "pieces", None)
+        if pieces is not None:  # a list output: Z and G are its pieces joined back
+            lines.append(f"  where Z = {pieces.joined} and G = {pieces.joined.replace('Z_', 'G_')}: "
+                         "the backward gets G_0, G_1, ...")
         for g in self:
             lines.append(f"  {g.lhs} = {g.index_formula}")
             lines.append(f"  {' ' * len(g.lhs)} = {g.closed_form}")

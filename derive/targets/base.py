@@ -8,7 +8,8 @@ import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
-           "describe_raised", "modified_in_place", "changed_gradients", "fit_params"]
+           "describe_raised", "modified_in_place", "changed_gradients", "fit_params", "copy_upstream",
+           "output_value", "each_piece"]
 
 
 class TargetError(ValueError):
@@ -207,11 +208,30 @@ def to_array(x):
     return np.asarray(x)
 
 
+def each_piece(fn, G):
+    """``fn`` applied to ``G``, or to each of its pieces when ``G`` is a list (a split's gradients)."""
+    return [fn(g) for g in G] if isinstance(G, list) else fn(G)
+
+
+def copy_upstream(G):
+    """A copy of ``G`` (of each piece, for a list), to see later whether a call modified it."""
+    return each_piece(lambda g: np.array(g, copy=True), G)
+
+
+def output_value(op, out, unwrap):
+    """A forward's answer as the checker reads it: one array, or for an op with
+    :attr:`~derive.catalog.registry.Op.pieces` a list with one array per piece."""
+    if op.pieces is not None and isinstance(out, (list, tuple)):
+        return [unwrap(p) for p in out]
+    return unwrap(out)
+
+
 def modified_in_place(inputs, G, before):
-    """What a call changed in place, given copies ``before = (inputs, G)`` taken ahead of it:
-    input positions, and ``"G"``."""
+    """What a call changed in place, given copies ``before = (inputs, G)`` taken ahead of it
+    (:func:`copy_upstream` for G): input positions, and ``"G"``."""
     changed = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
-    return tuple(changed + (["G"] if not same_values(G, before[1]) else []))
+    pairs = zip(G, before[1]) if isinstance(G, list) else [(G, before[1])]
+    return tuple(changed + (["G"] if not all(same_values(g, b) for g, b in pairs) else []))
 
 
 def changed_gradients(first, second):

@@ -13,7 +13,8 @@ import inspect
 
 import numpy as np
 
-from .base import CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, same_values, to_array
+from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, output_value,
+                   same_values, to_array)
 from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
 #: where engines keep a leaf's gradient, in the order they are looked for
@@ -190,10 +191,36 @@ class EngineTarget(ProbedTarget):
         self.settle()
         tensors, out = self.forward(op, case, inputs)
         try:
-            output = self.unwrap(out)
+            output = output_value(op, out, self.unwrap)
         except Exception as exc:  # noqa: BLE001
             raise ForwardError(exc) from exc
+        if isinstance(G, list):
+            return self._run_pieces(op, case, inputs, G, tensors, out, output)
         self._seeding(self, out, G)
+        return _outcome(op, output, self._read(op, tensors, inputs))
+
+    def _run_pieces(self, op, case, inputs, G, tensors, out, output):
+        """A list of outputs (split's): one pass per piece, each on a fresh forward with only that piece
+        seeded, the passes' gradients summed.  An engine that resets its gradients at every
+        ``backward()`` and one that accumulates them both give the sum of the pieces' contributions,
+        which is what one backward from a loss that uses every piece gives."""
+        if not isinstance(out, (list, tuple)) or len(out) != len(G):
+            # the forward is not the op's: that is reported, and these gradients are never read
+            return Outcome(output, tuple(None if not spec.differentiable else CONSTANT for spec in op.inputs))
+        total = None
+        for m, g in enumerate(G):
+            if m:
+                tensors, out = self.forward(op, case, inputs)
+            self._seeding(self, out[m], g)
+            grads = self._read(op, tensors, inputs)
+            total = grads if total is None else [_add(a, b) for a, b in zip(total, grads)]
+        outcome = _outcome(op, output, total)
+        outcome.notes.append(f"{op.name}'s pieces were seeded one per backward pass, each on a fresh forward, "
+                             "and the passes' gradients summed")
+        return outcome
+
+    def _read(self, op, tensors, inputs):
+        """The inputs' gradients after a backward pass (CONSTANT where the engine left none)."""
         grads = []
         for spec, t, a in zip(op.inputs, tensors, inputs):
             if spec.data:
@@ -206,8 +233,7 @@ class EngineTarget(ProbedTarget):
                 continue
             g = self.read_grad(t)
             grads.append(CONSTANT if g is None else g)
-        return _outcome(op, output, grads)
-
+        return grads
 
     def run_graph(self, graph, leaf_values, G):
         """The leaves' gradients after ``backward()`` from G at the graph's output; after a second
@@ -253,6 +279,15 @@ class EngineTarget(ProbedTarget):
             return first, second, None
         backward()
         return first, second, grads()
+
+
+def _add(a, b):
+    """Two passes' gradients of one input summed (a pass that left it none adds nothing)."""
+    if a is None or b is None:
+        return None
+    if a is CONSTANT or b is CONSTANT:
+        return b if a is CONSTANT else a
+    return np.asarray(a) + np.asarray(b)
 
 
 def _outcome(op, output, grads):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import types
 
-from .base import ForwardError, Outcome, Target, TargetError, Unsupported, to_array
+from .base import ForwardError, Outcome, Target, TargetError, Unsupported, output_value, to_array
 from .functions import as_tuple
 from .spelling import missing_reason, probe_inputs
 
@@ -105,11 +105,11 @@ class FunctionClassTarget(Target):
             if is_static(cls):
                 ctx = Ctx()
                 out = cls.forward(ctx, *args, **params)
-                return out, (lambda G: cls.backward(ctx, G))
+                return out, (lambda G: cls.backward(ctx, *_grads_for(cls.backward, G, skip=1)))
             init, call = split_params(cls, params)
             instance = cls(**init)
             out = instance.forward(*args, **call)
-            return out, instance.backward
+            return out, (lambda G: instance.backward(*_grads_for(instance.backward, G)))
         except Exception as exc:  # noqa: BLE001
             reason = missing_reason(op, exc) if isinstance(exc, TypeError) else None
             if reason is not None and "argument" in str(exc):
@@ -123,10 +123,29 @@ class FunctionClassTarget(Target):
         params = op.with_defaults(case.params)
         out, backward = self._call_forward(cls, op, inputs, params)
         try:
-            output = to_array(out) if out is not None else None
+            output = output_value(op, out, to_array) if out is not None else None
         except Exception as exc:  # noqa: BLE001
             raise ForwardError(exc) from exc
         return Outcome(output, as_tuple(backward(G), op))
+
+
+def _grads_for(backward, G, skip=0):
+    """The positional arguments that carry G: one per output where G is a list (a split's pieces) and
+    ``backward`` takes that many, or ``*grads``, as ``torch.autograd.Function.backward(ctx, *grads)``
+    does; else G as it is, a list for a backward that takes the pieces' gradients as one argument
+    (one named in the plural, ``grads``, takes the list even when there is one piece)."""
+    if not isinstance(G, list):
+        return (G,)
+    try:
+        params = list(inspect.signature(backward).parameters.values())[skip:]
+    except (TypeError, ValueError):
+        return tuple(G)
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return tuple(G)
+    if len(positional) == len(G) and not (len(G) == 1 and positional[0].name.endswith("s")):
+        return tuple(G)
+    return (G,)
 
 
 def settle_wrapping(target, tensor_type, tries=3):

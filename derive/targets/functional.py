@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ForwardError, Outcome
+from .base import ForwardError, Outcome, each_piece, output_value
 from .spelling import ProbedTarget, call_forward
 
 
@@ -58,7 +58,7 @@ class FunctionalTarget(ProbedTarget):
         fn, xs, _ = self._function(op, case, inputs)
         out = fn(*xs)
         try:
-            return self.unwrap(out)
+            return output_value(op, out, self.unwrap)
         except Exception as exc:  # noqa: BLE001
             raise ForwardError(exc) from exc
 
@@ -70,7 +70,7 @@ class FunctionalTarget(ProbedTarget):
         except ForwardError as exc:
             # the plain forward ran: what raised under the trace is the library building its VJP
             raise exc.exc from None
-        grads = vjp_fn(self.to_input(G) if np.asarray(G).dtype != object else G)
+        grads = vjp_fn(each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G))
         grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
         out = [None] * len(op.inputs)
         for k, g in zip(diff, grads):

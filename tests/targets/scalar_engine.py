@@ -1,5 +1,6 @@
 """A micrograd-like engine over arrays whose backward() takes no gradient and refuses to start
-from anything but a scalar.  Correct; it lacks unary minus and ``x ** Tensor``."""
+from anything but a scalar.  Correct; it lacks unary minus and ``x ** Tensor``.  Its ``split``
+gives a list of Tensors, each with its own backward into ``x``."""
 
 import numpy as np
 
@@ -72,6 +73,23 @@ class Tensor:
             self.grad = self.grad + out.grad * out.data
         out._backward = backward
         return out
+
+
+def split(x, indices_or_sections, axis=0):
+    pieces, start = [], 0
+    for value in np.split(x.data, indices_or_sections, axis=axis):
+        piece = Tensor(value, (x,))
+        where = [slice(None)] * x.data.ndim
+        where[axis] = slice(start, start + value.shape[axis])
+        start += value.shape[axis]
+
+        def backward(piece=piece, where=tuple(where)):
+            grad = np.zeros_like(x.data)
+            grad[where] = piece.grad
+            x.grad = x.grad + grad
+        piece._backward = backward
+        pieces.append(piece)
+    return pieces
 
 
 def _unbroadcast(g, shape):
