@@ -199,6 +199,26 @@ def test_a_target_that_is_not_one_is_one_clear_error():
         derive.check("exp", target=42)
 
 
+def test_a_users_op_is_found_in_a_file_target_that_runs_in_a_worker(tmp_path):
+    # the op is declared here (a notebook); the worker that imports the file must know its name too,
+    # or discovery finds "no function named after any op" in a correct target
+    import sympy as sp
+    (tmp_path / "student_silu.py").write_text(
+        "import numpy as np\n"
+        "def my_silu_op(grad, x):\n"
+        "    s = 1 / (1 + np.exp(-x))\n"
+        "    return grad * (s + x * s * (1 - s))\n")
+    from derive.isolation.target import IsolatedTarget
+    derive.elementwise("my_silu_op", lambda x: x / (1 + sp.exp(-x)), lambda X: X / (1 + np.exp(-X)))
+    try:
+        target = load_target(str(tmp_path / "student_silu.py"))
+        assert isinstance(target, IsolatedTarget)
+        report = derive.check("my_silu_op", target=target, examples=10, seed=0, database=None)
+    finally:
+        derive.unregister("my_silu_op")
+    assert report.status == "pass" and report.examples == 10, report.verdict()
+
+
 def test_a_user_op_whose_own_forward_raises_is_not_blamed_on_the_backward():
     import sympy as sp
     derive.elementwise("broken_forward", sp.exp, lambda X: 1 / 0)

@@ -103,9 +103,12 @@ class IsolatedTarget(Target):
         ``wait=False`` returns at once: loading then finishes in :meth:`ready` (or the first call),
         while this process does other work (derivations).
         """
+        from ..catalog.registry import is_standard, ops
         what = f"loading target {self.spec}"
+        # the user's own ops (declared in a notebook, say) go too: discovery looks for functions named after them
+        user_ops = [_wire_op(op) for op in ops() if not is_standard(op)]
         try:
-            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), os.getcwd()), what)
+            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), os.getcwd(), user_ops), what)
         except TargetCrashed as exc:
             raise TargetError(str(exc)) from None
         self._pending = what

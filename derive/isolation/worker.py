@@ -41,10 +41,13 @@ def _exit_reply(exc):
     return ("exit", code if isinstance(code, (int, type(None))) else str(code)[:200])
 
 
-def _load(spec, style, sys_path, cwd):
+def _load(spec, style, sys_path, cwd, user_ops=()):
     global _TARGET
+    from derive.catalog.registry import register
     from derive.targets.base import TargetError
     from derive.targets.loading import load_target
+    for op in user_ops:  # the checker's own ops beyond the standard ones, as stand-ins
+        register(op, replace=True)
     sys.path[:] = [p for p in sys_path if p not in ("", cwd)] + [cwd]
     try:
         os.chdir(cwd)
