@@ -424,9 +424,10 @@ def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):
     return (C.avg_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
 
 
-def max_pool2d(grad, x, kernel=2, stride=2):
-    """VJP of ``max_pool2d``: each window's ``G`` to its largest entry, overlaps accumulated."""
-    return (C.max_pool2d_grad_x(grad, x, kernel=kernel, stride=stride),)
+def max_pool2d(grad, x, kernel=2, stride=2, padding=0):
+    """VJP of ``max_pool2d``: each window's ``G`` to its largest entry, overlaps accumulated, the
+    ``-inf`` padding cropped."""
+    return (C.max_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
 
 
 def _vjp(name, inputs, grads):

@@ -51,9 +51,9 @@ def _windows(shape, k, stride, padding, dilation):
             yield u, v, (slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw))
 
 
-def _im2col(x, k, stride, padding, dilation):
+def _im2col(x, k, stride, padding, dilation, fill=0):
     ph, pw = padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     cols = None
     for u, v, (rows, columns) in _windows(x.shape, k, stride, padding, dilation):
         patch = xp[:, :, rows, columns]
@@ -182,19 +182,28 @@ def avg_pool2d_grad_x(grad, x, kernel=2, stride=2, padding=0):
     return _col2im(dcols, np.shape(x), **p)
 
 
-def max_pool2d_forward(x, kernel=2, stride=2):
-    """``Z[n, c, y, x] = max_{u,v} X[n, c, s*y + u, s*x + v]`` (no padding)."""
+def _max_pool_cols(x, kernel, stride, padding):
+    """The windows of ``x`` padded with ``-inf`` (torch's: the padding never wins a max)."""
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"max_pool2d: expected x (N, C, H, W), got {x.shape}")
-    return _im2col(x, **_pool_params(kernel, stride, 0)).max(axis=(2, 3))
+    if 2 * int(padding) > int(kernel):
+        raise ValueError(f"max_pool2d: padding {padding} is more than half the kernel {kernel}")
+    p = _pool_params(kernel, stride, padding)
+    return _im2col(x, fill=-np.inf, **p), p
 
 
-def max_pool2d_grad_x(grad, x, kernel=2, stride=2):
+def max_pool2d_forward(x, kernel=2, stride=2, padding=0):
+    """``Z[n, c, y, x] = max_{u,v} X[n, c, s*y + u - p, s*x + v - p]`` over the window's entries inside
+    ``X`` (padding with ``-inf``, torch's semantics)."""
+    return _max_pool_cols(x, kernel, stride, padding)[0].max(axis=(2, 3))
+
+
+def max_pool2d_grad_x(grad, x, kernel=2, stride=2, padding=0):
     """``dl/dX``: each window's ``G`` to its largest entry (shared evenly between tied entries),
-    accumulated where windows overlap (one entry can be the largest of several windows)."""
-    p = _pool_params(kernel, stride, 0)
-    cols = _im2col(np.asarray(x), **p)
+    accumulated where windows overlap (one entry can be the largest of several windows); the
+    ``-inf`` padding is never the largest, and is cropped."""
+    cols, p = _max_pool_cols(x, kernel, stride, padding)
     top = cols == cols.max(axis=(2, 3), keepdims=True)
     dcols = top * (np.asarray(grad)[:, :, None, None] / top.sum(axis=(2, 3), keepdims=True))
     return _col2im(dcols, np.shape(x), **p)

@@ -265,10 +265,10 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
     return _node(C.avg_pool2d_forward(**saved), _edge(x, C.avg_pool2d_grad_x, **saved))
 
 
-def max_pool2d(x, kernel=2, stride=2):
-    """Max over ``kernel`` x ``kernel`` windows with ``stride``, no padding."""
+def max_pool2d(x, kernel=2, stride=2, padding=0):
+    """Max over ``kernel`` x ``kernel`` windows with ``stride``; the padding is ``-inf`` (never the max)."""
     x = _tensor(x)
-    saved = dict(x=x.value, kernel=kernel, stride=stride)
+    saved = dict(x=x.value, kernel=kernel, stride=stride, padding=padding)
     return _node(C.max_pool2d_forward(**saved), _edge(x, C.max_pool2d_grad_x, **saved))
 
 

@@ -82,8 +82,12 @@ class _Code(PythonCodePrinter):
     def _print_Max(self, e):
         return self._call("max", e)
 
+    def _print_NegInfUnless(self, e):
+        return self._call("NegInfUnless", e)
 
-_PIECES = {"Bracket": lambda holds: float(bool(holds)), "Heaviside": lambda x, at_zero=0.5: float(x > 0) if x else at_zero,
+
+_PIECES = {"Bracket": lambda holds: float(bool(holds)), "NegInfUnless": lambda *holds: 0.0 if all(holds) else -math.inf,
+           "Heaviside": lambda x, at_zero=0.5: float(x > 0) if x else at_zero,
            "math": math}
 
 

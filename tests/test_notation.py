@@ -207,6 +207,29 @@ def test_a_max_over_a_window_shares_each_windows_G_among_that_windows_ties(value
     assert derive.get_op("max_pool2d").forward(x, kernel=kernel, stride=stride).shape == G.shape
 
 
+def test_max_pool_padding_is_minus_infinity_so_it_never_wins():
+    """torch pads max-pooling with -inf: on an all-negative image a zero padding would win every border
+    window and take its G; with ``neg_inf_unless`` every window's G reaches an entry of X."""
+    rng = np.random.default_rng(5)
+    x = -rng.uniform(1, 2, size=(1, 1, 4, 5))
+    kernel, stride, padding = 3, 2, 1
+    G = rng.normal(size=(1, 1, 2, 3))
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    want_z = np.zeros(G.shape)
+    want = np.zeros_like(padded)
+    for y in range(2):
+        for w in range(3):
+            window = padded[0, 0, stride * y:stride * y + kernel, stride * w:stride * w + kernel]
+            want_z[0, 0, y, w] = window.max()
+            want[0, 0, stride * y:stride * y + kernel, stride * w:stride * w + kernel] += (window == window.max()) * G[0, 0, y, w]
+    params = dict(kernel=kernel, stride=stride, padding=padding)
+    np.testing.assert_allclose(derive.get_op("max_pool2d").forward(x, **params), want_z)
+    assert np.all(want_z < 0)  # zero padding would have given 0 at every border window
+    got = expected_gradients("max_pool2d", Case((x.shape,), params), [x], G)["X"]
+    np.testing.assert_allclose(got, want[:, :, 1:-1, 1:-1])
+    np.testing.assert_allclose(got.sum(), G.sum())  # no window's G is lost to the padding
+
+
 def test_an_equality_bracket_is_a_delta_not_pythons_structural_equality():
     """``bracket(i == j)`` once evaluated Python's ``==`` on two SymPy expressions: a constant False,
     so the gradient through it was 0 everywhere.  It is a Kronecker delta now, summed away."""

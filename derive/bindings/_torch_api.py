@@ -137,8 +137,8 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.avg_pool2d(_t(x), kernel, stride=stride, padding=padding, count_include_pad=True))
 
 
-def max_pool2d(x, kernel=2, stride=2):
-    return TorchTensor(F.max_pool2d(_t(x), kernel, stride=stride))
+def max_pool2d(x, kernel=2, stride=2, padding=0):
+    return TorchTensor(F.max_pool2d(_t(x), kernel, stride=stride, padding=padding))
 
 
 def gelu(x):

@@ -81,19 +81,26 @@ define(
 def max_pool2d_case(draw):
     """Windows that mostly overlap (stride below the kernel), so one entry is often the largest of
     several windows, on images up to four entries wider than the kernel (widths the stride does
-    not divide); sometimes stride >= kernel, and a kernel of 1."""
+    not divide); sometimes stride >= kernel, and a kernel of 1; half the time as much padding as torch
+    allows (up to half the kernel), so border windows hold -inf padding and, all their entries
+    negative, a zero-padded pool would pick the padding."""
     kernel = draw(hst.sampled_from([2, 3, 1]))
     overlap = kernel > 1 and draw(hst.sampled_from([True, True, False]))  # two of three draws, by construction
     stride = draw(hst.integers(1, kernel - 1)) if overlap else draw(hst.sampled_from([kernel, kernel + 1]))
+    padding = draw(hst.integers(0, kernel // 2)) if draw(hst.booleans()) else 0
     N, C = draw(hst.integers(1, 2)), draw(hst.integers(1, 2))
     H, L = draw(hst.integers(kernel, kernel + 4)), draw(hst.integers(kernel, kernel + 4))
-    return Case(((N, C, H, L),), {"kernel": kernel, "stride": stride})
+    return Case(((N, C, H, L),), {"kernel": kernel, "stride": stride, "padding": padding})
 
 
 define(
-    "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u, stride*x + v])",
-    cases=max_pool2d_case,
-    inputs="X[N, C, H, L]", name="max_pool2d", params={"kernel": 2, "stride": 2}, per_axis=("kernel", "stride"),
-    sizes={"u": "kernel", "v": "kernel", "y": "(H - kernel) // stride + 1", "x": "(L - kernel) // stride + 1"},
-    doc="Z = max_pool2d(X; kernel, stride), no padding; an entry the largest of several overlapping windows "
-        "gets each one's G; drawn without ties (torch gives a tied window's G to one entry, derive shares it)")
+    "Z[n, c, y, x] = max(u, v: X[n, c, stride*y + u - padding, stride*x + v - padding]"
+    " + neg_inf_unless(0 <= stride*y + u - padding, stride*y + u - padding < H,"
+    " 0 <= stride*x + v - padding, stride*x + v - padding < L))",
+    cases=max_pool2d_case, inputs="X[N, C, H, L]", name="max_pool2d",
+    params={"kernel": 2, "stride": 2, "padding": 0}, require=("2*padding <= kernel",), per_axis=_POOL_AXIS,
+    sizes={"u": "kernel", "v": "kernel", "y": "(H + 2*padding - kernel) // stride + 1",
+           "x": "(L + 2*padding - kernel) // stride + 1"},
+    doc="Z = max_pool2d(X; kernel, stride, padding), the padding -inf (torch's: it never wins); an entry the "
+        "largest of several overlapping windows gets each one's G; drawn without ties (torch gives a tied "
+        "window's G to one entry, derive shares it)")

@@ -30,7 +30,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from .expressions import Bracket, MaxOver, MinOver, Relu, Sigmoid, Unravel, _ExtremeOver, expand_products
+from .expressions import Bracket, MaxOver, MinOver, NegInfUnless, Relu, Sigmoid, Unravel, _ExtremeOver, expand_products
 
 __all__ = ["IndexFormula"]
 
@@ -115,6 +115,9 @@ class IndexFormula:
         if isinstance(expr, Bracket):
             cond = self._compile_condition(expr.args[0])
             return lambda ctx: cond(ctx).astype(np.int64)
+        if isinstance(expr, NegInfUnless):
+            conds = [self._compile_condition(c) for c in expr.args]
+            return lambda ctx: np.where(_fold(np.logical_and, [c(ctx) for c in conds]), 0.0, -np.inf)
         if isinstance(expr, sp.Symbol):
             return self._compile_symbol(expr)
         if expr.is_Integer:

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.concrete.expr_with_limits import ExprWithLimits
 
 __all__ = ["SymArray", "Output", "summation", "nested_sum", "index", "dim", "broadcast_shapes",
-           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "MaxOver", "MinOver", "expand_products", "unroll", "Unravel", "ravel", "unravel"]
+           "broadcast_index", "normalize_axes", "Relu", "Sigmoid", "Bracket", "bracket", "NegInfUnless", "MaxOver", "MinOver", "expand_products", "unroll", "Unravel", "ravel", "unravel"]
 
 
 def index(name):
@@ -174,6 +174,27 @@ class Relu(sp.Function):
             return sp.Max(x, 0)
 
 
+class NegInfUnless(sp.Function):
+    """0 where every condition holds, ``-inf`` elsewhere: added to a read, a position outside the
+    input (max-pooling's padding, which torch fills with ``-inf``) never wins a max.
+
+    It holds no input, so it has no derivative; it stays symbolic (``0 * -inf`` never forms) and is
+    evaluated as ``np.where(conditions, 0, -inf)``.
+    """
+
+    is_real = False  # it may be -inf: SymPy must not treat it as a finite real in simplifications
+
+    @classmethod
+    def eval(cls, *conditions):
+        if any(c is sp.false for c in conditions):
+            return -sp.oo
+        if all(c is sp.true for c in conditions):
+            return sp.Integer(0)
+
+    def _latex(self, printer):
+        return r"(-\infty)\,[\lnot(" + r") \wedge (".join(printer._print(c) for c in self.args) + ")]"
+
+
 class Sigmoid(sp.Function):
     """The logistic function ``1 / (1 + exp(-x))``."""
 
@@ -299,11 +320,20 @@ def expand_products(expr):
 
 def unroll(expr):
     """Sums (and max/min) over concrete ranges written out term by term: what ``doit`` gives for them,
-    without SymPy's search for a closed-form sum (seconds on a sum of brackets)."""
-    def write_out(e):
-        values = _written_out(e.function, e.limits)
-        return sp.Add(*values) if isinstance(e, sp.Sum) else e.pick(*values)
-    return expr.replace(lambda e: isinstance(e, (sp.Sum, _ExtremeOver)) and _concrete(e), write_out)
+    without SymPy's search for a closed-form sum (seconds on a sum of brackets).
+
+    Outer ranges are written out first, so an inner max is still a ``MaxOver`` when the outer index
+    is put in; a written-out max of symbolic terms is left unevaluated (SymPy's search for dominated
+    arguments is quadratic in them with a costly comparison each: minutes for a padded 3x3 window,
+    rebuilt at every substitution); ``doit`` evaluates it once the values are in.
+    """
+    if isinstance(expr, (sp.Sum, _ExtremeOver)) and _concrete(expr):
+        values = [unroll(v) for v in _written_out(expr.function, expr.limits)]
+        return sp.Add(*values) if isinstance(expr, sp.Sum) else expr.pick(*values, evaluate=False)
+    if not expr.args or not expr.has(sp.Sum, _ExtremeOver):
+        return expr
+    args = [unroll(a) for a in expr.args]
+    return expr if all(a is b for a, b in zip(args, expr.args)) else expr.func(*args)
 
 
 def _concrete(e):

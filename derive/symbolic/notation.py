@@ -19,7 +19,8 @@ The formula is ``Out[indices] = expression``.  In the expression:
 - ``sum(j, k: body)`` sums ``body`` over ``j`` and ``k``; ``max(j, k: body)`` and ``min(j, k: body)``
   take its largest and smallest value (tied extremes share ``G`` evenly);
 - ``bracket(cond)`` is 1 where ``cond`` holds and 0 elsewhere, ``where(cond, a, b)``
-  picks, ``max(a, b)``, ``min(a, b)``, ``exp``, ``log``, ``sqrt``, ``tanh``,
+  picks, ``neg_inf_unless(cond, ...)`` is 0 where every ``cond`` holds and ``-inf``
+  elsewhere (added to a read, it keeps a padded position out of a max), ``max(a, b)``, ``min(a, b)``, ``exp``, ``log``, ``sqrt``, ``tanh``,
   ``sigmoid``, ``relu``, ``abs``, ``sin``, ``cos``, ``erf`` are the functions;
 - every index's range is read off a bare read (``j`` in ``W[j]`` ranges over ``K``),
   or given in ``sizes`` as a formula of size names and parameters;
@@ -42,14 +43,14 @@ import numpy as np
 import sympy as sp
 
 from ..catalog.registry import Case, Input, Op, call_by_name, register
-from .expressions import Bracket, MaxOver, MinOver, Output, Relu, Sigmoid, _fresh, dim, index
+from .expressions import Bracket, MaxOver, MinOver, NegInfUnless, Output, Relu, Sigmoid, _fresh, dim, index
 
 __all__ = ["define", "Formula", "parse"]
 
 _FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": Sigmoid, "relu": Relu,
     "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos, "erf": sp.erf, "max": sp.Max, "min": sp.Min,
-    "bracket": lambda cond: _bracket(cond), "pi": sp.pi,
+    "bracket": lambda cond: _bracket(cond), "pi": sp.pi, "neg_inf_unless": NegInfUnless,
     "Eq": sp.Eq, "Ne": sp.Ne, "Lt": sp.Lt, "Le": sp.Le, "Gt": sp.Gt, "Ge": sp.Ge, "And": sp.And,
 }
 _SUM = re.compile(r"\b(sum|max|min)\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*:")

@@ -112,6 +112,22 @@ def max_pool2d_transposed_argmax(grad, x, kernel=2, stride=2):
     return C._col2im(np.swapaxes(dcols, 2, 3), np.shape(x), **p)
 
 
+@mutant("pooling", "max_pool2d", "pads with zeros, not -inf: a border window whose entries are all negative "
+                                 "gives its G to the padding, and no entry gets it")
+def max_pool2d_zero_padding(grad, x, kernel=2, stride=2, padding=0):
+    p = dict(k=(kernel, kernel), stride=(stride, stride), padding=(padding, padding), dilation=(1, 1))
+    cols = C._im2col(np.asarray(x), **p)  # zeros in the padding
+    top = cols == cols.max(axis=(2, 3), keepdims=True)
+    return C._col2im(top * np.asarray(grad)[:, :, None, None], np.shape(x), **p)
+
+
+@mutant("pooling", "max_pool2d", "indexes the windows from the padded image's corner but forgets to crop: the "
+                                 "gradient lands padding entries up and to the left")
+def max_pool2d_padding_not_cropped(grad, x, kernel=2, stride=2, padding=0):
+    full = C.max_pool2d_grad_x(grad, x, kernel, stride, padding)
+    return np.pad(full, ((0, 0), (0, 0), (0, padding), (0, padding)))[:, :, padding:, padding:]
+
+
 @mutant("convolution", "conv2d", "with groups, dW of every group reads the channels of group 0 (the channel offset "
                                  "of its group forgotten)")
 def conv2d_groups_read_group_zero(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
