@@ -41,9 +41,9 @@ class TorchTarget(Target):
             leaves.append((spec, t))
             wrapped.append(self.api.TorchTensor(t))
         out = call_forward(op, op.call, self.api, wrapped, params)
-        unwrap = lambda o: o.t if isinstance(o, self.api.TorchTensor) else o  # noqa: E731
-        outs = [unwrap(o) for o in out] if isinstance(G, list) else [unwrap(out)]  # split's pieces: a list
-        seeds = [torch.as_tensor(np.asarray(g), dtype=o.dtype) for o, g in zip(outs, G if isinstance(G, list) else [G])]
+        pieces = isinstance(G, list)  # split's: a list of outputs, one G each
+        outs = [o.t if isinstance(o, self.api.TorchTensor) else o for o in (out if pieces else [out])]
+        seeds = [torch.as_tensor(np.asarray(g), dtype=o.dtype) for o, g in zip(outs, G if pieces else [G])]
         diff = [t for spec, t in leaves if spec.differentiable]
         grads = iter(torch.autograd.grad(outs, diff, grad_outputs=seeds, allow_unused=True))
         result = []
@@ -53,7 +53,7 @@ class TorchTarget(Target):
                 continue
             g = next(grads)
             result.append(np.zeros(np.shape(a)) if g is None else g.detach().numpy())
-        output = [o.detach().numpy() for o in outs] if isinstance(G, list) else outs[0].detach().numpy()
+        output = [o.detach().numpy() for o in outs] if pieces else outs[0].detach().numpy()
         return Outcome(output, tuple(result))
 
 

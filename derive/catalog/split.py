@@ -20,16 +20,11 @@ import numpy as np
 from hypothesis import strategies as hst
 
 from . import strategies as st
+from .indexing import _axis
 from .registry import Case, Input, Op, Pieces, call_function, register
 from ..symbolic.expressions import Output
 
 X_ = Input("X")
-
-
-def _axis(axis, ndim, name):
-    if not -ndim <= int(axis) < ndim:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for {ndim} dimensions")
-    return int(axis) % ndim
 
 
 def _same(X, **_):
