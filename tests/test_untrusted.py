@@ -42,6 +42,9 @@ BACKWARDS = [
     ("typo_tensor", "the forward raised AttributeError: 'Tensor' object has no attribute 'vlaue'"),
     ("nondeterministic", "two calls with the same arguments gave different results"),
     ("huge_allocation", "the backward raised MemoryError"),
+    ("stalls_mid_reply", "the target's exp timed out after 2 s (its answer stalled)"),
+    ("huge_wrong_shape", "broke the worker's answer: a reply of 1600000152 bytes, more than this call can hold"),
+    ("sympy_entry", "dl/dX: not an array (ndarray: holds objects that are not numbers (Tuple))"),
 ]
 
 
@@ -104,15 +107,123 @@ def test_an_exit_in_process_is_a_failure_too():
     assert report.status == "fail" and "the target called sys.exit(0)" in report.failures[0].message
 
 
-def test_a_reply_cannot_build_objects_in_the_checker():
+@pytest.mark.parametrize("kind", ["eval", "sympy", "numpy"])
+def test_a_forged_reply_runs_nothing_in_the_checker(kind, tmp_path):
+    """The worker is the target's: one that forges its replies (a pickle naming eval, a SymPy object
+    rebuilt from text, an ndarray of objects) gets a FAIL, and its code never runs in the checker."""
+    marker = tmp_path / "marker"
+    r = subprocess.run([sys.executable, "-m", "derive.check", "exp", "--target",
+                        os.path.join(HOSTILE, "forged_reply.py"), "--format", "json", "--examples", "5",
+                        "--no-database"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       env={**os.environ, "FORGED_KIND": kind, "FORGED_MARKER": str(marker)})
+    op = json.loads(r.stdout)["ops"][0]
+    assert r.returncode == 1 and op["status"] == "fail"
+    assert "broke the worker's answer: a reply may not build" in op["failures"][0]["message"]
+    assert not marker.exists()
+
+
+def test_a_reply_builds_no_class_at_all():
     import pickle
 
     from derive.isolation.channel import ReplyError, loads_reply
-    assert loads_reply(pickle.dumps(("ok", np.arange(3.0))))[1].tolist() == [0.0, 1.0, 2.0]
-    with pytest.raises(ReplyError, match="may not build (os|posix).system"):
-        loads_reply(pickle.dumps(os.system))
-    with pytest.raises(ReplyError, match="may not build"):
-        loads_reply(b"cposix\nsystem\n(S'true'\ntR.")
+    assert loads_reply(pickle.dumps(("ok", [1, 2.5, "x", b"\0", {"k": (None, True)}]))) == \
+        ("ok", [1, 2.5, "x", b"\0", {"k": (None, True)}])
+    for forged in (pickle.dumps(os.system), pickle.dumps(np.arange(3.0)), pickle.dumps(np.float64(1.0)),
+                   b"cposix\nsystem\n(S'true'\ntR."):
+        with pytest.raises(ReplyError, match="may not build"):
+            loads_reply(forged)
+
+
+def _decode(item, symbols=None, nodes=None):
+    from derive.isolation.channel import Budget, decode_value
+    from derive.targets import CONSTANT
+    return decode_value(item, CONSTANT, symbols, None if nodes is None else Budget(nodes))
+
+
+def test_exact_values_cross_as_whitelisted_trees_and_come_back_equal():
+    import sympy as sp
+
+    from derive.isolation.channel import encode_value
+    from derive.checker.oracle import symbol_array
+    from derive.targets import CONSTANT
+    from derive.targets.base import to_array
+    X, G = symbol_array("X", (2, 2)), symbol_array("G", (2,))
+    value = np.array([[G[0] * X[0, 1] - sp.Rational(1, 3) * X[1, 0] ** 2, 0],
+                      [sp.Float(0.5) * G[1], (X[0, 0] + G[0]) ** -1]], dtype=object)
+    item = encode_value(value, to_array, CONSTANT)
+    assert item[0] == "exact"
+    back = _decode(item, symbols={s.name: s for s in [*X.ravel(), *G.ravel()]})
+    assert back.shape == (2, 2) and all(sp.simplify(a - b) == 0 for a, b in zip(back.ravel(), value.ravel()))
+    from fractions import Fraction
+    ints = np.array([3, Fraction(-7, 2), 2 ** 100], dtype=object)
+    assert _decode(encode_value(ints, to_array, CONSTANT)).tolist() == [3, Fraction(-7, 2), 2 ** 100]
+
+
+@pytest.mark.parametrize("tree,words", [
+    (("sym", "__import__('os')"), "a symbol that its case does not have"),
+    (("call", "exec", "1"), "not a number or a polynomial"),
+    (("^", ("sym", "X[0]"), 10 ** 6), "not a number or a polynomial"),
+    (2 ** 5000, "not a bounded integer"),
+    (("frac", 1, 0), "denominator is not positive"),
+    ("X[0]", "not a number or a polynomial"),
+])
+def test_an_exact_tree_outside_the_whitelist_is_refused(tree, words):
+    import sympy as sp
+
+    from derive.isolation.channel import ReplyError
+    with pytest.raises(ReplyError, match=words):
+        _decode(("exact", [1], [tree]), symbols={"X[0]": sp.Symbol("X[0]")})
+
+
+def test_a_tree_of_shared_references_cannot_make_the_checker_build_without_end():
+    import pickle
+
+    from derive.isolation.channel import ReplyError, loads_reply
+    node = ("+", [1, 1])
+    for _ in range(60):  # 2**60 nodes once unfolded, a few hundred bytes as a pickle
+        node = ("+", [node, node])
+    item = loads_reply(pickle.dumps(("exact", [1], [node])))
+    with pytest.raises(ReplyError, match="more terms than its case can hold"):
+        _decode(item, nodes=10_000)
+
+
+@pytest.mark.parametrize("item,words", [
+    (("array", "|O", [1], b"\0" * 8), "dtype that is not numeric"),
+    (("array", "<f8", [2], b"\0" * 8), "bytes do not fill its shape"),
+    (("array", "<f8", [-1], b""), "shape that is not a list of sizes"),
+    (("array", "<f8", [2 ** 40, 2 ** 40], b""), "larger than any reply"),
+    (("exact", [2], [1]), "entries do not fill its shape"),
+    (("eval", "1"), "unknown value tag"),
+    (["array"], "without its tag"),
+])
+def test_a_malformed_array_is_refused(item, words):
+    from derive.isolation.channel import ReplyError
+    with pytest.raises(ReplyError, match=words):
+        _decode(item)
+
+
+def test_a_reply_larger_than_its_call_can_hold_is_refused_before_it_is_read():
+    import socket
+
+    from derive.isolation.channel import Channel, ReplyError
+    import threading
+    a, b = socket.socketpair()
+    sender, receiver = Channel(a), Channel(b)
+    thread = threading.Thread(target=lambda: _ignore_broken_pipe(sender.send, ("ok", np.zeros(100_000))))
+    thread.start()  # 800 kB, out of band: more than a socket holds unread
+    with pytest.raises(ReplyError, match="a reply of 800... bytes, more than this call can hold"):
+        receiver.receive(limit=10_000)
+    b.close()
+    thread.join(10)
+    a.close()
+    assert not thread.is_alive()
+
+
+def _ignore_broken_pipe(fn, *args):
+    try:
+        fn(*args)
+    except OSError:
+        pass
 
 
 def test_a_worker_is_reused_across_ops_and_restarted_after_a_crash():
@@ -126,6 +237,20 @@ def test_a_worker_is_reused_across_ops_and_restarted_after_a_crash():
     assert derive.check("exp", target=target, examples=5, seed=0, database=None).status == "fail"
     assert derive.check("add", target=target, examples=5, seed=0, database=None)  # a fresh worker
     assert target.worker.started > first and target.worker.alive()
+
+
+def test_what_a_call_modified_is_judged_by_the_checker():
+    r, ops = check_hostile("mutates")
+    assert r.returncode == 1
+    assert "modified its input X in place" in ops["add"]["failures"][0]["message"]
+    assert "modified the upstream gradient G in place" in ops["exp"]["failures"][0]["message"]
+
+
+def test_answers_apart_by_rounding_are_the_same_answer():
+    target = os.path.join(os.path.dirname(HOSTILE), "rounds_differently.py")
+    r = cli("exp", "--target", target, "--format", "json", "--examples", "20", "--no-database")
+    op = json.loads(r.stdout)["ops"][0]
+    assert r.returncode == 0 and op["status"] == "pass" and op["examples"] == 20, op
 
 
 def test_a_changing_answer_is_caught_in_process_too():

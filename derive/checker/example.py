@@ -28,7 +28,8 @@ from ..symbolic.expressions import unroll
 from .oracle import exact_inputs, symbol_array
 from .report import Failure, format_pair
 from ..targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
-from ..targets.base import TargetCrashed, changed_gradients, copy_upstream, modified_in_place, raised_name
+from ..isolation.target import IsolatedTarget
+from ..targets.base import TargetCrashed, copy_upstream, modified_in_place, raised_name, same_values
 
 __all__ = ["run_example", "expected_gradients", "derivation_for", "TOLERANCES", "DerivationError",
            "Mismatch", "ForwardDiffers", "BackwardRaised"]
@@ -74,23 +75,50 @@ def out_of_tolerance(got, expected, rtol, atol):
     return ~(np.abs(got - expected) <= atol * scale + rtol * np.abs(expected)), scale
 
 
+#: two answers to one call may differ by this fraction of the comparison's tolerance (a sum taken in
+#: another order, as an engine that keeps a node's parents in a set does) and still be the same answer
+DETERMINISM_SHARE = 1e-2
+
+
+def _same_answer(a, b, dtype):
+    """Whether two gradients returned for the same call are the same answer: equal, or (floats) apart
+    by rounding far inside the tolerance they are judged with."""
+    if any(g is None or g is CONSTANT for g in (a, b)):
+        return (a is None) == (b is None) and (a is CONSTANT) == (b is CONSTANT)
+    try:
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        if a.dtype.kind not in "fc" or b.dtype.kind not in "fc":
+            return same_values(a, b)
+        rtol, atol = TOLERANCES.get(np.dtype(dtype).name, TOLERANCES["float64"])
+        wide = np.result_type(a, b, np.float64)
+        a, b = a.astype(wide), b.astype(wide)
+        bad, _ = out_of_tolerance(a, b, rtol * DETERMINISM_SHARE, atol * DETERMINISM_SHARE)
+        return not np.any(bad & ~(np.isnan(a) & np.isnan(b)))
+    except Exception:  # noqa: BLE001  not comparable: not the same answer
+        return False
+
+
 def call_target(target, op, case, inputs, G, repeat=1):
     """Run the target once; check structure (count, mutation); the :class:`Outcome`.
 
-    ``repeat=2`` makes the same call again and notes in ``Outcome.unstable`` which
-    gradients changed (an isolated target does both calls in its worker).
+    ``repeat=2`` makes the same call again on fresh copies and keeps its gradients in
+    ``Outcome.again`` (an isolated target makes both calls in its worker and sends back what they
+    left; every comparison is made here).
     """
     if op.pieces is not None:  # a list of outputs: the backward gets one G per piece
         G = op.pieces.cut(G, **op.with_defaults(case.params))
     try:
-        if target.repeats_itself:  # it runs elsewhere and fills ``modified`` and ``unstable`` there
+        if isinstance(target, IsolatedTarget):  # both calls in its worker; ``modified`` judged on its reply
             outcome = target.run(op, case, inputs, G, repeat=repeat)
         else:
             before = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
             outcome = target.run(op, case, inputs, G)
             outcome.modified = modified_in_place(inputs, G, before)
-            if repeat == 2 and not outcome.modified:
-                outcome.unstable = changed_gradients(outcome.grads, target.run(op, case, inputs, G).grads)
+            if repeat == 2:
+                outcome.again = target.run(op, case, [np.array(a, copy=True) for a in before[0]],
+                                           copy_upstream(before[1])).grads
     except ProtocolError as exc:
         raise _structural(op, case, None, str(exc)) from None
     except ForwardError as exc:
@@ -295,7 +323,8 @@ def _is_exact_array(a):
 
 
 def _exact_rationals(op, target, case, seed, derivation, out_shape):
-    """Run the target on random rationals: ``"equal"``, ``"differs"``, or None (no exact evidence).
+    """Run the target on random rationals: ``"equal"``, a :class:`Failure` naming the first entry that
+    differs, or None (no exact evidence).
 
     Polynomials that differ disagree at random points of a large range almost
     surely (Schwartz-Zippel), so equal values everywhere is exact evidence.  A
@@ -327,35 +356,69 @@ def _exact_rationals(op, target, case, seed, derivation, out_shape):
             continue  # the derivation divides: as Fractions
         if not all(_is_exact_array(got[name]) for name in expected):
             return None
-        differs = any(not np.array_equal(np.asarray(got[name]), exp) for name, exp in expected.items())
-        return "differs" if differs else "equal"
+        for name, exp in expected.items():
+            g = np.asarray(got[name])
+            if not np.array_equal(g, exp):
+                idx = next(i for i in np.ndindex(*exp.shape) if exp[i] != g[i])
+                return Failure(op=op.name, input=name, case=case, kind="value", index=idx, evidence="exact",
+                               expected=str(exp[idx]), got=str(g[idx]), expected_array=exp, got_array=g,
+                               message=f"dl/d{name}{_fmt_index(idx)}: expected {exp[idx]}, got {g[idx]} "
+                                       "(on exact rational inputs)")
+        return "equal"
     return None
 
 
-def _exact_symbols(op, target, case, derivation, out_shape):
-    """Re-run with arrays of SymPy symbols and raise the symbolic report of the first wrong entry."""
+def _exact_symbols(op, target, case, derivation, out_shape, rational):
+    """Re-run with arrays of SymPy symbols and raise the symbolic report of the first wrong entry;
+    where the target cannot run on symbols, or its symbols do not show what its rationals showed,
+    the report of the ``rational`` run (a :class:`Failure`)."""
     inputs = exact_inputs(op, case)
     G = symbol_array(G_NAME, out_shape)
-    grads = call_target(target, op, case, inputs, G).grads
+    try:
+        grads = call_target(target, op, case, inputs, G).grads
+        _check_structure(op, case, grads, "exact", out_shape)
+    except (BackwardRaised, ForwardDiffers, TargetCrashed, Mismatch):
+        raise Mismatch(rational) from None
     expected = _expected_or_error(op, case, inputs, G, derivation)
-    _check_structure(op, case, grads, "exact", out_shape)
     for name, exp in expected.items():
         if grads[op.input_names.index(name)] is CONSTANT:
             continue
         got = np.asarray(grads[op.input_names.index(name)])
         for idx in np.ndindex(*exp.shape):
             e, g = exp[idx], got[idx]
-            if e == g:  # the common case: the same canonical polynomial
+            if e == g or _same_at_random_point(e, g):  # the first: the same canonical polynomial
                 continue
-            e, g = sp.expand(e), sp.expand(sp.sympify(g))
-            if e != g and sp.expand(e - g) != 0:
-                raise Mismatch(Failure(
-                    op=op.name, input=name, case=case, kind="value", index=idx,
-                    expected_formula=str(e), expected=str(e), got=str(g), evidence="exact",
-                    message=f"dl/d{name}{_fmt_index(idx)}: expected {e}, got {g}",
-                    expected_array=exp, got_array=got,
-                    diagnosis=diagnose(op, case, name, None, None, env=_env(op, case, inputs, G),
-                                       exact=(exp, got, expected))))
+            e = sp.expand(e)
+            g = sp.expand(g) if sp.count_ops(g) <= EXPAND_MAX_OPS else g  # a huge one is shown as it came
+            shown = _shorten(str(g))
+            raise Mismatch(Failure(
+                op=op.name, input=name, case=case, kind="value", index=idx,
+                expected_formula=str(e), expected=str(e), got=shown, evidence="exact",
+                message=f"dl/d{name}{_fmt_index(idx)}: expected {e}, got {shown}",
+                expected_array=exp, got_array=got,
+                diagnosis=diagnose(op, case, name, None, None, env=_env(op, case, inputs, G),
+                                   exact=(exp, got, expected))))
+    raise Mismatch(rational)  # its symbols agree everywhere where its rationals did not
+
+
+#: a symbolic answer is expanded for its report up to this many operations
+EXPAND_MAX_OPS = 2000
+
+
+def _same_at_random_point(e, g):
+    """Whether two rational functions of the case's symbols agree at a random integer point: for ones
+    that differ, almost never (Schwartz-Zippel); linear in their size, where expanding may not be."""
+    try:
+        e, g = sp.sympify(e, strict=True), sp.sympify(g, strict=True)  # numbers and expressions, never text
+    except sp.SympifyError:
+        return False
+    rng = np.random.default_rng(1234)
+    point = {s: sp.Integer(int(rng.integers(-2 ** 40, 2 ** 40))) for s in e.free_symbols | g.free_symbols}
+    return e.xreplace(point) == g.xreplace(point)
+
+
+def _shorten(text, size=300):
+    return text if len(text) <= size else f"{text[:size]}... ({len(text)} characters)"
 
 
 #: at reduced precision, an entry also passes within this many times the change of the derived
@@ -457,10 +520,8 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     entries = sum(int(np.prod(s, dtype=np.int64)) for s in case.shapes)
     if op.exact and target.exact_capable and entries <= EXACT_MAX_ENTRIES:
         verdict = _exact_rationals(op, target, case, seed, derivation, out_shape)
-        if verdict == "differs":
-            _exact_symbols(op, target, case, derivation, out_shape)  # raises the symbolic report
-            raise DerivationError(f"{op.name} at {case.describe(op)}: a rational mismatch that symbols "
-                                  "do not reproduce")  # pragma: no cover - polynomial identity
+        if isinstance(verdict, Failure):
+            _exact_symbols(op, target, case, derivation, out_shape, verdict)  # raises the symbolic report
         if verdict == "equal":
             evidence["exact"] = evidence.get("exact", 0) + 1
     elif op.exact and target.exact_capable:  # counted, so that a missing exact check is visible
@@ -471,7 +532,8 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
                                              for s, a in zip(op.inputs, arrays)], G.astype(np.float64),
                                   derivation)
     for name in expected:
-        if op.input_names.index(name) in outcome.unstable:
+        k = op.input_names.index(name)
+        if outcome.again is not None and not _same_answer(grads[k], outcome.again[k], np_dtype):
             raise _structural(op, case, name, "two calls with the same arguments gave different results")
     _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes)
     evidence["numeric"] = evidence.get("numeric", 0) + 1

@@ -19,10 +19,9 @@ import sys
 import sysconfig
 import tempfile
 import time
-from multiprocessing.connection import Connection
 
 from ..targets.base import TargetCrashed
-from .channel import ReplyError, loads_reply, receive, send
+from .channel import SMALL_REPLY, Channel, ReplyError, ReplyTimeout, loads_reply
 
 __all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES", "MAX_MEMORY_BYTES"]
 
@@ -92,7 +91,7 @@ class Worker:
                                         stdout=self._capture, stderr=self._capture, pass_fds=(child.fileno(),),
                                         start_new_session=True, env=env, close_fds=True)
         child.close()
-        self.conn = Connection(parent.detach())
+        self.conn = Channel(parent)
         self.started += 1
 
     def alive(self):
@@ -116,13 +115,14 @@ class Worker:
         self.process = self.conn = self._capture = None
 
     # -- one call ----------------------------------------------------------------------
-    def ask(self, request, timeout, what):
+    def ask(self, request, timeout, what, limit=SMALL_REPLY):
         """Send ``request``; its reply, or :class:`TargetCrashed` after ``timeout`` seconds or a death.
 
-        ``what`` says what was running, for the message ("the target", "importing target x").
+        ``what`` says what was running, for the message ("the target", "importing target x");
+        ``limit`` is the most bytes the reply may take (a larger one is refused unread).
         """
         self.post(request, what)
-        return self.answer(timeout, what)
+        return self.answer(timeout, what, limit)
 
     def post(self, request, what):
         """Send ``request`` (starting the worker if needed) without waiting for the answer."""
@@ -130,12 +130,12 @@ class Worker:
             self.stop()
             self.start()
         try:
-            send(self.conn, request)
+            self.conn.send(request)
         except (OSError, ValueError):
             return self._died(what)
 
-    def answer(self, timeout, what):
-        """The answer to the request posted last (see :meth:`ask`)."""
+    def answer(self, timeout, what, limit=SMALL_REPLY):
+        """The answer to the request posted last (see :meth:`ask`): the whole of it within ``timeout``."""
         deadline = time.monotonic() + timeout
         spin_until = time.monotonic() + SPIN
         try:  # most answers come within a millisecond: wait for them awake (sleeping costs a wake-up)
@@ -158,7 +158,11 @@ class Worker:
             if not self.alive():
                 return self._died(what)
         try:
-            reply = receive(self.conn, loads_reply)
+            reply = self.conn.receive(loads_reply, deadline=deadline, limit=limit)
+        except ReplyTimeout:
+            self._collect()
+            self.stop()
+            raise TargetCrashed("timeout", f"{what} timed out after {timeout:g} s (its answer stalled)") from None
         except (EOFError, OSError):
             return self._died(what)
         except ReplyError as exc:

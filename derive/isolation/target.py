@@ -23,8 +23,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, RemoteError, Target, TargetCrashed,
-                            TargetError, Unsupported)
-from .channel import ReplyError, decode_value
+                            TargetError, Unsupported, modified_in_place)
+from .channel import NODES_PER_ENTRY, MIN_NODES, Budget, ReplyError, decode_value, reply_limit, symbols_of
 from .process import Worker
 
 __all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shutdown"]
@@ -34,6 +34,8 @@ DEFAULT_TIMEOUT = 10.0
 #: seconds importing the target and settling its protocol may take (torch alone takes seconds)
 LOAD_TIMEOUT = 60.0
 MAX_LIVE = 4
+#: what a worker says of the target it loaded
+_LOAD_INFO = ("name", "style", "seeding", "exact_capable", "describe")
 
 _LIVE = OrderedDict()
 
@@ -126,7 +128,7 @@ class IsolatedTarget(Target):
             text, _ = self.worker.drain_output()
             raise TargetError(f"{exc}{_last_line(text)}") from None
         kind = reply[0] if isinstance(reply, tuple) and reply else None
-        if kind == "ok" and isinstance(reply[1], dict):
+        if kind == "ok" and isinstance(reply[1], dict) and set(_LOAD_INFO) <= set(reply[1]):
             info = reply[1]
             self.name, self.style = str(info["name"]), str(info["style"])
             self.seeding, self.exact_capable = str(info["seeding"]), bool(info["exact_capable"])
@@ -164,12 +166,13 @@ class IsolatedTarget(Target):
         return self.worker.drain_output()
 
     # -- calls -------------------------------------------------------------------------
-    def _call(self, kind, op, *args):
+    def _call(self, kind, op, *args, limit=None):
         self._ensure_loaded()
         wire = self._wire.get(id(op))
         if wire is None or wire[0] is not op:
             wire = self._wire[id(op)] = (op, _wire_op(op))
-        reply = self.worker.ask((kind, wire[1], *args), self.timeout, f"the target's {op.name}")
+        extra = {} if limit is None else {"limit": limit}
+        reply = self.worker.ask((kind, wire[1], *args), self.timeout, f"the target's {op.name}", **extra)
         if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
             raise TargetCrashed("crash", "the worker gave an unreadable answer")
         return reply
@@ -185,37 +188,54 @@ class IsolatedTarget(Target):
                 _raise(reply)
         return self._supported[key]
 
-    repeats_itself = True
-
     def run(self, op, case, inputs, G, repeat=1):
-        reply = self._call("run", op, case, inputs, G, repeat)
+        """One call in the worker; what it observed is judged here: the inputs and G it sent back
+        after the call are compared with the ones sent (``Outcome.modified``), and the gradients of
+        a repeated call come back as they are (``Outcome.again``)."""
+        reply = self._call("run", op, case, inputs, G, repeat, limit=(2 + repeat) * reply_limit(*inputs, G))
         if reply[0] != "ok":
             _raise(reply)
         try:
-            output, grads, notes, modified, unstable = reply[1]
-            return Outcome(decode_value(output, CONSTANT), tuple(decode_value(g, CONSTANT) for g in grads),
-                           [str(n) for n in notes], tuple(m if m == "G" else int(m) for m in modified),
-                           tuple(int(k) for k in unstable))
+            output, grads, notes, (inputs_after, G_after), again = reply[1]
+            decode = _decoder(inputs, G)
+            grads = tuple(decode(g) for g in grads)
+            if len(inputs_after) != len(inputs):
+                raise ReplyError("a reply with the wrong number of inputs")
+            after = [decode(a) for a in inputs_after], decode(G_after)
+            outcome = Outcome(decode(output), grads, [str(n) for n in notes],
+                              modified_in_place(after[0], after[1], (inputs, G)),
+                              again=None if again is None else tuple(decode(g) for g in again))
         except (ReplyError, TypeError, ValueError) as exc:
             raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
-
+        return outcome
 
     def run_graph(self, graph, leaf_values, G):
         """A generated graph through the engine in the worker (see ``EngineTarget.run_graph``)."""
         self._ensure_loaded()
-        reply = self.worker.ask(("graph", graph, [np.asarray(v) for v in leaf_values], np.asarray(G)),
-                                self.timeout, "the target's graph")
+        leaf_values = [np.asarray(v) for v in leaf_values]
+        reply = self.worker.ask(("graph", graph, leaf_values, np.asarray(G)), self.timeout, "the target's graph",
+                                limit=3 * reply_limit(*leaf_values))
         if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
             raise TargetCrashed("crash", "the worker gave an unreadable answer")
         if reply[0] != "ok":
             _raise(reply)
         try:
             first, second, zeroed = reply[1]
-            decode = lambda grads: None if grads is None else [  # noqa: E731
-                None if g is CONSTANT else g for g in (decode_value(v, CONSTANT) for v in grads)]
-            return decode(first), decode(second), decode(zeroed)
+            decode = _decoder(leaf_values, G)
+            decode_all = lambda grads: None if grads is None else [  # noqa: E731
+                None if g is CONSTANT else g for g in (decode(v) for v in grads)]
+            return decode_all(first), decode_all(second), decode_all(zeroed)
         except (ReplyError, TypeError, ValueError) as exc:
             raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
+
+
+def _decoder(inputs, G):
+    """Rebuilds the values of one reply: only the symbols sent may come back, within one node budget
+    for the whole reply."""
+    symbols = symbols_of(*inputs, G)
+    budget = Budget(MIN_NODES + NODES_PER_ENTRY * sum(int(np.size(p)) for a in [*inputs, G]
+                                                      for p in (a if isinstance(a, list) else [a])))
+    return lambda item: decode_value(item, CONSTANT, symbols, budget)
 
 
 def _code(code):

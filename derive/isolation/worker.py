@@ -6,10 +6,12 @@ requests from the socket ``FD`` and answers each one.  Whatever the target does
 here (exit, crash, hang, print, patch derive's modules) stays here: the checker
 compares the answers in its own process.
 
-Requests: ``("load", spec, style, sys_path, cwd)``, ``("supports", op)``,
-``("run", op, case, inputs, G)``, ``("graph", graph, leaf_values, G)``.  Replies: ``("ok", value)`` or an error
-``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
-``exit``, ``target_error``.
+Requests (pickles from the checker): ``("load", spec, style, sys_path, cwd, user_ops)``,
+``("supports", op)``, ``("run", op, case, inputs, G, repeat)``, ``("graph", graph, leaf_values, G)``.
+Replies (builtins only, values described as in :mod:`derive.isolation.channel`): ``("ok", value)``
+or an error ``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
+``exit``, ``target_error``.  A run's value is ``(output, grads, notes, (inputs, G) after the
+call, grads of the repeated call or None)``.
 """
 
 from __future__ import annotations
@@ -32,13 +34,22 @@ def _where(exc):
     return where
 
 
+def _text(x, size=2000):
+    """``str(x)`` as a plain ``str`` (never a subclass the checker could not read), cut to ``size``."""
+    try:
+        return "".join(str(x)[:size])  # join: a plain str, whatever str() gave
+    except Exception:  # noqa: BLE001  a __str__ that raises
+        return f"<{type(x).__name__} that cannot be shown>"
+
+
 def _raised(kind, exc):
-    return (kind, type(exc).__name__, str(exc)[:2000], _where(exc))
+    return (kind, _text(type(exc).__name__, 200), _text(exc), _where(exc))
 
 
 def _exit_reply(exc):
     code = exc.code
-    return ("exit", code if isinstance(code, (int, type(None))) else str(code)[:200])
+    return ("exit", int(code) if type(code) is int or isinstance(code, bool) else None if code is None
+            else _text(code, 200))
 
 
 def _load(spec, style, sys_path, cwd, user_ops=()):
@@ -53,10 +64,10 @@ def _load(spec, style, sys_path, cwd, user_ops=()):
         os.chdir(cwd)
         _TARGET = load_target(spec, style, isolate=False)
     except TargetError as exc:
-        return ("target_error", str(exc))
+        return ("target_error", _text(exc))
     t = _TARGET
-    return ("ok", {"name": str(t.name), "style": str(t.style), "seeding": str(t.seeding),
-                   "exact_capable": bool(t.exact_capable), "describe": str(t.describe())})
+    return ("ok", {"name": _text(t.name), "style": _text(t.style, 200), "seeding": _text(t.seeding),
+                   "exact_capable": bool(t.exact_capable), "describe": _text(t.describe(), 4000)})
 
 
 def _op(wire):
@@ -67,25 +78,27 @@ def _op(wire):
 
 def _supports(op):
     ok, reason = _TARGET.supports(_op(op))
-    return ("ok", (bool(ok), str(reason)))
+    return ("ok", (bool(ok), _text(reason)))
 
 
 def _run(op, case, inputs, G, repeat=1):
-    """One call (``repeat=2``: and the same call again, to compare the gradients here)."""
+    """One call, and what it left: the inputs and G after it (and with ``repeat=2`` the gradients of
+    the same call made again on fresh copies).  The checker compares them, never this process."""
     import numpy as np
     from derive.isolation.channel import encode_value
-    from derive.targets.base import CONSTANT, changed_gradients, copy_upstream, modified_in_place, to_array
+    from derive.targets.base import CONSTANT, copy_upstream, each_piece, to_array
     op = _op(op)
-    before = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
+    encode = lambda v: encode_value(v, to_array, CONSTANT)  # noqa: E731
+    pristine = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
     outcome = _TARGET.run(op, case, inputs, G)
-    modified = modified_in_place(inputs, G, before)
-    unstable = ()
-    if repeat == 2 and not modified:
-        unstable = changed_gradients(outcome.grads, _TARGET.run(op, case, inputs, G).grads)
-    output = (("pieces", [encode_value(p, to_array, CONSTANT) for p in outcome.output])
-              if isinstance(outcome.output, list) else encode_value(outcome.output, to_array, CONSTANT))
-    grads = tuple(encode_value(g, to_array, CONSTANT) for g in outcome.grads)
-    return ("ok", (output, grads, [str(n) for n in outcome.notes], list(modified), list(unstable)))
+    output = (("pieces", [encode(p) for p in outcome.output]) if isinstance(outcome.output, list)
+              else encode(outcome.output))
+    grads = [encode(g) for g in outcome.grads]
+    after = [encode(a) for a in inputs], ("pieces", each_piece(encode, G)) if isinstance(G, list) else encode(G)
+    again = None
+    if repeat == 2:
+        again = [encode(g) for g in _TARGET.run(op, case, *pristine).grads]
+    return ("ok", (output, grads, [_text(n) for n in outcome.notes], after, again))
 
 
 def _graph(graph, leaf_values, G):
@@ -95,8 +108,8 @@ def _graph(graph, leaf_values, G):
     if not callable(getattr(_TARGET, "run_graph", None)):
         raise ProtocolError(f"{_TARGET.name} is not a graph engine (style {_TARGET.style})")
     passes = _TARGET.run_graph(graph, leaf_values, G)
-    encode = lambda grads: None if grads is None else tuple(encode_value(g, to_array, CONSTANT) for g in grads)  # noqa: E731
-    return ("ok", tuple(encode(p) for p in passes))
+    encode = lambda grads: None if grads is None else [encode_value(g, to_array, CONSTANT) for g in grads]  # noqa: E731
+    return ("ok", [encode(p) for p in passes])
 
 
 _HANDLERS = {"load": _load, "supports": _supports, "run": _run, "graph": _graph}
@@ -111,11 +124,11 @@ def handle(request):
     try:
         return _HANDLERS[kind](*args)
     except Unsupported as exc:
-        return ("unsupported", str(exc))
+        return ("unsupported", _text(exc))
     except ProtocolError as exc:
-        return ("protocol", str(exc))
+        return ("protocol", _text(exc))
     except TargetError as exc:
-        return ("target_error", str(exc))
+        return ("target_error", _text(exc))
     except ForwardError as exc:
         return _raised("forward", exc.exc)
     except SystemExit as exc:
@@ -151,12 +164,12 @@ def main(fd, max_output_bytes=0, max_memory_bytes=0):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the checker's to handle
     _die_with_parent()
     _limit_resources(max_output_bytes, max_memory_bytes)
-    from multiprocessing.connection import Connection
-    from derive.isolation.channel import receive, send
-    conn = Connection(fd)
+    import socket
+    from derive.isolation.channel import Channel
+    conn = Channel(socket.socket(fileno=fd))
     while True:
         try:
-            request = receive(conn)
+            request = conn.receive()
         except (EOFError, OSError):
             os._exit(0)
         reply = handle(request)
@@ -166,8 +179,8 @@ def main(fd, max_output_bytes=0, max_memory_bytes=0):
         except Exception:  # noqa: BLE001  the target closed or replaced them
             pass
         try:
-            send(conn, reply)  # pickles first: nothing is written when that fails
+            conn.send(reply)  # pickles first: nothing is written when that fails
         except OSError:
             os._exit(0)
         except Exception as exc:  # noqa: BLE001  the target's answer cannot be pickled: said as such
-            send(conn, ("raised", type(exc).__name__, f"its answer cannot be sent back: {exc}", ""))
+            conn.send(("raised", _text(type(exc).__name__, 200), f"its answer cannot be sent back: {_text(exc)}", ""))

@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
-           "describe_raised", "modified_in_place", "changed_gradients", "fit_params", "copy_upstream",
+           "describe_raised", "modified_in_place", "fit_params", "copy_upstream",
            "output_value", "each_piece"]
 
 
@@ -135,10 +135,10 @@ class Outcome:
     output: object
     grads: tuple
     notes: list = field(default_factory=list)
-    #: what the call modified in place, seen where it ran: input positions, and "G"
+    #: what the call modified in place (input positions, and "G"), judged by the checker
     modified: tuple = ()
-    #: input positions whose gradient changed when the same call was made again (``repeat=2``)
-    unstable: tuple = ()
+    #: the gradients of the same call made again on fresh copies (``repeat=2``), else None
+    again: tuple = None
 
 
 class Target:
@@ -157,9 +157,6 @@ class Target:
     def supports(self, op):
         """``(True, "")`` or ``(False, reason)``: whether the target has ``op`` at all."""
         return True, ""
-
-    #: whether :meth:`run` makes the second call of ``repeat=2`` itself (where the target runs)
-    repeats_itself = False
 
     def run(self, op, case, inputs, G):
         """Call forward and backward once; an :class:`Outcome`.
@@ -232,22 +229,6 @@ def modified_in_place(inputs, G, before):
     changed = [k for k, (a, b) in enumerate(zip(inputs, before[0])) if not same_values(a, b)]
     pairs = zip(G, before[1]) if isinstance(G, list) else [(G, before[1])]
     return tuple(changed + (["G"] if not all(same_values(g, b) for g, b in pairs) else []))
-
-
-def changed_gradients(first, second):
-    """Positions whose gradient differs between two answers to the same call (None and CONSTANT
-    are not compared)."""
-    changed = []
-    for k, (a, b) in enumerate(zip(first, second)):
-        if any(g is None or g is CONSTANT for g in (a, b)):
-            continue
-        try:
-            same = same_values(to_array(a), to_array(b))
-        except Exception:  # noqa: BLE001  not comparable: not the same answer
-            same = False
-        if not same:
-            changed.append(k)
-    return tuple(changed)
 
 
 def same_values(a, b):
