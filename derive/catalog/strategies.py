@@ -47,11 +47,18 @@ def one_array(min_dims=0):
     return _shape(min_dims).map(lambda s: Case((s,)))
 
 
-def broadcast_pair():
-    """Two mutually broadcastable shapes, 0-d to 3-d."""
-    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS,
-                                             min_side=1, max_side=MAX_SIDE).map(
-        lambda b: Case(tuple(b.input_shapes)))
+@st.composite
+def broadcast_pair(draw):
+    """Two mutually broadcastable shapes, 0-d to 3-d; one draw in four an operand that lacks leading axes
+    of sides above 1 (``(2, 3)`` and ``(3,)``), in either order: an un-broadcast that sums the trailing
+    axes instead of the leading ones keeps the right shape only there, and plain draws rarely make one."""
+    if draw(st.integers(0, 3)):
+        b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS,
+                                                   min_side=1, max_side=MAX_SIDE))
+        return Case(tuple(b.input_shapes))
+    full = draw(hnp.array_shapes(min_dims=2, max_dims=MAX_DIMS, min_side=2, max_side=MAX_SIDE))
+    short = full[draw(st.integers(1, len(full) - 1)):]
+    return Case((full, short) if draw(st.booleans()) else (short, full))
 
 
 def same_shape_pair():
@@ -160,6 +167,14 @@ def linear_case():
     """x (N, in), weight (out, in), bias (out,)."""
     return st.tuples(*[st.integers(1, MAX_SIDE)] * 3).map(
         lambda s: Case(((s[0], s[1]), (s[2], s[1]), (s[2],))))
+
+
+def affine_case():
+    """x (N, d_1[, d_2[, d_3]]), w (d_1*...*d_k, M), b (M,): x of rank 2 to 4, so that a gradient
+    not reshaped back to x's shape is seen."""
+    side = st.integers(1, MAX_SIDE)
+    return st.tuples(side, st.lists(side, min_size=1, max_size=3), side).map(
+        lambda s: Case(((s[0], *s[1]), (int(np.prod(s[1])), s[2]), (s[2],))))
 
 
 def param_choices(case, **choices):
