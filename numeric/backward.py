@@ -34,7 +34,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
@@ -393,6 +393,11 @@ def linear(grad, x, weight, bias):
     """VJP of ``linear``: ``(G @ W, G.T @ X, G.sum(axis=0))``."""
     return (L.linear_grad_x(grad, x, weight, bias), L.linear_grad_weight(grad, x, weight, bias),
             L.linear_grad_bias(grad, x, weight, bias))
+
+
+def affine(grad, x, w, b):
+    """VJP of ``affine``: ``((G @ w.T).reshape(x.shape), x.reshape(N, -1).T @ G, G.sum(axis=0))``."""
+    return L.affine_grad_x(grad, x, w, b), L.affine_grad_w(grad, x, w, b), L.affine_grad_b(grad, x, w, b)
 
 
 def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):

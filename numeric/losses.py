@@ -57,3 +57,18 @@ def linear_grad_weight(grad, x, weight, bias):
 def linear_grad_bias(grad, x, weight, bias):
     """``Z = X @ W.T + b``: ``dl/db = G.sum(axis=0)``."""
     return grad.sum(axis=0)
+
+
+def affine_grad_x(grad, x, w, b):
+    """``Z = X.reshape(N, -1) @ W + b``: ``dl/dX = (G @ W.T).reshape(X.shape)``."""
+    return (grad @ w.T).reshape(np.shape(x))
+
+
+def affine_grad_w(grad, x, w, b):
+    """``Z = X.reshape(N, -1) @ W + b``: ``dl/dW = X.reshape(N, -1).T @ G``."""
+    return np.reshape(x, (np.shape(x)[0], -1)).T @ grad
+
+
+def affine_grad_b(grad, x, w, b):
+    """``Z = X.reshape(N, -1) @ W + b``: ``dl/db = G.sum(axis=0)``."""
+    return grad.sum(axis=0)

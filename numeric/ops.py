@@ -24,7 +24,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
@@ -223,6 +223,18 @@ def linear(x, weight, bias):
                  _edge(x, L.linear_grad_x, **saved),
                  _edge(weight, L.linear_grad_weight, **saved),
                  _edge(bias, L.linear_grad_bias, **saved))
+
+
+def affine(x, w, b):
+    """``x.reshape(N, -1) @ w + b``: x (N, d_1, ..., d_k), w (d_1*...*d_k, M), b (M,) (CS231n's layout)."""
+    x, w, b = _tensor(x), _tensor(w), _tensor(b)
+    if x.ndim < 2 or w.ndim != 2 or b.shape != w.shape[1:] or int(np.prod(x.shape[1:])) != w.shape[0]:
+        raise ValueError(f"affine: expected x (N, d_1, ..., d_k), w (d_1*...*d_k, M), b (M,), "
+                         f"got {x.shape}, {w.shape}, {b.shape}")
+    saved = dict(x=x.value, w=w.value, b=b.value)
+    return _node(x.value.reshape(x.shape[0], -1) @ w.value + b.value,
+                 _edge(x, L.affine_grad_x, **saved), _edge(w, L.affine_grad_w, **saved),
+                 _edge(b, L.affine_grad_b, **saved))
 
 
 # ---- convolution and pooling ----------------------------------------------------

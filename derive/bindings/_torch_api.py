@@ -118,6 +118,11 @@ def linear(x, weight, bias):
     return TorchTensor(F.linear(_t(x), _t(weight), _t(bias)))
 
 
+def affine(x, w, b):
+    x = _t(x)
+    return TorchTensor(x.reshape(x.shape[0], -1) @ _t(w) + _t(b))
+
+
 def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
                                 groups=groups))

@@ -1,4 +1,4 @@
-"""Losses and layers: mse_loss, cross_entropy, linear."""
+"""Losses and layers: mse_loss, cross_entropy, linear, affine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sympy as sp
 
 from . import strategies as st
 from .registry import Case, Input, Op, format_shape, register
-from ..symbolic.expressions import Output, nested_sum, summation
+from ..symbolic.expressions import Output, nested_sum, ravel, summation
 from .softmax import log_softmax_np
 
 
@@ -80,3 +80,26 @@ register(Op(
     forward=lambda x, W, b: x @ W.T + b, cases=st.linear_case,
     canonical=Case((("N", "d"), ("h", "d"), ("h",))), exact=True, call=_function_call("linear"),
     doc="Z = x @ weight.T + bias"))
+
+
+def define_affine(x, w, b):
+    if x.ndim < 2 or w.ndim != 2 or b.ndim != 1 or sp.simplify(sp.Mul(*x.shape[1:]) - w.shape[0]) != 0 \
+            or b.shape[0] != w.shape[1]:
+        raise ValueError(f"affine: expected x (N, d_1, ..., d_k), w (d_1*...*d_k, M), b (M,), got "
+                         f"{format_shape(x.shape)}, {format_shape(w.shape)}, {format_shape(b.shape)}")
+    inner = list(x.shape[1:])
+    return Output((x.shape[0], w.shape[1]),
+                  lambda n, m: nested_sum(lambda i: x[(n, *i)] * w[ravel(i, inner), m], inner) + b[m])
+
+
+def _call_affine(api, x, w, b):
+    return x.reshape((x.shape[0], -1)) @ w + b
+
+
+register(Op(
+    name="affine", aliases=("fully_connected_flat",),
+    inputs=(Input("x"), Input("w"), Input("b")), define=define_affine,
+    forward=lambda x, w, b: x.reshape(x.shape[0], -1) @ w + b, cases=st.affine_case,
+    canonical=Case((("N", "D"), ("D", "M"), ("M",))), exact=True, shape_generic=False, call=_call_affine,
+    doc="Z = x.reshape(N, -1) @ w + b: x (N, d_1, ..., d_k) flattened, w (D, M) (CS231n's affine layer)",
+    variants=(("x @ w.T + b: w taken as (M, D)", lambda x, w, b: x.reshape(x.shape[0], -1) @ w.T + b),)))

@@ -144,7 +144,40 @@ def linear_bias_wrong_axis(grad, x, weight, bias):
     return grad @ weight, grad.T @ x, grad.sum(axis=1)
 
 
+@mutant("matmul", "affine", "dl/dx left flat, (N, D), not reshaped back to x's shape")
+def affine_dx_not_reshaped(grad, x, w, b):
+    return grad @ w.T, x.reshape(len(x), -1).T @ grad, grad.sum(axis=0)
+
+
+@mutant("matmul", "affine", "dl/dx reshaped as (d_k, ..., d_1) then transposed: right shape, entries moved")
+def affine_dx_reshaped_reversed(grad, x, w, b):
+    flat = grad @ w.T
+    return flat.reshape(len(x), *reversed(x.shape[1:])).transpose(0, *range(x.ndim - 1, 0, -1)), \
+        x.reshape(len(x), -1).T @ grad, grad.sum(axis=0)
+
+
+@mutant("matmul", "affine", "dl/db = G.sum() (every entry the total)")
+def affine_bias_summed_over_all(grad, x, w, b):
+    return (grad @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ grad, np.full(b.shape, grad.sum())
+
+
 # ---- broadcasting --------------------------------------------------------------------------------
+
+@mutant("broadcasting", "add", "un-broadcasts aligned from the left: sums trailing axes where leading ones were added")
+def add_aligns_from_the_left(grad, x, y):
+    def from_left(g, shape):
+        g = np.asarray(g)
+        while g.ndim > len(shape):
+            g = g.sum(axis=-1)
+        return unbroadcast(g, shape)
+    return from_left(grad, np.shape(x)), from_left(grad, np.shape(y))
+
+
+@mutant("in-place", "relu", "writes into dout: dout[x <= 0] = 0; return dout")
+def relu_writes_into_dout(grad, x):
+    grad[np.asarray(x) <= 0] = 0
+    return grad
+
 
 @mutant("broadcasting", "add", "never un-broadcasts")
 def add_no_unbroadcast(grad, x, y):
@@ -303,6 +336,11 @@ def log_multiplies(grad, x):
 @mutant("elementwise", "exp", "forgets the local derivative: returns G")
 def exp_returns_grad(grad, x):
     return grad
+
+
+@mutant("elementwise", "exp", "ignores G: returns exp(X)")
+def exp_ignores_grad(grad, x):
+    return np.exp(x)
 
 
 # ---- softmax family and losses -------------------------------------------------------------------

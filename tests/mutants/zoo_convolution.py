@@ -30,6 +30,18 @@ def conv2d_padding_not_cropped(grad, x, weight, bias, stride=1, padding=0, dilat
     return (dxp[:, :, :shape[2], :shape[3]],) + _conv2d_rest(grad, x, weight, bias, stride, padding, dilation)
 
 
+@mutant("convolution", "conv2d", "crops the padding with dx_pad[:, :, p:-p, p:-p]: empty when p = 0")
+def conv2d_unpad_empty_at_zero(grad, x, weight, bias, stride=1, padding=0, dilation=1):
+    p = _conv2d_params(weight, stride, padding, dilation)
+    dcols = np.einsum("nfyx,fcuv->ncuvyx", grad, weight)
+    shape = np.shape(x)
+    dxp = np.zeros(shape[:2] + (shape[2] + 2 * padding, shape[3] + 2 * padding))
+    for u, v, (rows, cols) in C._windows(shape, **p):
+        dxp[:, :, rows, cols] += dcols[:, :, u, v]
+    return (dxp[:, :, padding:-padding, padding:-padding],) + \
+        _conv2d_rest(grad, x, weight, bias, stride, padding, dilation)
+
+
 @mutant("convolution", "conv2d", "spreads G with the kernel unflipped (convolution where it should correlate)")
 def conv2d_unflipped_kernel(grad, x, weight, bias, stride=1, padding=0, dilation=1):
     p = _conv2d_params(weight, stride, padding, dilation)

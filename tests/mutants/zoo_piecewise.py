@@ -60,3 +60,8 @@ def gelu_tanh_approximation(grad, x):
 @mutant("piecewise", "power_scalar", "X ** (p - 1) without the factor p")
 def power_scalar_missing_factor(grad, x, exponent=2.0):
     return (grad * np.power(x, exponent - 1),)
+
+
+@mutant("elementwise", "power_scalar", "raises G to the power instead of X: p * G**(p - 1)")
+def power_scalar_of_grad(grad, x, exponent=2.0):
+    return (exponent * np.power(np.asarray(grad, dtype=float), exponent - 1),)

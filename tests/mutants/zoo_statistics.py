@@ -64,6 +64,13 @@ def batch_norm_wrong_axis(grad, x, weight, bias, eps=1e-5):
             S.batch_norm_grad_weight(grad, x, weight, bias, eps), S.batch_norm_grad_bias(grad, x, weight, bias, eps))
 
 
+@mutant("statistics", "batch_norm", "dgamma and dbeta keep the batch axis: shape (1, D)")
+def batch_norm_affine_grads_keep_batch_axis(grad, x, weight, bias, eps=1e-5):
+    xhat, _ = S._normalize(x, 0, eps)
+    return (S._norm_grad_x(grad, x, weight, 0, eps), np.sum(grad * xhat, axis=0, keepdims=True),
+            np.sum(grad, axis=0, keepdims=True))
+
+
 @mutant("statistics", "max", "gives all of G to the first maximum (argmax's convention), not an even share")
 def max_first_argmax(grad, x, axis=None, keepdims=False):
     axes = _axes(x, axis)
