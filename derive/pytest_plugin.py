@@ -84,7 +84,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("derive", "derive: verify backward functions against derived gradients")
     group.addoption("--derive-target", default=None, metavar="TARGET",
                     help="backward implementation to check: numeric, torch, module, module:attr or file.py")
-    group.addoption("--derive-style", default=None, choices=["functions", "tensor", "function-class", "functional"],
+    group.addoption("--derive-style", default=None, choices=["functions", "cache-pairs", "tensor", "function-class", "functional"],
                     help="force the target's style (default: detected)")
     group.addoption("--derive-dtype", default="float64", choices=["float64", "float32"],
                     help="dtype of the inputs given to the target")

@@ -49,7 +49,7 @@ def _parser():
     p.add_argument("--target", default="numeric",
                    help="numeric (default), numeric.backward, a library with a ready binding (torch, "
                         "autograd, jax, mygrad, mlfz), module, module:attr, file.py or binding.py:binding")
-    p.add_argument("--style", choices=["functions", "tensor", "function-class", "functional"],
+    p.add_argument("--style", choices=["functions", "cache-pairs", "tensor", "function-class", "functional"],
                    help="force the target's style (default: discovered when the target is loaded)")
     p.add_argument("--shapes", metavar="SHAPES",
                    help='check one case with these input shapes, e.g. "(2,3),(3,4)" (one op only)')

@@ -237,12 +237,15 @@ def _check_structure(op, case, grads, evidence, out_shape):
             if sorted(g.shape) == sorted(shape):
                 failure.failure.diagnosis = ("the axes are permuted (a transpose missing or not inverted: "
                                              "the inverse of `axes` is np.argsort(axes))")
-            elif g.shape == out_shape and _broadcasting(case):
+            elif g.shape == out_shape and _broadcasting(case, out_shape):
                 failure.failure.diagnosis = ("un-broadcast missing: the gradient has the broadcast output's "
                                              "shape; sum it over the axes broadcasting added or stretched")
-            elif len(g.shape) != len(shape) and _broadcasting(case):
+            elif len(g.shape) != len(shape) and _broadcasting(case, out_shape):
                 failure.failure.diagnosis = ("un-broadcast over the wrong axes: sum over the leading axes "
                                              "broadcasting added, and keep (keepdims) the stretched size-1 axes")
+            elif g.size == int(np.prod(shape, dtype=np.int64)) and g.ndim != len(shape):
+                failure.failure.diagnosis = (f"every entry is there in another shape: reshape the gradient back "
+                                             f"to the input's shape ({spec.name}.shape)")
             raise failure
         if evidence == "exact" and g.dtype == object:
             for idx in np.ndindex(*g.shape):
@@ -260,15 +263,15 @@ def _check_structure(op, case, grads, evidence, out_shape):
                                                    f"{g[bad]}", evidence)
 
 
-def _broadcasting(case):
-    """Whether the case's inputs broadcast against each other (a binary elementwise op)."""
+def _broadcasting(case, out_shape):
+    """Whether the case's inputs broadcast against each other into the output (an elementwise op)."""
     if len(case.shapes) < 2:
         return False
     try:
-        np.broadcast_shapes(*[tuple(s) for s in case.shapes])
+        joint = np.broadcast_shapes(*[tuple(s) for s in case.shapes])
     except ValueError:
         return False
-    return len({tuple(s) for s in case.shapes}) > 1
+    return len({tuple(s) for s in case.shapes}) > 1 and tuple(joint) == tuple(out_shape)
 
 
 def _fmt_index(idx):

@@ -3,7 +3,8 @@
 Discovery reads signatures first and confirms with small trial calls:
 
 1. backward functions: an op-named function whose first parameter is an upstream
-   gradient (``grad``, ``grad_output``, ``dout``...);
+   gradient (``grad``, ``grad_output``, ``dout``...); or forward/backward pairs with a
+   cache (``affine_forward`` / ``affine_backward``, CS231n's layers);
 2. function classes: ``forward``/``backward`` classes; static ones are driven with a
    ctx, instances whose call builds a graph (``Sin()(x).backward()``) are engines;
 3. an engine: a Tensor-like class (``backward`` and a gradient attribute) reached
@@ -23,6 +24,7 @@ import numpy as np
 from .base import ForwardError, TargetError, Unsupported
 from .base import to_array
 from .binding import Binding, leaf_factories
+from .cache_pairs import CachePairTarget, find_pairs
 from .engine import ARGUMENT, GRAD_ATTRIBUTES, SCALAR, STEPS, EngineTarget, Seeding, _instance_attributes, assign
 from .function_class import (FunctionClassTarget, class_for, function_classes, is_static, settle_wrapping,
                              split_params)
@@ -95,6 +97,11 @@ def _discover(obj, label, style=None):
     backward_fns = {k: f for k, f in functions.items() if takes_grad_first(f)}
     classes = function_classes(obj) if not inspect.isclass(obj) else {}
     tensor = find_tensor_class(obj)
+    pairs = find_pairs(obj) if not inspect.isclass(obj) else {}
+    if style == "cache-pairs" or (style is None and pairs and len(pairs) >= len(backward_fns)):
+        if not pairs:
+            raise TargetError(f"{label} has no forward/backward pairs (`affine_forward` / `affine_backward`)")
+        return CachePairTarget(obj, label, pairs)
     if style == "functions" or (style is None and backward_fns):
         if not functions:
             raise TargetError(f"{label} has no function named after any op (functions style)")
@@ -120,7 +127,8 @@ def _discover(obj, label, style=None):
     found = ", ".join(sorted(functions)) or "none"
     raise TargetError(
         f"cannot tell how to call {label}: looked for backward functions f(grad, *inputs) "
-        f"(op-named functions found: {found}; none takes a gradient first), classes with forward and "
+        f"(op-named functions found: {found}; none takes a gradient first), forward/backward pairs with a "
+        f"cache (`affine_forward` / `affine_backward`: none), classes with forward and "
         f"backward (none), and a Tensor class with backward() and a grad attribute (none). "
         f"Force a style with --style, or write a Binding (README, 'Bindings')")
 

@@ -15,7 +15,7 @@ from .base import Target, TargetError
 from .binding import Binding
 from .discover import discover
 
-STYLES = ("functions", "tensor", "function-class", "functional")
+STYLES = ("functions", "cache-pairs", "tensor", "function-class", "functional")
 
 
 def _import(spec):

@@ -1,0 +1,157 @@
+"""Forward/backward pairs with a cache, the way CS231n's ``layers.py`` is written.
+
+``affine_forward(x, w, b) -> (out, cache)`` and ``affine_backward(dout, cache) -> (dx, dw, db)``;
+parameter dicts filled from the case (``conv_param = {'stride': 1, 'pad': 0}``,
+``pool_param``, ``bn_param`` in training mode, ``ln_param``); losses that return
+``(loss, dx)`` (``softmax_loss(x, y)``) are checked as a scalar VJP, ``G * dx``.
+
+Each course name is one :class:`Pair` row below; any other ``<op>_forward`` /
+``<op>_backward`` pair named after a catalog op (``sigmoid_forward``) is called with
+the op's inputs and its parameters as keywords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .base import ForwardError, Outcome, ProtocolError, Target, Unsupported, fit_params, same_param, to_array
+from .functions import as_tuple
+
+
+@dataclass(frozen=True)
+class Pair:
+    """How one course layer is called.
+
+    Attributes
+    ----------
+    op : str
+        The catalog op it computes.
+    forwards : tuple of str
+        The forward's names, the first found is checked (the student's naive one before a
+        provided fast one); each backward is named with ``forward`` replaced by ``backward``.
+    args : callable, optional
+        ``args(inputs, params) -> positional arguments`` of the forward; None: the op's inputs,
+        then its parameters as keywords (those the forward names).
+    requires : dict
+        Parameters the course's API cannot express, with the one value it means
+        (``dilation=1``); a case with another value is skipped and counted.
+    loss : bool
+        The forward returns ``(loss, dx)``: no cache, no backward.
+    """
+
+    op: str
+    forwards: tuple
+    args: Optional[Callable] = None
+    requires: dict = field(default_factory=dict)
+    loss: bool = False
+
+
+#: the course layers whose names or arguments are not the catalog's (``affine_forward``,
+#: ``relu_forward`` need no row: they are named after their op)
+PAIRS = (
+    Pair("batch_norm", ("batchnorm_forward",),
+         args=lambda inputs, p: (*inputs, {"mode": "train", "eps": p["eps"], "momentum": 0.9})),
+    Pair("layer_norm", ("layernorm_forward",), args=lambda inputs, p: (*inputs, {"eps": p["eps"]})),
+    Pair("conv2d", ("conv_forward_naive", "conv_forward_im2col", "conv_forward_strides", "conv_forward_fast"),
+         args=lambda inputs, p: (*inputs, {"stride": p["stride"], "pad": p["padding"]}),
+         requires={"dilation": 1, "groups": 1}),
+    Pair("max_pool2d", ("max_pool_forward_naive", "max_pool_forward_reshape", "max_pool_forward_im2col",
+                        "max_pool_forward_fast"),
+         args=lambda inputs, p: (*inputs, {"pool_height": p["kernel"], "pool_width": p["kernel"],
+                                           "stride": p["stride"]}),
+         requires={"padding": 0}),
+    Pair("embedding", ("word_embedding_forward",), args=lambda inputs, p: (inputs[1], inputs[0])),
+    Pair("cross_entropy", ("softmax_loss",), loss=True),
+)
+
+
+def _backward_name(forward):
+    return forward.replace("_forward", "_backward", 1)
+
+
+def _pair_functions(namespace, pair):
+    """``(forward name, forward, backward)`` of the first of ``pair.forwards`` found, or None."""
+    for name in pair.forwards:
+        fwd = getattr(namespace, name, None)
+        bwd = None if pair.loss else getattr(namespace, _backward_name(name), None)
+        if callable(fwd) and (pair.loss or callable(bwd)):
+            return name, fwd, bwd
+    return None
+
+
+def find_pairs(namespace):
+    """The pairs of ``namespace``, by catalog op name: the course's rows, then ``<op>_forward``
+    / ``<op>_backward`` named after any catalog op or alias."""
+    from ..catalog.registry import ops
+    found = {}
+    for pair in PAIRS:
+        functions = _pair_functions(namespace, pair)
+        if functions is not None:
+            found[pair.op] = (pair, *functions)
+    for op in ops():
+        if op.name in found:
+            continue
+        for name in (op.name, *op.aliases):
+            generic = Pair(op.name, (f"{name}_forward",))
+            functions = _pair_functions(namespace, generic)
+            if functions is not None:
+                found[op.name] = (generic, *functions)
+                break
+    return found
+
+
+class CachePairTarget(Target):
+    """``<layer>_forward(...) -> (out, cache)`` with ``<layer>_backward(dout, cache)``, and losses
+    ``(loss, dx)``, looked up in ``namespace``."""
+
+    style = "cache-pairs"
+    seeding = "backward(dout, cache); a loss's dx times G"
+
+    def __init__(self, namespace, name, pairs=None):
+        self.namespace, self.name = namespace, name
+        self.pairs = find_pairs(namespace) if pairs is None else pairs
+
+    def describe(self):
+        names = ", ".join(f"{fwd}" for _, fwd, _, _ in self.pairs.values())
+        return f"{self.name} ({self.style}: {names})"
+
+    def supports(self, op):
+        if op.name not in self.pairs:
+            return False, f"no `{op.name}` pair (`{op.name}_forward` / `{op.name}_backward`) in {self.name}"
+        return True, ""
+
+    def run(self, op, case, inputs, G):
+        if op.name not in self.pairs:
+            raise Unsupported(f"no `{op.name}` pair in {self.name}")
+        pair, fwd_name, fwd, bwd = self.pairs[op.name]
+        params = op.with_defaults(case.params)
+        for key, value in pair.requires.items():
+            if key in params and not same_param(params[key], value):
+                raise Unsupported(f"{self.name}: {fwd_name} takes no `{key}` (cases with {key} other than "
+                                  f"{value!r})")
+        if pair.args is None:
+            args = tuple(inputs)
+            kwargs = fit_params(fwd, params, op.params, f"{self.name}: {fwd_name}", per_axis=op.per_axis)
+        else:
+            args, kwargs = pair.args(list(inputs), params), {}
+        try:
+            result = fwd(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001  the forward's own error, shown as such
+            raise ForwardError(exc) from exc
+        if not (isinstance(result, tuple) and len(result) == 2):
+            what = "(loss, dx)" if pair.loss else "(out, cache)"
+            raise ProtocolError(f"{fwd_name} returned {type(result).__name__}"
+                                f"{f' of {len(result)}' if isinstance(result, tuple) else ''}, not {what}")
+        out, second = result
+        if pair.loss:  # a scalar loss: its VJP with the scalar G is G * dx
+            grads = as_tuple(np.asarray(G) * to_array(second), op)
+        else:
+            grads = as_tuple(bwd(G, second), op)
+        return Outcome(to_array(out), grads, [f"{op.name}: checked {fwd_name}" +
+                                              ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
+
+
+__all__ = ["CachePairTarget", "Pair", "PAIRS", "find_pairs"]

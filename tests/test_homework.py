@@ -1,0 +1,109 @@
+"""Homework as it is handed in: each course API loads with the natural command and gets the right
+verdicts. The fixtures in tests/targets/<course>/ are written here, in each course's published
+conventions: a correct solution, and one with a classic mistake per function."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import derive
+from derive.targets import load_target
+
+HERE = os.path.join(os.path.dirname(__file__), "targets")
+
+
+def check_all(path, *extra, examples=60):
+    r = subprocess.run([sys.executable, "-m", "derive.check", "all", "--target", path, "--format", "json",
+                        "--examples", str(examples), "--seed", "0", "--no-database", *extra],
+                       capture_output=True, text=True, timeout=600, cwd=os.path.dirname(path))
+    data = json.loads(r.stdout)
+    return r, {o["op"]: o for o in data["ops"] if o["status"] != "skipped"}
+
+
+CS231N_OPS = {"affine", "relu", "batch_norm", "layer_norm", "conv2d", "max_pool2d", "embedding", "cross_entropy"}
+
+
+def test_a_cs231n_layers_file_loads_as_cache_pairs_and_passes():
+    target = load_target(os.path.join(HERE, "cs231n", "layers.py"))
+    assert target.style == "cache-pairs" and "conv_forward_naive" in target.describe()
+    r, ops = check_all(os.path.join(HERE, "cs231n", "layers.py"))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert set(ops) == CS231N_OPS and all(o["status"] == "pass" and o["examples"] == 60 for o in ops.values())
+    assert "conv2d: checked conv_forward_naive / conv_backward_naive" in ops["conv2d"]["notes"]
+    assert "cross_entropy: checked softmax_loss" in ops["cross_entropy"]["notes"]
+
+
+BUGS = {  # op: words of its failure, the mistake in layers_buggy.py
+    "affine": "dl/dx: gradient has shape",
+    "relu": "modified the upstream gradient G in place",
+    "batch_norm": "dl/dweight: gradient has shape (1, ",
+    "conv2d": "dl/dX: gradient has shape (1, 1, 0, 0)",
+    "max_pool2d": "dl/dX[",
+}
+
+
+def test_each_classic_cs231n_mistake_fails_and_nothing_else():
+    r, ops = check_all(os.path.join(HERE, "cs231n", "layers_buggy.py"), examples=100)
+    assert r.returncode == 1
+    failed = {name for name, o in ops.items() if o["status"] == "fail"}
+    assert failed == set(BUGS), {n: o["status"] for n, o in ops.items()}
+    for name, words in BUGS.items():
+        assert words in ops[name]["failures"][0]["message"], ops[name]["failures"][0]
+    assert "reshape the gradient back to the input's shape (x.shape)" in ops["affine"]["failures"][0]["diagnosis"]
+    assert {o["status"] for n, o in ops.items() if n not in BUGS} == {"pass"}
+
+
+def test_max_pool_overwrite_is_found_where_windows_overlap():
+    sys.path.insert(0, os.path.join(HERE, "cs231n"))
+    try:
+        import layers_buggy
+    finally:
+        sys.path.pop(0)
+    report = derive.check("max_pool2d", target=layers_buggy, shapes=[(1, 1, 3, 3)],
+                          params={"kernel": 2, "stride": 1})
+    assert report.status == "fail"
+    # the same case with central differences through the file's own forward: the failure is real
+    x = np.random.default_rng(0).normal(size=(1, 1, 3, 3))
+    x[0, 0, 1, 1] = 5.0  # the centre wins all four windows
+    dout = np.random.default_rng(1).normal(size=(1, 1, 2, 2))
+    param = {"pool_height": 2, "pool_width": 2, "stride": 1}
+    fd = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        e = np.zeros_like(x)
+        e[idx] = 1e-6
+        fd[idx] = (np.sum(dout * layers_buggy.max_pool_forward_naive(x + e, param)[0])
+                   - np.sum(dout * layers_buggy.max_pool_forward_naive(x - e, param)[0])) / 2e-6
+    _, cache = layers_buggy.max_pool_forward_naive(x, param)
+    assert not np.allclose(layers_buggy.max_pool_backward_naive(dout, cache), fd, atol=1e-6)
+
+
+def test_a_loss_that_forgets_the_mean_fails_as_a_scalar_vjp(tmp_path):
+    (tmp_path / "layers.py").write_text(
+        "import numpy as np\n\n\n"
+        "def softmax_loss(x, y):\n"
+        "    p = np.exp(x - x.max(axis=1, keepdims=True))\n"
+        "    p /= p.sum(axis=1, keepdims=True)\n"
+        "    loss = -np.log(p[np.arange(len(y)), y]).mean()\n"
+        "    p[np.arange(len(y)), y] -= 1\n"
+        "    return loss, p  # forgot / N\n")
+    r, ops = check_all(str(tmp_path / "layers.py"))
+    assert r.returncode == 1 and ops["cross_entropy"]["status"] == "fail"
+    assert "1/N" in (ops["cross_entropy"]["failures"][0]["diagnosis"] or "") or \
+        "factor" in (ops["cross_entropy"]["failures"][0]["diagnosis"] or ""), ops["cross_entropy"]["failures"][0]
+
+
+def test_a_forward_without_its_cache_is_one_clear_message(tmp_path):
+    (tmp_path / "layers.py").write_text(
+        "import numpy as np\n\n\n"
+        "def relu_forward(x):\n"
+        "    return np.maximum(0, x)\n\n\n"
+        "def relu_backward(dout, cache):\n"
+        "    return dout * (cache > 0)\n")
+    r, ops = check_all(str(tmp_path / "layers.py"))
+    assert r.returncode == 1
+    assert "relu_forward returned ndarray, not (out, cache)" in ops["relu"]["failures"][0]["message"]
+
