@@ -107,3 +107,32 @@ def test_a_forward_without_its_cache_is_one_clear_message(tmp_path):
     assert r.returncode == 1
     assert "relu_forward returned ndarray, not (out, cache)" in ops["relu"]["failures"][0]["message"]
 
+
+def test_each_function_class_is_called_the_way_its_own_forward_wants():
+    """One file, two protocols: Add and Neg take anything, Mul and Exp insist on the file's Tensor.
+    Settling one way for the whole file had read the correct Mul and Exp as FAIL on every case."""
+    r, ops = check_all(os.path.join(HERE, "tensor_checking_classes.py"), examples=30)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert {n: o["status"] for n, o in ops.items()} == dict.fromkeys(["add", "multiply", "exp", "negative"], "pass")
+
+
+def test_a_forward_that_refuses_what_derive_passes_is_a_protocol_error_not_a_fail(tmp_path):
+    (tmp_path / "functions.py").write_text(
+        "import numpy as np\n\n\n"
+        "class Exp:\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x):\n"
+        "        raise TypeError(f'Exp needs a mylib.Tensor, got {type(x).__name__}')\n\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad_output):\n"
+        "        return grad_output\n")
+    report = derive.check("exp", target=str(tmp_path / "functions.py"), examples=10, seed=0, database=None)
+    assert report.status == "error" and not report.failures
+    assert "cannot be called the way derive tried" in report.message and "protocol mismatch" in report.message
+    assert "Exp needs a mylib.Tensor, got ndarray" in report.message
+
+
+def test_a_typo_in_a_forward_is_still_the_students_fail():
+    report = derive.check("exp", target=os.path.join(HERE, "hostile", "typo_tensor.py"), examples=10, seed=0,
+                          database=None)
+    assert report.status == "fail" and "has no attribute 'vlaue'" in report.failures[0].message

@@ -253,8 +253,17 @@ def _settle(report, tgt, op):
         report.note(f"G was seeded through {tgt.seeding}")
     raised = [f for f in report.forward if f.message.startswith("the forward raised")]
     if raised and len(raised) == len(report.forward) and report.examples == 0 and not report.failures:
-        # a forward that raised on every case tried is broken (a typo, not written yet), not a limitation
         first = min(raised, key=lambda f: ordinariness(f.case))
+        if _calling_mismatch(first.message):
+            # the forward refuses what derive passes (a Tensor it wants, an argument it takes another way):
+            # derive's question to settle, never a verdict on the student's code
+            report.status = "error"
+            report.message = (f"{tgt.name} cannot be called the way derive tried: {first.message[len('the '):]} "
+                              f"on every case tried ({report.forward_cases}); a protocol mismatch, not a verdict "
+                              f"on the code (--style or a Binding says how it is called)")
+            report.forward = []
+            return
+        # a forward that raised on every case tried otherwise is broken (a typo, not written yet)
         first.message += f" (on every case tried: {report.forward_cases})"
         report.failures.append(first)
         report.forward = []
@@ -279,6 +288,13 @@ def _settle(report, tgt, op):
                           if report.skipped_cases else "no example ran")
     elif report.evidence.get("numeric", 0) < report.examples:  # a pass needs each example's evidence
         report.status, report.message = "error", f"{report.examples} example(s) ran but none gave evidence"
+
+
+def _calling_mismatch(message):
+    """Whether a forward's error says it was called the wrong way: a TypeError (the types or arguments
+    derive passed), or an error about NumPy's arrays it was given where it wanted its own type."""
+    kind = message[len("the forward raised "):].split(":", 1)[0].split(" ", 1)[0]
+    return kind == "TypeError" or "ndarray" in message or "'numpy." in message
 
 
 def _raised(op, case, exc):

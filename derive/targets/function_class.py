@@ -84,11 +84,12 @@ class FunctionClassTarget(Target):
 
     style = "function-class"
 
-    def __init__(self, namespace, name, wrap=None):
+    def __init__(self, namespace, name, wrap=None, tensor_type=None):
         self.namespace, self.name = namespace, name
         self.classes = function_classes(namespace)
-        self.wrap = wrap
+        self.wrap, self.tensor_type = wrap, tensor_type
         self.seeding = "backward(ctx, G)"
+        self._class_wrap = {}  # cls -> what its forward takes, settled on its first call
 
     def class_for(self, op):
         return class_for(self.classes, op)
@@ -98,9 +99,27 @@ class FunctionClassTarget(Target):
             return False, f"no class for `{op.name}` in {self.name}"
         return True, ""
 
-    def _call_forward(self, cls, op, inputs, params):
-        args = [self.wrap(a) if self.wrap is not None and not spec.data else a
-                for spec, a in zip(op.inputs, inputs)]
+    def _wrap_for(self, cls, op):
+        """What ``cls.forward`` takes, plain arrays (None) or the library's Tensor, settled once per class
+        by a trial call on the op's probe case: the target's default first, then the other.  One file
+        can hold both kinds (``Neg`` that works on anything, ``Mul`` that insists on Tensors)."""
+        if cls not in self._class_wrap:
+            self._class_wrap[cls] = self.wrap
+            modes = [self.wrap] + [m for m in (None, self.tensor_type) if m is not self.wrap]
+            if len(modes) > 1:
+                case, inputs = probe_inputs(op)
+                params = op.with_defaults(case.params)
+                for mode in modes:
+                    try:
+                        self._call_forward(cls, op, inputs, params, mode)
+                    except (ForwardError, Unsupported):
+                        continue
+                    self._class_wrap[cls] = mode
+                    break
+        return self._class_wrap[cls]
+
+    def _call_forward(self, cls, op, inputs, params, wrap=None):
+        args = [wrap(a) if wrap is not None and not spec.data else a for spec, a in zip(op.inputs, inputs)]
         try:
             if is_static(cls):
                 ctx = Ctx()
@@ -121,7 +140,7 @@ class FunctionClassTarget(Target):
         if cls is None:
             raise Unsupported(f"no class for `{op.name}` in {self.name}")
         params = op.with_defaults(case.params)
-        out, backward = self._call_forward(cls, op, inputs, params)
+        out, backward = self._call_forward(cls, op, inputs, params, self._wrap_for(cls, op))
         try:
             output = output_value(op, out, to_array) if out is not None else None
         except Exception as exc:  # noqa: BLE001
@@ -152,11 +171,13 @@ def settle_wrapping(target, tensor_type, tries=3):
     """Whether ``forward`` takes plain arrays or ``tensor_type``, from trial calls on a few classes.
 
     Plain arrays win when any class takes them; else ``tensor_type`` when any class
-    takes it.  Sets ``target.wrap``; raises :class:`TargetError` naming both attempts
-    when neither works anywhere.
+    takes it.  Sets ``target.wrap``, the default each class is tried with first (a class
+    that rejects it gets the other, see ``FunctionClassTarget._wrap_for``); raises
+    :class:`TargetError` naming both attempts when neither works anywhere.
     """
     from ..catalog.registry import ops
     modes = [None] + ([tensor_type] if tensor_type is not None else [])
+    target.tensor_type = tensor_type
     errors = {id(m): [] for m in modes}
     tried = 0
     for op in ops():
@@ -169,7 +190,7 @@ def settle_wrapping(target, tensor_type, tries=3):
         for wrap in modes:
             target.wrap = wrap
             try:
-                target._call_forward(cls, op, inputs, params)
+                target._call_forward(cls, op, inputs, params, wrap)
                 return target
             except (ForwardError, Unsupported) as exc:
                 errors[id(wrap)].append(f"{cls.__name__}: {exc}")
