@@ -136,3 +136,44 @@ def test_a_typo_in_a_forward_is_still_the_students_fail():
     report = derive.check("exp", target=os.path.join(HERE, "hostile", "typo_tensor.py"), examples=10, seed=0,
                           database=None)
     assert report.status == "fail" and "has no attribute 'vlaue'" in report.failures[0].message
+
+
+# ---- CMU 11-785 mytorch: layer objects with state ------------------------------------------------
+
+def check_package(name, examples=60):
+    r = subprocess.run([sys.executable, "-m", "derive.check", "all", "--target", name, "--format", "json",
+                        "--examples", str(examples), "--seed", "0", "--no-database"],
+                       capture_output=True, text=True, timeout=600, cwd=HERE)
+    data = json.loads(r.stdout)
+    return r, {o["op"]: o for o in data["ops"] if o["status"] != "skipped"}
+
+
+MYTORCH_OPS = {"linear", "relu", "sigmoid", "tanh", "softmax", "mse_loss", "batch_norm", "conv1d"}
+
+
+def test_an_11785_mytorch_package_loads_its_layers_and_passes():
+    """Linear(in, out) with W (out, in) and b (out, 1) set after construction, backward(dLdZ) storing
+    dLdW and dLdb; activations; MSELoss whose backward() takes no G; BatchNorm1d with BW (1, D) and
+    its own eps; a Conv1d keeping W on its inner Conv1d_stride1."""
+    r, ops = check_package("mytorch")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert set(ops) == MYTORCH_OPS and {o["status"] for o in ops.values()} == {"pass"}
+    assert all(o["examples"] == 60 for o in ops.values()), {n: o["examples"] for n, o in ops.items()}
+    assert "MSELoss treats target as a constant (its backward returns no gradient for it)" in ops["mse_loss"]["notes"]
+    assert any("Softmax runs on 2-D inputs only" in k for k in ops["softmax"]["skip_reasons"])
+
+
+MYTORCH_BUGS = {
+    "linear": "dl/dweight: gradient has shape (1, 2), input has shape (2, 1)",
+    "sigmoid": "dl/dX",
+    "mse_loss": "expected 2*G*pred[0,0] - 2*G*target[0,0], got G*pred[0,0] - G*target[0,0]",
+    "conv1d": "dl/dX: gradient has shape",
+}
+
+
+def test_each_classic_11785_mistake_fails_through_an_inherited_layer():
+    r, ops = check_package("mytorch_buggy", examples=100)
+    assert r.returncode == 1
+    assert {n: o["status"] for n, o in ops.items()} == dict.fromkeys(MYTORCH_BUGS, "fail")
+    for name, words in MYTORCH_BUGS.items():
+        assert words in ops[name]["failures"][0]["message"], ops[name]["failures"][0]

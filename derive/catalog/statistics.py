@@ -154,7 +154,7 @@ register(Op(
     doc="Z = (X - mean) / sqrt(var + eps) * weight + bias over each row of X (N, D)"))
 
 register(Op(
-    name="batch_norm", inputs=_NORM_INPUTS, params={"eps": 1e-5}, define=_normalization(0),
+    name="batch_norm", aliases=("batch_norm1d",), inputs=_NORM_INPUTS, params={"eps": 1e-5}, define=_normalization(0),
     forward=_normalization_np(0), cases=lambda: _normalization_case(2),
     canonical=Case((("N", "D"), ("D",), ("D",))), call=_spell("batch_norm"),
     doc="Z = (X - mean) / sqrt(var + eps) * weight + bias over each column of X (N, D); training mode, N >= 2"))

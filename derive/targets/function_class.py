@@ -17,8 +17,11 @@ from __future__ import annotations
 import inspect
 import types
 
-from .base import ForwardError, Outcome, Target, TargetError, Unsupported, output_value, to_array
+import numpy as np
+
+from .base import CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, output_value, to_array
 from .functions import as_tuple
+from .layer_objects import construct, held_gradient, hold, scaled_by_upstream, taken_inputs, takes_upstream
 from .spelling import missing_reason, probe_inputs
 
 
@@ -89,7 +92,10 @@ class FunctionClassTarget(Target):
         self.classes = function_classes(namespace)
         self.wrap, self.tensor_type = wrap, tensor_type
         self.seeding = "backward(ctx, G)"
+        if self.classes and not any(is_static(c) for c in self.classes.values()):
+            self.seeding = "layer objects built with the case's sizes: forward(A), backward(dLdZ)"
         self._class_wrap = {}  # cls -> what its forward takes, settled on its first call
+        self._ranks = {}  # layer class -> the input ranks it runs on (an empty set: not settled by a probe)
 
     def class_for(self, op):
         return class_for(self.classes, op)
@@ -118,17 +124,48 @@ class FunctionClassTarget(Target):
                     break
         return self._class_wrap[cls]
 
+    def _ranks_for(self, cls, op):
+        """The input ranks a layer object runs on, from trial calls at ranks 1 to 4, where every input of
+        the op has one shape (activations, softmax, mse_loss): a course layer is written for the
+        layout the course hands out, (N, C) say, and a case of another rank is not one it can express.
+        Empty (no restriction) for Function classes, other ops, or a layer that runs on none."""
+        if cls in self._ranks:
+            return self._ranks[cls]
+        self._ranks[cls] = set()
+        if is_static(cls) or len({tuple(s) for s in op.canonical.shapes}) != 1 or any(s.data for s in op.inputs):
+            return self._ranks[cls]
+        from ..catalog import strategies as dst
+        from ..catalog.registry import Case
+        good = set()
+        for rank in range(1, 5):
+            case = Case(((2, 3, 2, 3)[:rank],) * len(op.inputs))
+            try:
+                inputs = dst.make_inputs(op, case, 0)
+                params = op.with_defaults({})
+                G = dst.make_upstream(np.shape(op.forward(*inputs, **params)), 0)
+                _, backward = self._call_forward(cls, op, inputs, params, self._wrap_for(cls, op))
+                backward(G)
+            except Exception:  # noqa: BLE001  not a rank it runs on
+                continue
+            good.add(rank)
+        self._ranks[cls] = good if good and len(good) < 4 else set()
+        return self._ranks[cls]
+
     def _call_forward(self, cls, op, inputs, params, wrap=None):
+        """Call ``cls``'s forward; ``(output, backward)`` where ``backward(G)`` gives ``(grads, notes)``."""
         args = [wrap(a) if wrap is not None and not spec.data else a for spec, a in zip(op.inputs, inputs)]
         try:
             if is_static(cls):
                 ctx = Ctx()
                 out = cls.forward(ctx, *args, **params)
-                return out, (lambda G: cls.backward(ctx, *_grads_for(cls.backward, G, skip=1)))
-            init, call = split_params(cls, params)
-            instance = cls(**init)
-            out = instance.forward(*args, **call)
-            return out, (lambda G: instance.backward(*_grads_for(instance.backward, G)))
+                return out, (lambda G: (as_tuple(cls.backward(ctx, *_grads_for(cls.backward, G, skip=1)), op), []))
+            instance, call = construct(cls, op, inputs, params)
+            taken = taken_inputs(instance.forward, op)
+            held = [(spec, hold(instance, spec, a)) for spec, a in zip(op.inputs[taken:], inputs[taken:])]
+            out = instance.forward(*args[:taken], **call)
+            return out, (lambda G: _layer_gradients(instance, op, taken, held, inputs, G))
+        except Unsupported:
+            raise
         except Exception as exc:  # noqa: BLE001
             reason = missing_reason(op, exc) if isinstance(exc, TypeError) else None
             if reason is not None and "argument" in str(exc):
@@ -140,12 +177,45 @@ class FunctionClassTarget(Target):
         if cls is None:
             raise Unsupported(f"no class for `{op.name}` in {self.name}")
         params = op.with_defaults(case.params)
+        ranks = self._ranks_for(cls, op)
+        if ranks and np.ndim(inputs[0]) not in ranks:
+            raise Unsupported(f"{cls.__name__} runs on {' and '.join(f'{r}-D' for r in sorted(ranks))} inputs "
+                              f"only (cases with {np.ndim(inputs[0])}-D inputs)")
         out, backward = self._call_forward(cls, op, inputs, params, self._wrap_for(cls, op))
         try:
             output = output_value(op, out, to_array) if out is not None else None
         except Exception as exc:  # noqa: BLE001
             raise ForwardError(exc) from exc
-        return Outcome(output, as_tuple(backward(G), op))
+        grads, notes = backward(G)
+        return Outcome(output, grads, notes)
+
+
+def _layer_gradients(layer, op, taken, held, inputs, G):
+    """The gradients of a layer object after its ``backward``: what it returns for the inputs its forward
+    took (a loss's ``backward()`` without G scaled by G), what it stored for the inputs it holds."""
+    if takes_upstream(layer.backward):
+        result = layer.backward(*_grads_for(layer.backward, G))
+    else:
+        result = scaled_by_upstream(op, layer.backward(), G)
+    notes = []
+    taken_specs = op.inputs[:taken]
+    if isinstance(result, (tuple, list)) and not (op.pieces is not None and taken == 1):
+        returned = list(result)
+    else:
+        returned = [result]
+    grads = []
+    for k, spec in enumerate(taken_specs):
+        if not spec.differentiable:
+            grads.append(None)
+        elif k < len(returned):
+            grads.append(None if returned[k] is None else to_array(returned[k]))
+        else:  # a loss's backward gives dL/dA only: its labels Y are a constant to it
+            grads.append(CONSTANT)
+            notes.append(f"{type(layer).__name__} treats {spec.name} as a constant (its backward returns no "
+                         "gradient for it)")
+    for (spec, where), value in zip(held, inputs[taken:]):
+        grads.append(held_gradient(layer, spec, where, np.shape(value)) if spec.differentiable else None)
+    return tuple(grads), notes
 
 
 def _grads_for(backward, G, skip=0):

@@ -55,6 +55,27 @@ def _import(spec):
     return module, obj
 
 
+def _package_namespace(module):
+    """A package's own names and those of every module below it (a name the package has wins, then
+    the first module in import order), or None for a module that is not a package.  A submodule
+    that fails to import is left out."""
+    import pkgutil
+    path = getattr(module, "__path__", None)
+    if not isinstance(module, types.ModuleType) or path is None:
+        return None
+    merged = {}
+    for info in pkgutil.walk_packages(path, prefix=module.__name__ + ".", onerror=lambda name: None):
+        try:
+            sub = importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001  a broken submodule: the others may still be checked
+            continue
+        for name, value in vars(sub).items():
+            if not name.startswith("_") and getattr(value, "__module__", None) == sub.__name__:
+                merged.setdefault(name, value)
+    merged.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    return types.SimpleNamespace(**merged)
+
+
 def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True):
     """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
 
@@ -108,7 +129,13 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
     if isinstance(obj, Target):
         return obj
     try:
-        return discover(obj, label, style)
+        try:
+            return discover(obj, label, style)
+        except TargetError:
+            package = _package_namespace(obj)
+            if package is None:
+                raise
+            return discover(package, label, style)  # a course package: mytorch/nn/linear.py's Linear
     except TargetError as exc:
         from .. import bindings
         top = label.split(".")[0].split(":")[0] if isinstance(label, str) else ""
