@@ -148,7 +148,7 @@ def check_package(name, examples=60):
     return r, {o["op"]: o for o in data["ops"] if o["status"] != "skipped"}
 
 
-MYTORCH_OPS = {"linear", "relu", "sigmoid", "tanh", "softmax", "mse_loss", "batch_norm", "conv1d"}
+MYTORCH_OPS = {"linear", "relu", "sigmoid", "tanh", "softmax", "mse_loss", "cross_entropy", "batch_norm", "conv1d"}
 
 
 def test_an_11785_mytorch_package_loads_its_layers_and_passes():
@@ -168,6 +168,7 @@ MYTORCH_BUGS = {
     "sigmoid": "dl/dX",
     "mse_loss": "expected 2*G*pred[0,0] - 2*G*target[0,0], got G*pred[0,0] - G*target[0,0]",
     "conv1d": "dl/dX: gradient has shape",
+    "cross_entropy": "dl/dlogits",  # one-hot labels, the 1/N missing
 }
 
 
@@ -177,3 +178,32 @@ def test_each_classic_11785_mistake_fails_through_an_inherited_layer():
     assert {n: o["status"] for n, o in ops.items()} == dict.fromkeys(MYTORCH_BUGS, "fail")
     for name, words in MYTORCH_BUGS.items():
         assert words in ops[name]["failures"][0]["message"], ops[name]["failures"][0]
+
+
+
+def test_hw2p1s_flat_layout_loads_with_its_bare_imports_and_a_one_entry_loss():
+    """mytorch/Conv1d.py holds the class Conv1d (the module must not shadow it) and imports resampling by
+    bare name; MSELoss returns ones.T @ se @ ones, a (1, 1) array; a submodule that cannot be imported is
+    named where an op is skipped, never dropped in silence."""
+    r = subprocess.run([sys.executable, "-m", "derive.check", "conv1d", "mse_loss", "relu", "--target",
+                        "mytorch_flat", "--format", "json", "--examples", "30", "--seed", "0", "--no-database"],
+                       capture_output=True, text=True, timeout=600, cwd=HERE)
+    ops = {o["op"]: o for o in json.loads(r.stdout)["ops"]}
+    assert ops["conv1d"]["status"] == "pass" and ops["mse_loss"]["status"] == "pass", r.stdout[-3000:]
+    assert "the forward gives the scalar mse_loss as an array of shape (1, 1)" in ops["mse_loss"]["notes"]
+    assert ops["relu"]["status"] == "skipped"
+    assert "mytorch_flat.broken could not be imported: ModuleNotFoundError" in ops["relu"]["message"]
+
+
+def test_cs231ns_dropout_is_skipped_with_its_reason_not_failed(tmp_path):
+    (tmp_path / "layers.py").write_text(
+        "import numpy as np\n\n\n"
+        "def dropout_forward(x, dropout_param):\n"
+        "    p, mode = dropout_param['p'], dropout_param['mode']\n"
+        "    np.random.seed(dropout_param.get('seed', 0))\n"
+        "    mask = (np.random.rand(*x.shape) < p) / p\n"
+        "    return (x * mask if mode == 'train' else x), (dropout_param, mask)\n\n\n"
+        "def dropout_backward(dout, cache):\n"
+        "    return dout * cache[1]\n")
+    report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=10, database=None)
+    assert report.status == "skipped" and "draws its own mask" in report.message

@@ -63,9 +63,45 @@ register(Op(
     call=lambda api, x, a_min=-1.0, a_max=1.0: call_function(api, x, a_min, a_max, name="clip"),  # NumPy 2 renamed the keywords
     doc="Z = clip(X, a_min, a_max); gradient 1 on the boundaries (torch's clamp)"))
 
+def _sum_to(a, shape):
+    """``a`` summed down to ``shape`` (un-broadcast)."""
+    while a.ndim > len(shape):
+        a = a.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and a.shape[axis] != 1:
+            a = a.sum(axis=axis, keepdims=True)
+    return a
+
+
+def _tie_subgradient(wins):
+    """Where X = Y any split of G into t G for X and (1 - t) G for Y, t in [0, 1], is a subgradient (torch
+    gives 1/2 each; all of it to X is another convention); none to either, or G to both, is not.
+    ``wins(X, Y)`` is where X alone is the result."""
+    def check(arrays, G, grads, **params):
+        X, Y = (np.asarray(a, dtype=np.float64) for a in arrays)
+        gX, gY = (np.asarray(g, dtype=np.float64) for g in grads)
+        shape = np.broadcast_shapes(X.shape, Y.shape)
+        Xb, Yb, Gb = (np.broadcast_to(a, shape) for a in (X, Y, np.asarray(G, dtype=np.float64)))
+        tie, x_wins = Xb == Yb, wins(Xb, Yb)
+        y_wins = ~tie & ~x_wins
+        tol = 1e-9 * max(1.0, float(np.max(np.abs(Gb)))) * max(1, Gb.size)
+        for g, own, spec_shape in ((gX, x_wins, X.shape), (gY, y_wins, Y.shape)):
+            low = _sum_to(np.where(own, Gb, 0) + np.where(tie, np.minimum(Gb, 0), 0), spec_shape)
+            high = _sum_to(np.where(own, Gb, 0) + np.where(tie, np.maximum(Gb, 0), 0), spec_shape)
+            if g.shape != tuple(spec_shape) or np.any(g < low - tol) or np.any(g > high + tol):
+                return None
+        if X.shape == Y.shape == shape:
+            split_ok = np.allclose(gX + gY, Gb, rtol=1e-7, atol=tol)
+        else:
+            split_ok = np.isclose(gX.sum() + gY.sum(), Gb.sum(), rtol=1e-7, atol=tol)
+        return "at a tie, G split between X and Y another way than half each" if split_ok else None
+    return check
+
+
 for _name, _fn, _np in [("maximum", sp.Max, np.maximum), ("minimum", sp.Min, np.minimum)]:
     register(Op(
         name=_name, inputs=(Input("X", domain="grid"), Input("Y", domain="grid")),
+        subgradient=_tie_subgradient(np.greater if _name == "maximum" else np.less),
         define=_broadcasting(_fn, _name), forward=_np, cases=st.broadcast_pair,
         canonical=Case((("n", "m"), ("n", "m"))), call=_call(_name),
         doc=f"Z = np.{_name}(X, Y) (broadcasting); ties split G in half (torch's convention), drawn on purpose"))

@@ -89,10 +89,32 @@ def _no_tie(reduce):
     return check
 
 
+def _extreme_subgradient(reduce):
+    """At tied extremes any split of a group's G among its tied entries with shares in [0, 1] summing
+    to 1 is a subgradient (all of it to the first is argmax's, torch's ``max(dim)``); anything else
+    is not (G to every tied entry, G to an entry that is not an extreme)."""
+    def check(arrays, G, grads, axis=None, keepdims=False):
+        (X,), (g,) = arrays, grads
+        X, g = np.asarray(X, dtype=np.float64), np.asarray(g, dtype=np.float64)
+        axes = normalize_axes(axis, X.ndim)
+        hit = X == reduce(X, axis=axes, keepdims=True)
+        group = np.asarray(G, dtype=np.float64)  # one G per group, with the reduced axes kept
+        if not keepdims and axes:
+            group = np.expand_dims(group, axes)
+        Gk = np.broadcast_to(group, X.shape)
+        tol = 1e-9 * max(1.0, float(np.max(np.abs(Gk)))) if Gk.size else 1e-9
+        share_ok = np.all(np.where(hit, (g * Gk >= -tol) & (np.abs(g) <= np.abs(Gk) + tol), np.abs(g) <= tol))
+        total_ok = np.allclose(np.sum(g, axis=axes, keepdims=True), group, rtol=1e-7, atol=tol)
+        if not (share_ok and total_ok):
+            return None
+        return "a tied extreme's G split another way (all of it to one entry, argmax's convention)"
+    return check
+
+
 for _name, _over, _np, _aliases in [("max", MaxOver, np.max, ("amax",)), ("min", MinOver, np.min, ("amin",))]:
     register(Op(
         name=_name, aliases=_aliases, inputs=(Input("X", domain="ties"),), params={"axis": None, "keepdims": False},
-        differentiable_at=_no_tie(_np),
+        differentiable_at=_no_tie(_np), subgradient=_extreme_subgradient(_np),
         define=_extreme(_name, _over),
         forward=(lambda f: lambda X, axis=None, keepdims=False: f(X, axis=axis, keepdims=keepdims))(_np),
         cases=st.reduction_case, canonical=Case((("a", "b"),), {"axis": 1}),

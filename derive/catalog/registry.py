@@ -168,6 +168,11 @@ class Op:
     pieces : Pieces, optional
         For an op whose output is a list of arrays (split): how the pieces join
         into the one ``Z`` that is derived and checked, and how ``G`` is cut.
+    subgradient : callable, optional
+        ``subgradient(arrays, G, grads, **params) -> str or None``: for an op with ties
+        (max, maximum), whether float gradients ``grads`` (one per input) are a valid
+        subgradient at these inputs though not the declared convention; the convention
+        they follow, in words, or None when they are outside the subdifferential.
     """
 
     name: str
@@ -188,6 +193,7 @@ class Op:
     differentiable_at: Optional[Callable] = None
     per_axis: tuple = ()
     pieces: Optional[Pieces] = None
+    subgradient: Optional[Callable] = None
 
     @property
     def input_names(self):

@@ -77,6 +77,9 @@ def _parser():
     p.add_argument("--seed", type=int, help="seed for a reproducible run (a seeded run neither reads nor writes the database)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                    help="dtype of the inputs given to the target")
+    p.add_argument("--ties", default="subgradient", choices=["subgradient", "declared"],
+                   help="at ties (max, maximum): accept any gradient inside the subdifferential, naming its "
+                        "convention (default), or only the catalog's declared one (torch's)")
     p.add_argument("--format", default="text", choices=["text", "json", "markdown"])
     db = p.add_mutually_exclusive_group()
     db.add_argument("--database", metavar="PATH",
@@ -287,7 +290,7 @@ def _run(argv):
         for op in selected:
             try:
                 report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
-                               database=database, shapes=shapes, params=params,
+                               database=database, shapes=shapes, params=params, ties=args.ties,
                                op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
             except ValueError as exc:  # a case that does not fit the op
                 raise _UsageError(str(exc)) from None
@@ -335,7 +338,7 @@ def _grade(args, selected):
     ops = [op.name for op in selected]
     options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
                       dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
-                      load_timeout=args.load_timeout)
+                      load_timeout=args.load_timeout, ties=args.ties)
     start = time.perf_counter()
     print(f"derive.check: grading {len(specs)} submission(s) on {len(ops)} op(s), seed {options.seed}, "
           f"into {args.gradebook}/", file=sys.stderr, flush=True)

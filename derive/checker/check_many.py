@@ -71,7 +71,8 @@ def _check_one(name):
     from .verify import DEFAULT_OP_TIMEOUT, check
     args = _STATE["args"]
     report = check(name, target=_STATE["target"], examples=args.examples, seed=args.seed, dtype=args.dtype,
-                   database=_STATE["database"], op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT)
+                   database=_STATE["database"], op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT,
+                   ties=getattr(args, "ties", "subgradient"))
     return summarize(report)
 
 

@@ -35,6 +35,8 @@ MAX_ROUNDS = 4
 DEFAULT_OP_TIMEOUT = 300.0
 #: more examples than this per op is a usage error (the op time limit ends long runs anyway)
 MAX_EXAMPLES = 100_000
+#: how gradients at ties are judged: any subgradient (named), or only the catalog's declared convention
+TIES = ("subgradient", "declared")
 _DEFAULT_DB = object()
 
 
@@ -72,7 +74,7 @@ def resolve_target(op, target, style=None, timeout=None):
 
 def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None, params=None,
           dtype="float64", database=_DEFAULT_DB, fd=True, timeout=None, op_timeout=DEFAULT_OP_TIMEOUT,
-          progress=None):
+          progress=None, ties="subgradient"):
     """Cross-check ``target``'s backward for ``op`` against the derivation.
 
     Parameters
@@ -108,6 +110,10 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         report says after how many examples.  None: no limit.
     progress : callable, optional
         ``progress(examples_run, examples)`` after each example.
+    ties : {"subgradient", "declared"}
+        At ties and kinks (max, maximum): ``"subgradient"`` (default) accepts any gradient inside
+        the subdifferential, with a note naming the convention it follows; ``"declared"`` pins the
+        catalog's convention (torch's), so that anything else fails.
 
     Returns
     -------
@@ -126,6 +132,8 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
     op = get_op(op)
     if dtype not in ("float64", "float32"):
         raise ValueError(f"unsupported dtype {dtype!r}; use float64 or float32")
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
     if not 1 <= int(examples) <= MAX_EXAMPLES:
         raise ValueError(f"examples must be between 1 and {MAX_EXAMPLES:,}, got {examples}")
     for name, value in (("timeout", timeout), ("op_timeout", op_timeout)):
@@ -146,7 +154,7 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
     if derivation is None:
         report.status, report.message = "error", failed
         return report
-    run = _Run(tgt, dtype, fd, start + op_timeout if op_timeout else None, progress, examples)
+    run = _Run(tgt, dtype, fd, start + op_timeout if op_timeout else None, progress, examples, ties)
     run.drain()
     try:
         ok, reason = tgt.supports(op)
@@ -171,8 +179,8 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
 class _Run:
     """What every example of one check shares: the target, the dtype, the deadline, the progress."""
 
-    def __init__(self, target, dtype, fd, deadline, progress, examples):
-        self.target, self.dtype, self.fd = target, dtype, fd
+    def __init__(self, target, dtype, fd, deadline, progress, examples, ties="subgradient"):
+        self.target, self.dtype, self.fd, self.ties = target, dtype, fd, ties
         self.deadline, self.progress, self.examples = deadline, progress, examples
         self.out_of_time = False
         self.printed = 0
@@ -188,7 +196,7 @@ class _Run:
             raise _OutOfTime()
         self.drain()
         try:
-            run_example(op, self.target, case, seed, self.dtype, report.evidence, self.fd, notes)
+            run_example(op, self.target, case, seed, self.dtype, report.evidence, self.fd, notes, ties=self.ties)
         except (Mismatch, ForwardDiffers) as exc:
             exc.failure.output = self.drain()
             raise

@@ -32,6 +32,7 @@ class Options:
     timeout: float | None = None
     op_timeout: float | None = None
     load_timeout: float | None = None
+    ties: str = "subgradient"
     extra: dict = field(default_factory=dict)
 
 
@@ -48,7 +49,7 @@ def check_submission(name, spec, options, out_dir):
         data = {"target": spec, "error": str(exc), "ops": [], "seconds": round(time.perf_counter() - start, 3)}
     else:
         reports = [check(op, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
-                         database=None, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT)
+                         database=None, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT, ties=options.ties)
                    for op in options.ops]
         data = run_summary(target, reports, time.perf_counter() - start)
         data["target"] = spec

@@ -9,7 +9,7 @@ import numpy as np
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
            "describe_raised", "modified_in_place", "fit_params", "copy_upstream",
-           "output_value", "each_piece"]
+           "output_value", "each_piece", "missing_because"]
 
 
 class TargetError(ValueError):
@@ -173,6 +173,13 @@ class Target:
     def drain_output(self):
         """What target code printed since the last call, ``(text, total_bytes)``; in-process: nothing."""
         return "", 0
+
+
+def missing_because(namespace):
+    """What a skip reason adds for a package target whose submodules did not all import
+    (``; mytorch.Conv1d could not be imported: ModuleNotFoundError: ...``), else ``""``."""
+    notes = getattr(namespace, "__derive_notes__", None) or []
+    return "".join(f"; {n}" for n in notes[:3]) + (f"; {len(notes) - 3} more" if len(notes) > 3 else "")
 
 
 def to_array(x):

@@ -17,7 +17,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .base import ForwardError, Outcome, ProtocolError, Target, Unsupported, fit_params, same_param, to_array
+from .base import (ForwardError, Outcome, ProtocolError, Target, Unsupported, fit_params, missing_because,
+                   same_param, to_array)
 from .functions import as_tuple
 
 
@@ -40,6 +41,8 @@ class Pair:
         (``dilation=1``); a case with another value is skipped and counted.
     loss : bool
         The forward returns ``(loss, dx)``: no cache, no backward.
+    refuses : str
+        Why the course's layer cannot be checked as the op (it is found, and skipped with this).
     """
 
     op: str
@@ -47,6 +50,7 @@ class Pair:
     args: Optional[Callable] = None
     requires: dict = field(default_factory=dict)
     loss: bool = False
+    refuses: str = ""
 
 
 #: the course layers whose names or arguments are not the catalog's (``affine_forward``,
@@ -65,6 +69,9 @@ PAIRS = (
          requires={"padding": 0}),
     Pair("embedding", ("word_embedding_forward",), args=lambda inputs, p: (inputs[1], inputs[0])),
     Pair("cross_entropy", ("softmax_loss",), loss=True),
+    Pair("dropout", ("dropout_forward",),
+         refuses="CS231n's dropout_forward draws its own mask from dropout_param['seed'], and derive checks "
+                 "dropout with a mask it gives: not checked"),
 )
 
 
@@ -119,8 +126,11 @@ class CachePairTarget(Target):
         return f"{self.name} ({self.style}: {names})"
 
     def supports(self, op):
+        if op.name in self.pairs and self.pairs[op.name][0].refuses:
+            return False, f"{self.pairs[op.name][1]}: {self.pairs[op.name][0].refuses}"
         if op.name not in self.pairs:
-            return False, f"no `{op.name}` pair (`{op.name}_forward` / `{op.name}_backward`) in {self.name}"
+            return False, (f"no `{op.name}` pair (`{op.name}_forward` / `{op.name}_backward`) in {self.name}"
+                           f"{missing_because(self.namespace)}")
         return True, ""
 
     def run(self, op, case, inputs, G):

@@ -19,7 +19,8 @@ import types
 
 import numpy as np
 
-from .base import CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, output_value, to_array
+from .base import (CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, missing_because,
+                   output_value, to_array)
 from .functions import as_tuple
 from .layer_objects import construct, held_gradient, hold, scaled_by_upstream, taken_inputs, takes_upstream
 from .spelling import missing_reason, probe_inputs
@@ -57,10 +58,12 @@ def is_static(cls):
 
 
 def class_for(classes, op):
-    """The class of ``classes`` (by normalised name) for ``op`` or one of its aliases."""
+    """The class of ``classes`` (by normalised name) for ``op`` or one of its aliases, also with torch's
+    ``Loss`` suffix (``CrossEntropyLoss`` for cross_entropy)."""
     for n in (op.name, *op.aliases):
-        if _norm(n) in classes:
-            return classes[_norm(n)]
+        for name in (_norm(n), _norm(n) + "loss"):
+            if name in classes:
+                return classes[name]
     return None
 
 
@@ -96,13 +99,14 @@ class FunctionClassTarget(Target):
             self.seeding = "layer objects built with the case's sizes: forward(A), backward(dLdZ)"
         self._class_wrap = {}  # cls -> what its forward takes, settled on its first call
         self._ranks = {}  # layer class -> the input ranks it runs on (an empty set: not settled by a probe)
+        self._one_hot = {}  # cls -> whether its forward takes class labels one-hot (11-785's CrossEntropyLoss)
 
     def class_for(self, op):
         return class_for(self.classes, op)
 
     def supports(self, op):
         if self.class_for(op) is None:
-            return False, f"no class for `{op.name}` in {self.name}"
+            return False, f"no class for `{op.name}` in {self.name}{missing_because(self.namespace)}"
         return True, ""
 
     def _wrap_for(self, cls, op):
@@ -123,6 +127,28 @@ class FunctionClassTarget(Target):
                     self._class_wrap[cls] = mode
                     break
         return self._class_wrap[cls]
+
+    def _one_hot_for(self, cls, op):
+        """Whether ``cls`` takes an op's class labels one-hot, (N, C) rather than (N,): settled once by
+        trial calls, the encoding whose forward gives the op's value winning."""
+        if cls in self._one_hot:
+            return self._one_hot[cls]
+        self._one_hot[cls] = False
+        if not any(s.domain == "labels" for s in op.inputs):
+            return False
+        case, inputs = probe_inputs(op)
+        params = op.with_defaults(case.params)
+        want = np.asarray(op.forward(*inputs, **params), dtype=np.float64)
+        for one_hot in (False, True):
+            try:
+                out, _ = self._call_forward(cls, op, _one_hot(op, inputs) if one_hot else inputs, params,
+                                            self._wrap_for(cls, op))
+                if np.allclose(np.asarray(to_array(out), dtype=np.float64).reshape(want.shape), want):
+                    self._one_hot[cls] = one_hot
+                    break
+            except Exception:  # noqa: BLE001  not this encoding
+                continue
+        return self._one_hot[cls]
 
     def _ranks_for(self, cls, op):
         """The input ranks a layer object runs on, from trial calls at ranks 1 to 4, where every input of
@@ -181,6 +207,8 @@ class FunctionClassTarget(Target):
         if ranks and np.ndim(inputs[0]) not in ranks:
             raise Unsupported(f"{cls.__name__} runs on {' and '.join(f'{r}-D' for r in sorted(ranks))} inputs "
                               f"only (cases with {np.ndim(inputs[0])}-D inputs)")
+        if self._one_hot_for(cls, op):
+            inputs = _one_hot(op, inputs)
         out, backward = self._call_forward(cls, op, inputs, params, self._wrap_for(cls, op))
         try:
             output = output_value(op, out, to_array) if out is not None else None
@@ -188,6 +216,13 @@ class FunctionClassTarget(Target):
             raise ForwardError(exc) from exc
         grads, notes = backward(G)
         return Outcome(output, grads, notes)
+
+
+def _one_hot(op, inputs):
+    """``inputs`` with each class-label input as one-hot rows over its classes."""
+    shapes = [np.shape(a) for a in inputs]
+    return [np.eye(spec.upper(shapes))[np.asarray(a, dtype=np.intp)] if spec.domain == "labels" else a
+            for spec, a in zip(op.inputs, inputs)]
 
 
 def _layer_gradients(layer, op, taken, held, inputs, G):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from .base import Outcome, ProtocolError, Target, Unsupported, fit_params, to_array
+from .base import Outcome, ProtocolError, Target, Unsupported, fit_params, missing_because, to_array
 
 #: first-parameter names that mark a function as a backward (VJP) function
 GRAD_FIRST = {"grad", "g", "grad_output", "grad_out", "out_grad", "dout", "upstream", "gy", "dy", "dz",
@@ -60,7 +60,7 @@ class FunctionsTarget(Target):
 
     def supports(self, op):
         if lookup(self.namespace, op) is None:
-            return False, f"no `{op.name}` in {self.name}"
+            return False, f"no `{op.name}` in {self.name}{missing_because(self.namespace)}"
         return True, ""
 
     def run(self, op, case, inputs, G):

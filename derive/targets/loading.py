@@ -56,24 +56,49 @@ def _import(spec):
 
 
 def _package_namespace(module):
-    """A package's own names and those of every module below it (a name the package has wins, then
-    the first module in import order), or None for a module that is not a package.  A submodule
-    that fails to import is left out."""
+    """A package's own names and those of every module below it (the first module in import order wins a
+    name; the package's own names win over those, except its submodules: HW2P1's ``mytorch/Conv1d.py``
+    holds the class ``Conv1d``), or None for a module that is not a package.
+
+    A submodule that imports its neighbours by bare name (``from resampling import *``, written for a
+    course's ``sys.path.append('mytorch')``) is imported again with its folder on the path; one that
+    still fails is left out, and said in ``__derive_notes__``.
+    """
     import pkgutil
     path = getattr(module, "__path__", None)
     if not isinstance(module, types.ModuleType) or path is None:
         return None
-    merged = {}
+    merged, notes = {}, []
     for info in pkgutil.walk_packages(path, prefix=module.__name__ + ".", onerror=lambda name: None):
-        try:
-            sub = importlib.import_module(info.name)
-        except Exception:  # noqa: BLE001  a broken submodule: the others may still be checked
+        sub = _import_submodule(info)
+        if isinstance(sub, str):
+            notes.append(f"{info.name} could not be imported: {sub}")
             continue
         for name, value in vars(sub).items():
             if not name.startswith("_") and getattr(value, "__module__", None) == sub.__name__:
                 merged.setdefault(name, value)
-    merged.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    merged.update({k: v for k, v in vars(module).items()
+                   if not k.startswith("__") and not (isinstance(v, types.ModuleType) and k in merged)})
+    merged["__derive_notes__"] = notes
     return types.SimpleNamespace(**merged)
+
+
+def _import_submodule(info):
+    """The module ``info`` names, or what its import raised (a line)."""
+    try:
+        return importlib.import_module(info.name)
+    except ModuleNotFoundError as exc:
+        folder = getattr(info.module_finder, "path", None)
+        if not folder or folder in sys.path:
+            return f"{type(exc).__name__}: {exc}"
+        sys.modules.pop(info.name, None)
+        sys.path.append(folder)
+        try:
+            return importlib.import_module(info.name)
+        except Exception as again:  # noqa: BLE001
+            return f"{type(again).__name__}: {again}"
+    except Exception as exc:  # noqa: BLE001  a broken submodule: the others may still be checked
+        return f"{type(exc).__name__}: {exc}"
 
 
 def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True):

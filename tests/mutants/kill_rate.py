@@ -25,7 +25,7 @@ from mutants.zoo import MUTANTS  # noqa: E402
 def run_mutant(m, examples=100, seed=None):
     """The report of checking mutant ``m`` with the default settings."""
     target = FunctionsTarget(types.SimpleNamespace(**{derive.get_op(m.op).name: m.backward}), m.name)
-    return derive.check(m.op, target=target, examples=examples, seed=seed, database=None)
+    return derive.check(m.op, target=target, examples=examples, seed=seed, database=None, ties=m.ties)
 
 
 def main(argv=None):

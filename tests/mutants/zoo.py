@@ -20,14 +20,17 @@ class Mutant:
     op: str
     backward: Callable
     mistake: str
+    #: "declared": a convention at ties that is a valid subgradient, a mistake only where a grader pins
+    #: the declared one (checked with ties="declared")
+    ties: str = "subgradient"
 
 
 MUTANTS: list[Mutant] = []
 
 
-def mutant(family, op, mistake):
+def mutant(family, op, mistake, ties="subgradient"):
     def register(fn):
-        MUTANTS.append(Mutant(fn.__name__, family, op, fn, mistake))
+        MUTANTS.append(Mutant(fn.__name__, family, op, fn, mistake, ties))
         return fn
     return register
 

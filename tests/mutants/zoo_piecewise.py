@@ -9,7 +9,7 @@ import numpy as np
 from .zoo import mutant, unbroadcast
 
 
-@mutant("piecewise", "maximum", "gives the whole of G to X at a tie (not half to each)")
+@mutant("piecewise", "maximum", "gives the whole of G to X at a tie (not half to each)", ties="declared")
 def maximum_ties_to_x(grad, x, y):
     gx = grad * (x >= y)
     gy = grad * (y > x)

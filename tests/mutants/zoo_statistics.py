@@ -71,7 +71,8 @@ def batch_norm_affine_grads_keep_batch_axis(grad, x, weight, bias, eps=1e-5):
             np.sum(grad, axis=0, keepdims=True))
 
 
-@mutant("statistics", "max", "gives all of G to the first maximum (argmax's convention), not an even share")
+@mutant("statistics", "max", "gives all of G to the first maximum (argmax's convention), not an even share",
+        ties="declared")
 def max_first_argmax(grad, x, axis=None, keepdims=False):
     axes = _axes(x, axis)
     x = np.asarray(x, dtype=float)
