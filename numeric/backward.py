@@ -34,7 +34,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
@@ -387,6 +387,11 @@ def mse_loss(grad, pred, target):
 def cross_entropy(grad, logits, labels):
     """VJP of ``cross_entropy``: ``(G (softmax(X) - onehot) / N, None)``; labels are not differentiable."""
     return L.cross_entropy_grad_logits(grad, logits, labels), None
+
+
+def svm_loss(grad, scores, labels):
+    """VJP of ``svm_loss``: ``(G (M - onehot * M.sum(1)) / N, None)``, M the positive margins."""
+    return L.svm_loss_grad_scores(grad, scores, labels), None
 
 
 def linear(grad, x, weight, bias):

@@ -44,6 +44,17 @@ def cross_entropy_grad_logits(grad, logits, labels):
     return grad * (_softmax(logits, -1) - onehot) / n
 
 
+def svm_loss_grad_scores(grad, scores, labels):
+    """``l = mean_n sum_{j != y_n} max(0, X[n, j] - X[n, y_n] + 1)``: ``dl/dX = G * (M - onehot * M.sum(1)) / N``
+    with ``M`` the positive margins (1 where a wrong class's margin is positive)."""
+    n = np.shape(scores)[0]
+    rows, labels = np.arange(n), np.asarray(labels, dtype=np.intp)
+    positive = (scores - scores[rows, labels][:, None] + 1 > 0).astype(float)
+    positive[rows, labels] = 0
+    positive[rows, labels] = -positive.sum(axis=1)
+    return grad * positive / n
+
+
 def linear_grad_x(grad, x, weight, bias):
     """``Z = X @ W.T + b``: ``dl/dX = G @ W``."""
     return grad @ weight

@@ -24,7 +24,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
+    "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
@@ -210,6 +210,19 @@ def cross_entropy(logits, labels):
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     value = -logp[np.arange(len(labels)), labels].sum() / len(labels)
     return _node(value, _edge(logits, L.cross_entropy_grad_logits, logits=logits.value, labels=labels))
+
+
+def svm_loss(scores, labels):
+    """CS231n's multiclass SVM loss, mean over N; scores (N, C), labels (N,) ints (not differentiable)."""
+    scores = _tensor(scores)
+    labels = np.asarray(labels.value if isinstance(labels, Tensor) else labels).astype(np.intp)
+    if scores.ndim != 2 or labels.shape != scores.shape[:1]:
+        raise ValueError(f"svm_loss: scores must be (N, C) and labels (N,), got {scores.shape} and {labels.shape}")
+    rows = np.arange(len(labels))
+    margins = np.maximum(0, scores.value - scores.value[rows, labels][:, None] + 1)
+    margins[rows, labels] = 0
+    return _node(margins.sum() / len(labels),
+                 _edge(scores, L.svm_loss_grad_scores, scores=scores.value, labels=labels))
 
 
 def linear(x, weight, bias):

@@ -24,7 +24,8 @@ def check_all(path, *extra, examples=60):
     return r, {o["op"]: o for o in data["ops"] if o["status"] != "skipped"}
 
 
-CS231N_OPS = {"affine", "relu", "batch_norm", "layer_norm", "conv2d", "max_pool2d", "embedding", "cross_entropy"}
+CS231N_OPS = {"affine", "relu", "batch_norm", "layer_norm", "conv2d", "max_pool2d", "embedding", "cross_entropy",
+              "svm_loss"}
 
 
 def test_a_cs231n_layers_file_loads_as_cache_pairs_and_passes():

@@ -114,6 +114,11 @@ def cross_entropy(logits, labels):
     return TorchTensor(F.cross_entropy(_t(logits), _t(labels).long()))
 
 
+def svm_loss(scores, labels):
+    scores = _t(scores)  # torch's multi_margin_loss averages over the classes too
+    return TorchTensor(F.multi_margin_loss(scores, _t(labels).long()) * scores.shape[1])
+
+
 def linear(x, weight, bias):
     return TorchTensor(F.linear(_t(x), _t(weight), _t(bias)))
 

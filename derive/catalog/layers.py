@@ -65,6 +65,46 @@ register(Op(
     doc="l = -mean_n log softmax(logits)[n, labels[n]]"))
 
 
+def define_svm_loss(scores, onehot):
+    if scores.ndim != 2:
+        raise ValueError(f"svm_loss: scores must be (N, C), got {format_shape(scores.shape)}")
+    n, c = scores.shape
+
+    def loss():
+        def per_sample(s):
+            correct = summation(lambda t: onehot[s, t] * scores[s, t], c)
+            return summation(lambda j: (1 - onehot[s, j]) * sp.Max(0, scores[s, j] - correct + 1), c)
+        return summation(per_sample, n) / n
+
+    return Output((), loss)
+
+
+def _svm_loss_np(scores, labels):
+    n = len(scores)
+    labels = np.asarray(labels, dtype=np.intp)
+    margins = np.maximum(0, scores - scores[np.arange(n), labels][:, None] + 1)
+    margins[np.arange(n), labels] = 0
+    return margins.sum() / n
+
+
+def _svm_margins_away_from_zero(scores, labels):
+    """Central differences see the hinge's kink within a step of a margin of 0: not taken there."""
+    labels = np.asarray(labels, dtype=np.intp)
+    margin = scores - scores[np.arange(len(scores)), labels][:, None] + 1
+    margin[np.arange(len(scores)), labels] = 1.0
+    return bool(np.all(np.abs(margin) > 1e-3))
+
+
+register(Op(
+    name="svm_loss", aliases=("multiclass_hinge", "multi_margin_loss"),
+    inputs=(Input("scores"), Input("labels", differentiable=False, domain="labels")),
+    define=define_svm_loss, forward=_svm_loss_np, cases=st.cross_entropy_case,
+    canonical=Case((("N", "C"), ("N",))), call=_function_call("svm_loss"),
+    differentiable_at=_svm_margins_away_from_zero,
+    doc="l = mean_n sum_{j != labels[n]} max(0, scores[n, j] - scores[n, labels[n]] + 1) (CS231n's "
+        "multiclass SVM)"))
+
+
 def define_linear(x, weight, bias):
     if x.ndim != 2 or weight.ndim != 2 or bias.ndim != 1 or x.shape[1] != weight.shape[1] \
             or bias.shape[0] != weight.shape[0]:

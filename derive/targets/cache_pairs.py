@@ -69,6 +69,7 @@ PAIRS = (
          requires={"padding": 0}),
     Pair("embedding", ("word_embedding_forward",), args=lambda inputs, p: (inputs[1], inputs[0])),
     Pair("cross_entropy", ("softmax_loss",), loss=True),
+    Pair("svm_loss", ("svm_loss",), loss=True),
     Pair("dropout", ("dropout_forward",),
          refuses="CS231n's dropout_forward draws its own mask from dropout_param['seed'], and derive checks "
                  "dropout with a mask it gives: not checked"),

@@ -164,6 +164,27 @@ def affine_bias_summed_over_all(grad, x, w, b):
     return (grad @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ grad, np.full(b.shape, grad.sum())
 
 
+def _svm_positive(x, labels):
+    n = len(x)
+    labels = np.asarray(labels, dtype=np.intp)
+    positive = (x - x[np.arange(n), labels][:, None] + 1 > 0).astype(float)
+    positive[np.arange(n), labels] = 0
+    return positive, labels
+
+
+@mutant("loss", "svm_loss", "the correct class's column gets no gradient (its -count of positive margins forgotten)")
+def svm_loss_correct_class_forgotten(grad, scores, labels):
+    positive, _ = _svm_positive(scores, labels)
+    return grad * positive / len(scores), None
+
+
+@mutant("loss", "svm_loss", "not divided by N (the loss's mean forgotten in the backward)")
+def svm_loss_missing_mean(grad, scores, labels):
+    positive, labels = _svm_positive(scores, labels)
+    positive[np.arange(len(scores)), labels] = -positive.sum(axis=1)
+    return grad * positive, None
+
+
 # ---- broadcasting --------------------------------------------------------------------------------
 
 @mutant("broadcasting", "add", "un-broadcasts aligned from the left: sums trailing axes where leading ones were added")
