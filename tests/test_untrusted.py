@@ -362,3 +362,21 @@ def test_a_stray_constant_is_not_called_a_missing_1_over_n():
 
     report = derive.check("sum", target=sum_backward, shapes=[(1, 3)], params={"axis": 0})
     assert "no size in this case is 2" in report.failures[0].diagnosis
+
+
+def test_a_float16_gradient_is_judged_at_the_inputs_precision():
+    """1.5% off in float16 for float64 inputs had passed at float16's tolerance; it fails now, naming the
+    dtype, and passes only where the grader asks for that leniency. A float32 cast of a right float64
+    gradient still passes (test_real_code)."""
+    import types
+
+    from derive.targets import FunctionsTarget
+    ns = types.SimpleNamespace(exp=lambda grad, x: (grad * np.exp(x) * 1.015).astype(np.float16))
+    report = derive.check("exp", target=FunctionsTarget(ns, "f16"), database=None, examples=20, seed=0)
+    assert report.status == "fail"
+    assert "the gradient came back as float16 for float64 inputs" in report.failures[0].message
+    lenient = derive.check("exp", target=FunctionsTarget(ns, "f16"), database=None, examples=20, seed=0,
+                           dtype_tolerance="gradient")
+    assert lenient.status == "pass" and any("compared at float16's tolerance" in n for n in lenient.notes)
+    with pytest.raises(ValueError, match="dtype_tolerance must be one of inputs, gradient"):
+        derive.check("exp", dtype_tolerance="loose")

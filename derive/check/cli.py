@@ -80,6 +80,9 @@ def _parser():
     p.add_argument("--ties", default="subgradient", choices=["subgradient", "declared"],
                    help="at ties (max, maximum): accept any gradient inside the subdifferential, naming its "
                         "convention (default), or only the catalog's declared one (torch's)")
+    p.add_argument("--dtype-tolerance", default="inputs", choices=["inputs", "gradient"],
+                   help="a gradient in a lower precision than its inputs (float16 for float64) is compared at "
+                        "the inputs' tolerance (default) or at its own dtype's (lenient)")
     p.add_argument("--format", default="text", choices=["text", "json", "markdown"])
     db = p.add_mutually_exclusive_group()
     db.add_argument("--database", metavar="PATH",
@@ -291,6 +294,7 @@ def _run(argv):
             try:
                 report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
                                database=database, shapes=shapes, params=params, ties=args.ties,
+                               dtype_tolerance=args.dtype_tolerance,
                                op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
             except ValueError as exc:  # a case that does not fit the op
                 raise _UsageError(str(exc)) from None
@@ -338,7 +342,7 @@ def _grade(args, selected):
     ops = [op.name for op in selected]
     options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
                       dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
-                      load_timeout=args.load_timeout, ties=args.ties)
+                      load_timeout=args.load_timeout, ties=args.ties, dtype_tolerance=args.dtype_tolerance)
     start = time.perf_counter()
     print(f"derive.check: grading {len(specs)} submission(s) on {len(ops)} op(s), seed {options.seed}, "
           f"into {args.gradebook}/", file=sys.stderr, flush=True)

@@ -72,7 +72,8 @@ def _check_one(name):
     args = _STATE["args"]
     report = check(name, target=_STATE["target"], examples=args.examples, seed=args.seed, dtype=args.dtype,
                    database=_STATE["database"], op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT,
-                   ties=getattr(args, "ties", "subgradient"))
+                   ties=getattr(args, "ties", "subgradient"),
+                   dtype_tolerance=getattr(args, "dtype_tolerance", "inputs"))
     return summarize(report)
 
 

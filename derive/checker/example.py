@@ -461,8 +461,12 @@ def _rounding_noise(op, case, derivation, arrays, G, name, dtype):
     return np.maximum(noise, eps * np.broadcast_to(magnitude, np.shape(base)))
 
 
-def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes):
-    """Compare float gradients entry by entry; raise :class:`Mismatch` at the first wrong one."""
+def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
+                     dtype_tolerance="inputs"):
+    """Compare float gradients entry by entry; raise :class:`Mismatch` at the first wrong one.
+
+    A gradient in a lower precision than the inputs is compared at the inputs' tolerance, with a
+    note naming its dtype (``dtype_tolerance="gradient"``: at its own dtype's, more leniently)."""
     for name, exp in expected.items():
         raw = grads[op.input_names.index(name)]
         if raw is CONSTANT:
@@ -471,9 +475,10 @@ def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np
         got = raw.astype(np.float64)
         tol_dtype = np_dtype
         if raw.dtype.kind == "f" and raw.dtype.itemsize < np_dtype.itemsize:
-            tol_dtype = raw.dtype
+            if dtype_tolerance == "gradient":
+                tol_dtype = raw.dtype
             notes.add(f"dl/d{name} comes back as {raw.dtype.name} for {np_dtype.name} inputs "
-                      f"(compared at {raw.dtype.name}'s tolerance)")
+                      f"(compared at {tol_dtype.name}'s tolerance)")
         rtol, atol = TOLERANCES.get(tol_dtype.name, TOLERANCES["float32"])
         bad, scale = out_of_tolerance(got, exp, rtol, atol)
         if np.any(bad) and tol_dtype != np.float64:
@@ -486,7 +491,7 @@ def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np
                                  {s.name: np.asarray(a) for s, a in zip(op.inputs, arrays) if s.domain == "indices"})
         se, sg, rel = format_pair(exp[idx], got[idx])
         dtype_note = (f"; the gradient came back as {raw.dtype.name} for {np_dtype.name} inputs"
-                      if tol_dtype != np_dtype else "")
+                      if raw.dtype != np_dtype and raw.dtype.kind == "f" else "")
         raise Mismatch(Failure(
             op=op.name, input=name, case=case, kind="value", index=idx, expected_formula=formula,
             expected=float(exp[idx]), got=float(got[idx]), evidence="numeric",
@@ -513,7 +518,8 @@ def _other_subgradient(op, case, arrays, G, grads):
         return None
 
 
-def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None, ties="subgradient"):
+def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None, ties="subgradient",
+                dtype_tolerance="inputs"):
     """Check one case.
 
     Raises :class:`ForwardDiffers` when the target's forward is not the op's,
@@ -562,7 +568,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
         if outcome.again is not None and not _same_answer(grads[k], outcome.again[k], np_dtype):
             raise _structural(op, case, name, "two calls with the same arguments gave different results")
     try:
-        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes)
+        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance)
     except Mismatch:
         convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
         if convention is None:

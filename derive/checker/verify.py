@@ -37,6 +37,8 @@ DEFAULT_OP_TIMEOUT = 300.0
 MAX_EXAMPLES = 100_000
 #: how gradients at ties are judged: any subgradient (named), or only the catalog's declared convention
 TIES = ("subgradient", "declared")
+#: the tolerance a gradient in a lower precision than its inputs is compared at
+DTYPE_TOLERANCES = ("inputs", "gradient")
 _DEFAULT_DB = object()
 
 
@@ -74,7 +76,7 @@ def resolve_target(op, target, style=None, timeout=None):
 
 def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None, params=None,
           dtype="float64", database=_DEFAULT_DB, fd=True, timeout=None, op_timeout=DEFAULT_OP_TIMEOUT,
-          progress=None, ties="subgradient"):
+          progress=None, ties="subgradient", dtype_tolerance="inputs"):
     """Cross-check ``target``'s backward for ``op`` against the derivation.
 
     Parameters
@@ -114,6 +116,10 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         At ties and kinks (max, maximum): ``"subgradient"`` (default) accepts any gradient inside
         the subdifferential, with a note naming the convention it follows; ``"declared"`` pins the
         catalog's convention (torch's), so that anything else fails.
+    dtype_tolerance : {"inputs", "gradient"}
+        A gradient returned in a lower precision than the inputs (float16 for float64) is compared at
+        the inputs' tolerance (default), or at its own dtype's (``"gradient"``, lenient); either way
+        a note names its dtype.
 
     Returns
     -------
@@ -134,6 +140,8 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         raise ValueError(f"unsupported dtype {dtype!r}; use float64 or float32")
     if ties not in TIES:
         raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
+    if dtype_tolerance not in DTYPE_TOLERANCES:
+        raise ValueError(f"dtype_tolerance must be one of {', '.join(DTYPE_TOLERANCES)}, got {dtype_tolerance!r}")
     if not 1 <= int(examples) <= MAX_EXAMPLES:
         raise ValueError(f"examples must be between 1 and {MAX_EXAMPLES:,}, got {examples}")
     for name, value in (("timeout", timeout), ("op_timeout", op_timeout)):
@@ -154,7 +162,8 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
     if derivation is None:
         report.status, report.message = "error", failed
         return report
-    run = _Run(tgt, dtype, fd, start + op_timeout if op_timeout else None, progress, examples, ties)
+    run = _Run(tgt, dtype, fd, start + op_timeout if op_timeout else None, progress, examples, ties,
+               dtype_tolerance)
     run.drain()
     try:
         ok, reason = tgt.supports(op)
@@ -179,8 +188,9 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
 class _Run:
     """What every example of one check shares: the target, the dtype, the deadline, the progress."""
 
-    def __init__(self, target, dtype, fd, deadline, progress, examples, ties="subgradient"):
+    def __init__(self, target, dtype, fd, deadline, progress, examples, ties="subgradient", dtype_tolerance="inputs"):
         self.target, self.dtype, self.fd, self.ties = target, dtype, fd, ties
+        self.dtype_tolerance = dtype_tolerance
         self.deadline, self.progress, self.examples = deadline, progress, examples
         self.out_of_time = False
         self.printed = 0
@@ -196,7 +206,8 @@ class _Run:
             raise _OutOfTime()
         self.drain()
         try:
-            run_example(op, self.target, case, seed, self.dtype, report.evidence, self.fd, notes, ties=self.ties)
+            run_example(op, self.target, case, seed, self.dtype, report.evidence, self.fd, notes, ties=self.ties,
+                        dtype_tolerance=self.dtype_tolerance)
         except (Mismatch, ForwardDiffers) as exc:
             exc.failure.output = self.drain()
             raise

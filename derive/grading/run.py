@@ -33,6 +33,7 @@ class Options:
     op_timeout: float | None = None
     load_timeout: float | None = None
     ties: str = "subgradient"
+    dtype_tolerance: str = "inputs"
     extra: dict = field(default_factory=dict)
 
 
@@ -49,7 +50,8 @@ def check_submission(name, spec, options, out_dir):
         data = {"target": spec, "error": str(exc), "ops": [], "seconds": round(time.perf_counter() - start, 3)}
     else:
         reports = [check(op, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
-                         database=None, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT, ties=options.ties)
+                         database=None, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT, ties=options.ties,
+                         dtype_tolerance=options.dtype_tolerance)
                    for op in options.ops]
         data = run_summary(target, reports, time.perf_counter() - start)
         data["target"] = spec
