@@ -63,8 +63,8 @@ register(Op(
     call=lambda api, x, a_min=-1.0, a_max=1.0: call_function(api, x, a_min, a_max, name="clip"),  # NumPy 2 renamed the keywords
     doc="Z = clip(X, a_min, a_max); gradient 1 on the boundaries (torch's clamp)"))
 
-def _sum_to(a, shape):
-    """``a`` summed down to ``shape`` (un-broadcast)."""
+def sum_to(a, shape):
+    """``a`` summed down to ``shape``, the shape of one operand it was broadcast from (un-broadcast)."""
     while a.ndim > len(shape):
         a = a.sum(axis=0)
     for axis, n in enumerate(shape):
@@ -86,8 +86,8 @@ def _tie_subgradient(wins):
         y_wins = ~tie & ~x_wins
         tol = 1e-9 * max(1.0, float(np.max(np.abs(Gb)))) * max(1, Gb.size)
         for g, own, spec_shape in ((gX, x_wins, X.shape), (gY, y_wins, Y.shape)):
-            low = _sum_to(np.where(own, Gb, 0) + np.where(tie, np.minimum(Gb, 0), 0), spec_shape)
-            high = _sum_to(np.where(own, Gb, 0) + np.where(tie, np.maximum(Gb, 0), 0), spec_shape)
+            low = sum_to(np.where(own, Gb, 0) + np.where(tie, np.minimum(Gb, 0), 0), spec_shape)
+            high = sum_to(np.where(own, Gb, 0) + np.where(tie, np.maximum(Gb, 0), 0), spec_shape)
             if g.shape != tuple(spec_shape) or np.any(g < low - tol) or np.any(g > high + tol):
                 return None
         if X.shape == Y.shape == shape:
