@@ -286,6 +286,15 @@ def _settle(report, tgt, op):
         first.message += f" (on every case tried: {report.forward_cases})"
         report.failures.append(first)
         report.forward = []
+    if report.failures and not any(report.evidence.values()) and all(f.kind == "protocol" for f in report.failures):
+        # every call failed to fit the protocol derive settled on (a pair whose forward returns no cache):
+        # derive called the code the wrong way, never the student's FAIL
+        report.status = "error"
+        report.message = (f"{tgt.name} cannot be called the way derive tried: {report.failures[0].message} "
+                          "on every case tried; a protocol mismatch, not a verdict on the code (--style or a "
+                          "Binding says how it is called)")
+        report.failures = []
+        return
     plain_differs = any(not families(f.case) for f in report.forward)
     if report.failures and plain_differs:
         # the forward is another op on ordinary cases: a failure where it happens to agree is no verdict
