@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 import select
 import socket
 import struct
@@ -35,7 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Channel", "loads_reply", "encode_value", "decode_value", "Unreadable", "ReplyError", "ReplyTimeout",
+__all__ = ["printable", "Channel", "loads_reply", "encode_value", "decode_value", "Unreadable", "ReplyError", "ReplyTimeout",
            "reply_limit", "MAX_MESSAGE"]
 
 PROTOCOL = 5
@@ -62,6 +63,20 @@ class ReplyError(Exception):
 
 class ReplyTimeout(ReplyError):
     """A reply that did not arrive whole before its deadline."""
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text):
+    """A text from target code made safe to show: terminal escapes and control characters other than
+    newline and tab removed (a message cannot recolour, move or rewrite a report's lines).
+
+    >>> printable("ok\\x1b[2K\\rPASS")
+    'ok PASS'
+    """
+    return _CONTROL.sub(" ", _ESCAPE.sub("", str(text)))
 
 
 def reply_limit(*arrays):

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from ..targets.base import TargetCrashed
-from .channel import SMALL_REPLY, Channel, ReplyError, ReplyTimeout, loads_reply
+from .channel import SMALL_REPLY, Channel, ReplyError, ReplyTimeout, loads_reply, printable
 
 __all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES", "MAX_MEMORY_BYTES"]
 
@@ -60,7 +60,8 @@ def _signal_name(number):
 class Worker:
     """A worker process running target code; restarted after it dies."""
 
-    def __init__(self):
+    def __init__(self, sandbox=None):
+        self.sandbox = sandbox  # a :class:`~.sandbox.Sandbox`, or None: run as the checker's user, unconfined
         self.process = None
         self.conn = None
         self._capture = None
@@ -80,14 +81,20 @@ class Worker:
         os.close(fd)
         self._capture = os.open(path, os.O_RDWR | os.O_APPEND)
         os.unlink(path)
-        code = (f"import sys; sys.path[:] = [p for p in sys.path if p not in ('', {os.getcwd()!r})]; "
+        # -I: no user site, no PYTHON* variables, no working directory on the path (a folder of the
+        # target's cannot plant a usercustomize or a derive/ that runs first); derive's path is given
+        python_path = [p for p in sys.path if p and os.path.abspath(p) != os.getcwd()]
+        code = (f"import sys; sys.path[:] = {python_path!r}; "
                 f"from derive.isolation.worker import main; "
                 f"main({child.fileno()}, {MAX_OUTPUT_BYTES}, {MAX_MEMORY_BYTES})")
         # unbuffered, so that what was printed before a crash is kept; faulthandler shows where it crashed
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
+        env = dict(os.environ)
         for name in _THREAD_VARIABLES:  # BLAS threads of two processes fight over the cores
             env.setdefault(name, "1")
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+        argv = [sys.executable, "-I", "-u", "-X", "faulthandler", "-c", code]
+        if self.sandbox is not None:
+            argv, env = self.sandbox.command(argv, env), None
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=self._capture, stderr=self._capture, pass_fds=(child.fileno(),),
                                         start_new_session=True, env=env, close_fds=True)
         child.close()
@@ -180,6 +187,8 @@ class Worker:
         site = crash_site(self._tail())
         self._collect()
         self.stop()
+        if self.sandbox is not None and self.sandbox.exit_signal(code):
+            code = -self.sandbox.exit_signal(code)
         if code is not None and code < 0:
             name = _signal_name(-code)
             detail = " (it wrote more output than the limit)" if name == "SIGXFSZ" else \
@@ -200,7 +209,7 @@ class Worker:
             return
         total = os.fstat(self._capture).st_size
         if total:
-            text = os.pread(self._capture, OUTPUT_LIMIT * 4, 0).decode("utf-8", "replace")[:OUTPUT_LIMIT]
+            text = printable(os.pread(self._capture, OUTPUT_LIMIT * 4, 0).decode("utf-8", "replace"))[:OUTPUT_LIMIT]
             os.ftruncate(self._capture, 0)
             self.pending_output.append((text, total))
 

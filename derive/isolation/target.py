@@ -24,7 +24,8 @@ import numpy as np
 
 from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, RemoteError, Target, TargetCrashed,
                             TargetError, Unsupported, modified_in_place)
-from .channel import NODES_PER_ENTRY, MIN_NODES, Budget, ReplyError, decode_value, reply_limit, symbols_of
+from .channel import (NODES_PER_ENTRY, MIN_NODES, Budget, ReplyError, decode_value, printable, reply_limit,
+                      symbols_of)
 from .process import Worker
 
 __all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shutdown"]
@@ -40,15 +41,17 @@ _LOAD_INFO = ("name", "style", "seeding", "exact_capable", "describe")
 _LIVE = OrderedDict()
 
 
-def isolated(spec, style=None, timeout=None, load_timeout=None, wait=True):
+def isolated(spec, style=None, timeout=None, load_timeout=None, wait=True, sandbox=None):
     """The shared, loaded :class:`IsolatedTarget` for ``spec`` (a target's name).
 
     ``wait=False``: loading goes on in the worker and finishes at :meth:`IsolatedTarget.ready`.
+    ``sandbox``: a :class:`~.sandbox.Sandbox` the worker runs in (``spec`` then names the target
+    inside it, see :meth:`~.sandbox.Sandbox.prepare`).
     """
-    key = (spec, style, os.getcwd(), tuple(sys.path))
+    key = (spec, style, os.getcwd(), tuple(sys.path), id(sandbox))
     target = _LIVE.pop(key, None)
     if target is None:
-        target = IsolatedTarget(spec, style, load_timeout=load_timeout or LOAD_TIMEOUT)
+        target = IsolatedTarget(spec, style, load_timeout=load_timeout or LOAD_TIMEOUT, sandbox=sandbox)
         try:
             target.load(wait=wait)
         except BaseException:
@@ -89,12 +92,14 @@ def _wire_op(op):
 class IsolatedTarget(Target):
     """The target named ``spec``, run in a worker process with a time limit per call."""
 
-    def __init__(self, spec, style=None, timeout=DEFAULT_TIMEOUT, load_timeout=LOAD_TIMEOUT):
+    def __init__(self, spec, style=None, timeout=DEFAULT_TIMEOUT, load_timeout=LOAD_TIMEOUT, sandbox=None):
         self.spec, self.requested_style = spec, style
         self.timeout, self.load_timeout = float(timeout), float(load_timeout)
-        self.worker = Worker()
+        self.sandbox = sandbox
+        self.worker = Worker(sandbox)
         self.name = str(spec)
         self._loaded_in = None
+        self.uses_reference = False  # whether loading it imported derive's reference implementation
         self._supported = {}
         self._wire = {}
 
@@ -110,7 +115,8 @@ class IsolatedTarget(Target):
         # the user's own ops (declared in a notebook, say) go too: discovery looks for functions named after them
         user_ops = [_wire_op(op) for op in ops() if not is_standard(op)]
         try:
-            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), os.getcwd(), user_ops), what)
+            cwd = os.getcwd() if self.sandbox is None else self.sandbox.cwd
+            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), cwd, user_ops), what)
         except TargetCrashed as exc:
             raise TargetError(str(exc)) from None
         self._pending = what
@@ -130,19 +136,20 @@ class IsolatedTarget(Target):
         kind = reply[0] if isinstance(reply, tuple) and reply else None
         if kind == "ok" and isinstance(reply[1], dict) and set(_LOAD_INFO) <= set(reply[1]):
             info = reply[1]
-            self.name, self.style = str(info["name"]), str(info["style"])
-            self.seeding, self.exact_capable = str(info["seeding"]), bool(info["exact_capable"])
-            self._describe = str(info["describe"])
+            self.name, self.style = printable(info["name"]), printable(info["style"])
+            self.seeding, self.exact_capable = printable(info["seeding"]), bool(info["exact_capable"])
+            self._describe = printable(info["describe"])
+            self.uses_reference = bool(info.get("reference")) and not str(self.spec).startswith("numeric")
             self._loaded_in = self.worker.started
             self.worker.drain_output()
             return self
         self.worker.stop()
         if kind == "target_error":
-            raise TargetError(str(reply[1]))
+            raise TargetError(printable(reply[1]))
         if kind == "exit":
-            raise TargetError(f"{what}: it called sys.exit({_code(reply[1])})")
+            raise TargetError(f"{what}: it called sys.exit({printable(_code(reply[1]))})")
         if kind in ("raised", "forward"):
-            raise TargetError(f"{what}: it raised {reply[1]}: {reply[2]}")
+            raise TargetError(f"{what}: it raised {printable(reply[1])}: {printable(reply[2])}")
         raise TargetError(f"{what}: the worker gave no usable answer")
 
     def _ensure_loaded(self):
@@ -202,7 +209,7 @@ class IsolatedTarget(Target):
             if len(inputs_after) != len(inputs):
                 raise ReplyError("a reply with the wrong number of inputs")
             after = [decode(a) for a in inputs_after], decode(G_after)
-            outcome = Outcome(decode(output), grads, [str(n) for n in notes],
+            outcome = Outcome(decode(output), grads, [printable(n) for n in notes],
                               modified_in_place(after[0], after[1], (inputs, G)),
                               again=None if again is None else tuple(decode(g) for g in again))
         except (ReplyError, TypeError, ValueError) as exc:
@@ -253,17 +260,17 @@ def _raise(reply):
     """Raise what an error reply stands for."""
     kind = reply[0]
     if kind == "unsupported":
-        raise Unsupported(str(reply[1]))
+        raise Unsupported(printable(reply[1]))
     if kind == "protocol":
-        raise ProtocolError(str(reply[1]))
+        raise ProtocolError(printable(reply[1]))
     if kind == "target_error":
-        raise TargetError(str(reply[1]))
+        raise TargetError(printable(reply[1]))
     if kind in ("forward", "raised"):
         _, type_name, message, where = reply
-        error = RemoteError(str(type_name), str(message), str(where))
+        error = RemoteError(printable(type_name), printable(message), printable(where))
         if kind == "forward":
             raise ForwardError(error)
         raise error
     if kind == "exit":
-        raise TargetCrashed("exit", f"the target called sys.exit({_code(reply[1])})")
+        raise TargetCrashed("exit", f"the target called sys.exit({printable(_code(reply[1]))})")
     raise TargetCrashed("crash", f"the worker gave an unknown answer {kind!r}")

@@ -101,7 +101,8 @@ def _import_submodule(info):
         return f"{type(exc).__name__}: {exc}"
 
 
-def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True):
+def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True,
+                sandbox=None):
     """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
 
     ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
@@ -112,8 +113,9 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
     A target given by name runs in a worker process (:mod:`derive.isolation`) unless
     ``isolate`` is False; ``timeout`` is then the seconds one call may take, and
     ``load_timeout`` the seconds its import and discovery may take (default 60); with
-    ``wait=False`` loading finishes at the first use, and a failure raises there.  A target
-    given as an object already lives in this process and runs here.
+    ``wait=False`` loading finishes at the first use, and a failure raises there; ``sandbox``
+    (a :class:`~derive.isolation.sandbox.Sandbox`) confines that worker.  A target given as an
+    object already lives in this process and runs here.
 
     Raises
     ------
@@ -129,7 +131,7 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
         if not target.strip():
             raise TargetError("the target's name is empty")
         from ..isolation import isolated
-        return isolated(target, style, timeout, load_timeout, wait)
+        return isolated(target, style, timeout, load_timeout, wait, sandbox)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):
