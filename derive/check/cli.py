@@ -7,7 +7,10 @@ usage error (unknown op, a target that cannot be imported or whose calling proto
 cannot be settled, a bad option).
 
 A ``--target`` glob grades every submission it matches (see :mod:`derive.grading`);
-the exit code is then 0 once the gradebook is written, whatever the submissions did.
+the exit code is then 0 once the gradebook is written, whatever the submissions did,
+3 when some submission could not be graded for derive's own reasons (a checker
+process that died twice on it, derive's own error: the gradebook names them), and
+130 when interrupted (Ctrl-C, SIGTERM or SIGHUP; what was graded is written).
 """
 
 from __future__ import annotations
@@ -67,6 +70,17 @@ def _parser():
     p.add_argument("--gradebook", metavar="DIR", default="gradebook",
                    help="grading (a --target glob such as 'submissions/*/functional.py'): where the gradebook "
                         "goes (default ./gradebook)")
+    p.add_argument("--sandbox", choices=["auto", "on", "off"], default=None,
+                   help="run each target's worker in a bubblewrap sandbox (a scratch copy of its folder, a "
+                        "private /tmp, no network, its own PID namespace, no view of other submissions). "
+                        "Default: auto when grading (on where the system has it, and said when it is off), "
+                        "off for one target")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="grading: the most one submission may take, load and all ops (default 900); the "
+                        "ops it leaves read 'not checked'")
+    p.add_argument("--resume", action="store_true",
+                   help="grading: keep the rows of submissions already graded into --gradebook with the same "
+                        "settings and unchanged code, and grade the rest")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="ops (or, grading, submissions) checked at once, each in its own process "
                         "(default: the number of cores; --in-process checks one at a time); ops start "
@@ -247,7 +261,7 @@ def _run(argv):
     from ..checker.verify import DEFAULT_OP_TIMEOUT, MAX_EXAMPLES
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise _UsageError(f"--examples must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}")
-    for option in ("timeout", "op_timeout", "load_timeout"):
+    for option in ("timeout", "op_timeout", "load_timeout", "budget"):
         value = getattr(args, option)
         if value is not None and not value > 0:
             raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
@@ -327,9 +341,76 @@ def _run(argv):
     return 0
 
 
+def _sandbox_setting(args, grading):
+    """``"on"`` or ``"off: <why>"``; a usage error when ``--sandbox on`` cannot be had."""
+    from ..isolation.sandbox import available
+    wanted = args.sandbox or ("auto" if grading else "off")
+    if wanted == "off":
+        return "off: --sandbox off" if args.sandbox else "off: not asked for (--sandbox on)"
+    ok, why = available()
+    if ok:
+        return "on"
+    if wanted == "on":
+        raise _UsageError(f"--sandbox on: {why}")
+    return f"off: {why}"
+
+
+def _lock(folder):
+    """Hold ``folder``'s lock for this run; a usage error when another run holds it."""
+    import fcntl
+    os.makedirs(folder, exist_ok=True)
+    handle = open(os.path.join(folder, ".lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        pid = handle.read().strip()
+        handle.close()
+        raise _UsageError(f"another grading run{f' (pid {pid})' if pid else ''} is writing into {folder}/; "
+                          "wait for it to end or give another --gradebook") from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _resumed(names, specs, owns, options, folder):
+    """The rows already in ``folder`` graded with the same settings from the same code."""
+    from ..grading.run import detail_name, fingerprint, source_digest
+    settings, kept = fingerprint(options), {}
+    for name, spec, own in zip(names, specs, owns):
+        try:
+            with open(os.path.join(folder, "submissions", detail_name(name))) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if (isinstance(data, dict) and data.get("settings") == settings and not data.get("fault")
+                and data.get("source") == source_digest(spec, own) and data.get("submission") == name):
+            kept[name] = data
+    return kept
+
+
+class _Stop(BaseException):
+    """SIGTERM or SIGHUP: the grading ends as after Ctrl-C."""
+
+
+def _on_signals():
+    import signal
+
+    def stop(number, frame):
+        raise _Stop(signal.Signals(number).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), stop)
+
+
 def _grade(args, selected):
     """Grading: every submission the ``--target`` glob matches, in parallel, into one gradebook."""
     from ..grading import Options, find, grade, short_names, write
+    from ..grading.gradebook import plain
+    from ..grading.run import DEFAULT_BUDGET
+    from ..grading.submissions import own_folders
+    from ..isolation.sandbox import can_hide
     if args.shapes is not None or args.in_process:
         raise _UsageError("grading (a --target glob) checks drawn cases in worker processes; "
                           "drop --shapes/--in-process")
@@ -338,39 +419,71 @@ def _grade(args, selected):
     specs = find(args.target)
     if not specs:
         raise _UsageError(f"--target {args.target!r} matches no file or folder")
+    if os.path.exists(args.gradebook) and not os.path.isdir(args.gradebook):
+        raise _UsageError(f"--gradebook {args.gradebook!r} is a file, not a folder")
     names = short_names(specs)
+    owns, root = own_folders(specs)
     ops = [op.name for op in selected]
     options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
                       dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
-                      load_timeout=args.load_timeout, ties=args.ties, dtype_tolerance=args.dtype_tolerance)
+                      load_timeout=args.load_timeout, ties=args.ties, dtype_tolerance=args.dtype_tolerance,
+                      budget=args.budget or DEFAULT_BUDGET, sandbox=_sandbox_setting(args, grading=True))
+    lock = _lock(args.gradebook)
+    finished = _resumed(names, specs, owns, options, args.gradebook) if args.resume else {}
+    # a sandbox hides every other submission: their common folder when it can be hidden, else each one
+    shared = [root] if root and len(specs) > 1 and can_hide(root) else None
+
+    def hide(k):
+        return shared if shared is not None else [o for j, o in enumerate(owns) if j != k]
+
     start = time.perf_counter()
     print(f"derive.check: grading {len(specs)} submission(s) on {len(ops)} op(s), seed {options.seed}, "
-          f"into {args.gradebook}/", file=sys.stderr, flush=True)
+          f"into {args.gradebook}/" + (f", {len(finished)} kept from the last run" if finished else ""),
+          file=sys.stderr, flush=True)
+    if options.sandbox != "on":
+        print(f"derive.check: the sandbox is off ({options.sandbox[len('off: '):]}): submissions run as this "
+              "user, with this user's view of the files and the network", file=sys.stderr, flush=True)
+
+    def save():
+        return write([finished[n] for n in names if n in finished], ops, args.gradebook,
+                     options=vars(options), seconds=time.perf_counter() - start)
 
     def progress(done, total, data):
         if data.get("error"):
-            verdict = "not loaded: " + data["error"][:120]
+            verdict = "not loaded: " + plain(data["error"])[:120]
         else:
             verdict = f"{data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped"
-        print(f"[{done:>{len(str(total))}}/{total}] {data['submission']}: {verdict} "
+        print(f"[{done:>{len(str(total))}}/{total}] {plain(data['submission'])}: {verdict} "
               f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+        save()  # the gradebook is up to date as each submission finishes
 
-    finished = {}
+    _on_signals()
     try:
-        results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress,
-                        results=finished)
-    except KeyboardInterrupt:  # keep what was graded
-        results = [finished[n] for n in names if n in finished]
-        paths = write(results, ops, args.gradebook, options=vars(options), seconds=time.perf_counter() - start)
-        print(f"derive.check: interrupted: {len(results)} of {len(specs)} submission(s) graded, written to "
-              f"{paths['csv']}", file=sys.stderr)
-        return 130
-    elapsed = time.perf_counter() - start
-    paths = write(results, ops, args.gradebook, options=vars(options), seconds=elapsed)
+        try:
+            results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress,
+                            results=finished, owns=owns, hide=hide)
+        except (KeyboardInterrupt, _Stop) as exc:  # keep what was graded
+            paths = save()
+            why = f" by {exc.args[0]}" if isinstance(exc, _Stop) and exc.args else ""
+            print(f"derive.check: interrupted{why}: {len(finished)} of {len(specs)} submission(s) graded, "
+                  f"written to {paths['csv']}", file=sys.stderr)
+            return 130
+        elapsed = time.perf_counter() - start
+        paths = write(results, ops, args.gradebook, options=vars(options), seconds=elapsed)
+    except OSError as exc:
+        raise _UsageError(f"cannot write the gradebook into {args.gradebook}/: {exc}") from None
+    finally:
+        lock.close()
     with open(paths["md"]) as f:
         print(f.read(), end="")
     print(f"derive.check: gradebook written to {paths['csv']}, {paths['json']} and {paths['md']} "
           f"in {elapsed:.0f} s", file=sys.stderr)
+    with open(paths["json"]) as f:
+        not_graded = json.load(f)["not_graded"]
+    if not_graded:
+        print(f"derive.check: {len(not_graded)} submission(s) could not be graded for derive's own reasons: "
+              f"{', '.join(plain(n) for n in not_graded[:10])}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -1,23 +1,34 @@
 """Check many submissions in parallel: one checker process per core, each target in its own worker.
 
 Each checker process takes one submission at a time, checks every op (the target
-isolated in its worker process, :mod:`derive.isolation`), writes that
-submission's JSON (the same data as ``--format json``) and moves on; the
-derivations are computed once per checker process.  A submission that cannot be
-loaded, crashes, exits or hangs costs its own row, never the others.
+isolated in its worker process, in a sandbox where the system has one, see
+:mod:`derive.isolation.sandbox`), writes that submission's JSON (the same data as
+``--format json``) and asks for the next; the derivations are computed once per
+checker process.  A submission that cannot be loaded, crashes, exits or hangs
+costs its own row, never the others:
+
+- each submission has a budget (load plus all its ops); the ops it leaves are
+  marked as not checked, and a checker that overruns it by far is ended;
+- a checker process that dies costs only the submission it was checking, which is
+  checked once more in a fresh process, then marked with what happened.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-__all__ = ["Options", "check_submission", "grade"]
+__all__ = ["Options", "check_submission", "grade", "detail_name", "fingerprint", "source_digest",
+           "DEFAULT_BUDGET"]
+
+#: seconds one submission may take, load and every op (``--budget``)
+DEFAULT_BUDGET = 900.0
+#: seconds past its budget after which a checker process still busy with a submission is ended
+_GRACE = 60.0
 
 
 @dataclass
@@ -34,90 +45,248 @@ class Options:
     load_timeout: float | None = None
     ties: str = "subgradient"
     dtype_tolerance: str = "inputs"
+    budget: float = DEFAULT_BUDGET
+    #: "on" (each submission in a sandbox) or "off: <why>"
+    sandbox: str = "off: not asked for"
     extra: dict = field(default_factory=dict)
 
 
-def check_submission(name, spec, options, out_dir):
-    """Check one submission; write ``out_dir/submissions/<name>.json``; its data (runs in a checker process)."""
+def fingerprint(options):
+    """What makes two gradings of one submission the same (``--resume`` reuses a row only then)."""
+    from .. import __version__
+    settings = {k: v for k, v in asdict(options).items() if k != "extra"}
+    settings["sandbox"] = settings["sandbox"] == "on"
+    return hashlib.sha256(json.dumps([__version__, settings], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def source_digest(spec, own=None):
+    """A digest of a submission's code (its ``.py`` and ``.ipynb`` files): a resubmission is graded again."""
+    path = str(spec).partition(":")[0]
+    folder = own or (path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    digest = hashlib.sha256()
+    files = [path] if os.path.isfile(folder) else []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        files += [os.path.join(root, n) for n in sorted(names) if n.endswith((".py", ".ipynb"))]
+    for name in files:
+        try:
+            with open(name, "rb") as f:
+                digest.update(os.path.relpath(name, folder).encode() + b"\0" + f.read() + b"\0")
+        except OSError:
+            continue
+    return digest.hexdigest()[:16]
+
+
+def detail_name(name):
+    """The detail file of submission ``name``: distinct names give distinct files (``x/y`` and ``x__y``)."""
+    return "".join(c if c.isalnum() or c in "-_." else f"%{ord(c):02X}" for c in name).lstrip(".") + ".json"
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees the old or the new."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _not_checked(op, why):
+    return {"op": op, "status": "skipped", "message": why, "failures": [], "forward_differs": []}
+
+
+def check_submission(name, spec, options, out_dir, own=None, hide=()):
+    """Check one submission; write ``out_dir/submissions/<name>.json``; its data (runs in a checker process).
+
+    ``own`` is the submission's own folder (copied into its sandbox) and ``hide`` what its sandbox
+    hides (the other submissions, the gradebook folder).
+    """
     from ..isolation import shutdown
+    from ..isolation.sandbox import Sandbox, SandboxError
     from ..checker.report import run_summary
     from ..targets import TargetError, load_target
     from ..checker.verify import DEFAULT_OP_TIMEOUT, check
     start = time.perf_counter()
+    deadline = start + options.budget
+    box = None
+    outside = str
     try:
-        target = load_target(spec, options.style, timeout=options.timeout, load_timeout=options.load_timeout)
-    except TargetError as exc:
-        data = {"target": spec, "error": str(exc), "ops": [], "seconds": round(time.perf_counter() - start, 3)}
+        inside = spec
+        if options.sandbox == "on":
+            box = Sandbox(hide=[*hide, out_dir])
+            inside, outside = box.prepare(spec, own), box.outside
+        target = load_target(inside, options.style, timeout=options.timeout, load_timeout=options.load_timeout)
+    except (TargetError, SandboxError) as exc:
+        message = outside(str(exc))
+        if box is not None and "numeric" in message:
+            message += " (derive's reference implementation is off limits to graded code)"
+        data = {"target": spec, "error": message, "ops": [], "seconds": round(time.perf_counter() - start, 3)}
     else:
-        reports = [check(op, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
-                         database=None, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT, ties=options.ties,
-                         dtype_tolerance=options.dtype_tolerance)
-                   for op in options.ops]
-        data = run_summary(target, reports, time.perf_counter() - start)
+        reports, left = [], []
+        for op in options.ops:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 1:
+                left.append(op)
+                continue
+            reports.append(check(op, target=target, examples=options.examples, seed=options.seed,
+                                 dtype=options.dtype, database=None, ties=options.ties,
+                                 op_timeout=min(options.op_timeout or DEFAULT_OP_TIMEOUT, remaining),
+                                 dtype_tolerance=options.dtype_tolerance))
+        data = json.loads(outside(json.dumps(run_summary(target, reports, time.perf_counter() - start))))
+        why = f"not checked: the submission's budget of {options.budget:g} s was spent (--budget)"
+        data["ops"] += [_not_checked(op, why) for op in left]
+        data["skipped"] = data.get("skipped", 0) + len(left)
         data["target"] = spec
+        if getattr(target, "uses_reference", False):
+            data["flags"] = ["it imports derive's reference implementation (numeric)"]
     finally:
         shutdown()  # this submission's worker; the next one gets a fresh process
+        if box is not None:
+            box.cleanup()
     data["submission"] = name
-    path = os.path.join(out_dir, "submissions", name.replace("/", "__") + ".json")
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2)
+    data["sandbox"] = options.sandbox
+    data["settings"] = fingerprint(options)
+    data["source"] = source_digest(spec, own)
+    write_atomically(os.path.join(out_dir, "submissions", detail_name(name)), json.dumps(data, indent=2))
     return data
 
 
-def _ignore_interrupts():
-    """A checker process leaves Ctrl-C to the grading process, which ends it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _checker(conn, options, out_dir):
+    """A checker process: submissions in, their data out, until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grading process's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        name, spec, own, hide = job
+        try:
+            data = check_submission(name, spec, options, out_dir, own, hide)
+        except Exception as exc:  # noqa: BLE001  derive's own failure on this submission
+            data = _failed(name, spec, f"derive failed on this submission: {type(exc).__name__}: {exc}")
+        conn.send(data)
 
 
-def _end(pool):
-    """Stop a pool at once (Ctrl-C): its processes end, and their target workers with them."""
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+def _failed(name, spec, why, fault="derive"):
+    """The row of a submission derive could not grade (``fault`` says whose the reason is)."""
+    return {"submission": name, "target": spec, "ops": [], "error": why, "fault": fault}
 
 
-def grade(submissions, options, out_dir, jobs=None, progress=None, results=None):
+def _how_it_ended(process):
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+class _Checker:
+    """One checker process and the submission it is on."""
+
+    def __init__(self, context, options, out_dir):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_checker, args=(child, options, out_dir), daemon=True)
+        self.process.start()
+        child.close()
+        self.job = None
+        self.started = 0.0
+
+    def give(self, job, payload):
+        self.job, self.started = job, time.monotonic()
+        self.conn.send(payload)
+
+    def end(self):
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(10)
+        self.conn.close()
+
+
+def grade(submissions, options, out_dir, jobs=None, progress=None, results=None, owns=None, hide=None):
     """Check ``submissions`` (``[(name, spec)]``) over ``jobs`` processes; their data, in input order.
 
     ``progress(done, total, data)`` is called as each submission finishes, and ``results``
-    (a dict, name to data) fills as they do, so that an interrupted run keeps what it finished.
+    (a dict, name to data) fills as they do, so that an interrupted run keeps what it finished;
+    submissions already in ``results`` are not checked again.  ``owns`` gives each submission's
+    own folder and ``hide(k)`` what the sandbox of the k-th submission hides.
     """
     import multiprocessing
+    from multiprocessing.connection import wait
 
     os.makedirs(os.path.join(out_dir, "submissions"), exist_ok=True)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions) or 1))
     results = {} if results is None else results
-    todo = list(submissions)
+    owns = owns or [None] * len(submissions)
+    todo = [(k, 1) for k, (name, _) in enumerate(submissions) if name not in results]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     context = multiprocessing.get_context("spawn")  # no state of this process (or its threads) is inherited
-    while todo:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupts)
-        try:
-            futures = {pool.submit(check_submission, name, spec, options, out_dir): (name, spec)
-                       for name, spec in todo}
-            broken = False
-            for future in as_completed(futures):
-                name, spec = futures[future]
-                try:
-                    data = future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    continue
-                except Exception as exc:  # noqa: BLE001  derive's own failure on this submission
-                    data = {"submission": name, "target": spec, "ops": [],
-                            "error": f"derive failed on this submission: {type(exc).__name__}: {exc}"}
-                results[name] = data
-                if progress is not None:
-                    progress(len(results), len(submissions), data)
-        except BaseException:
-            _end(pool)
-            raise
-        pool.shutdown(wait=True)
-        remaining = [(n, s) for n, s in todo if n not in results]
-        if broken and remaining == todo:  # pragma: no cover - nothing finished: give up on the rest
-            for name, spec in remaining:
-                results[name] = {"submission": name, "target": spec, "ops": [],
-                                 "error": "the checker process ended unexpectedly"}
-            remaining = []
-        todo = remaining
-    return [results[name] for name, _ in submissions]
+    checkers = []
+    hard_limit = options.budget + (options.load_timeout or 60) + _GRACE
 
+    def finish(k, data):
+        results[submissions[k][0]] = data
+        if progress is not None:
+            progress(len(results), len(submissions), data)
+
+    try:
+        while todo or any(c.job for c in checkers):
+            while todo:
+                idle = next((c for c in checkers if c.job is None), None)
+                if idle is None:
+                    if len(checkers) >= jobs:
+                        break
+                    idle = _Checker(context, options, out_dir)
+                    checkers.append(idle)
+                k, attempt = todo.pop(0)
+                name, spec = submissions[k]
+                idle.give((k, attempt), (name, spec, owns[k], hide(k) if hide else ()))
+            busy = [c for c in checkers if c.job is not None]
+            ready = wait([c.conn for c in busy] + [c.process.sentinel for c in busy], timeout=1.0)
+            for c in busy:
+                k, attempt = c.job
+                name, spec = submissions[k]
+                if c.conn in ready:
+                    try:
+                        data = c.conn.recv()
+                    except (EOFError, OSError):
+                        data = None
+                    if data is not None:
+                        c.job = None
+                        finish(k, data)
+                        continue
+                if c.process.sentinel in ready or not c.process.is_alive():
+                    c.process.join(1)
+                    how = _how_it_ended(c.process)
+                    checkers.remove(c)
+                    c.end()
+                    if attempt == 1:  # perhaps not the submission's doing: once more, in a fresh process
+                        todo.insert(0, (k, 2))
+                    else:
+                        finish(k, _failed(name, spec, f"the checker process ended ({how}) while checking this "
+                                                      "submission, twice", fault="checker"))
+                elif time.monotonic() - c.started > hard_limit:
+                    checkers.remove(c)
+                    c.end()
+                    finish(k, _failed(name, spec, f"grading stopped: it was still running {hard_limit:.0f} s "
+                                                  f"after it started (budget {options.budget:g} s, --budget)",
+                                      fault="submission"))
+    finally:
+        for c in checkers:
+            try:
+                c.conn.send(None)
+            except (OSError, ValueError):
+                pass
+            c.end()
+    return [results[name] for name, _ in submissions]

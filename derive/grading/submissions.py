@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import os
 
-__all__ = ["is_pattern", "find", "short_names"]
+__all__ = ["is_pattern", "find", "short_names", "own_folders"]
 
 
 def is_pattern(spec):
@@ -46,3 +46,26 @@ def short_names(paths):
     if len(set(names)) < len(names):  # pragma: no cover - distinct paths always differ somewhere
         return [p.partition(":")[0] for p in paths]
     return names
+
+
+def own_folders(paths):
+    """``(folders, root)``: the folder (or, in a flat layout, the file) that belongs to each submission
+    alone, and the folder that holds them all.
+
+    >>> own_folders(["s/alice/functional.py", "s/bob/functional.py"])[0] == [os.path.abspath("s/alice"),
+    ...                                                                  os.path.abspath("s/bob")]
+    True
+    >>> own_folders(["hw/alice.py", "hw/bob.py"])[1] == os.path.abspath("hw")
+    True
+    """
+    split = [os.path.abspath(p.partition(":")[0]).split(os.sep) for p in paths]
+    if not split:
+        return [], None
+    if len(split) == 1:
+        path = os.sep.join(split[0])
+        own = path if os.path.isdir(path) else os.path.dirname(path)
+        return [own], os.path.dirname(own)
+    head = 0
+    while all(len(s) > head + 1 and s[head] == split[0][head] for s in split):
+        head += 1
+    return [os.sep.join(s[:head + 1]) for s in split], os.sep.join(split[0][:head]) or os.sep
