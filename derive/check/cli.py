@@ -487,9 +487,46 @@ def _grade(args, selected):
     return 0
 
 
+def _installed_derive(path):
+    """The folder of the derive package Python finds on ``path`` (sys.path without the working
+    directory), or None."""
+    saved = sys.path[:]
+    sys.path[:] = path
+    try:
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            try:
+                spec = find("derive", None) if find else None
+            except Exception:  # noqa: BLE001  a finder that cannot answer
+                continue
+            if spec is not None and spec.origin:
+                return os.path.dirname(os.path.realpath(spec.origin))
+        return None
+    finally:
+        sys.path[:] = saved
+
+
+def _own_imports():
+    """derive is never imported from the working directory (where a submission could have written a
+    ``derive/``): the directory leaves ``sys.path`` (so the processes this run starts cannot import
+    from it either), and a derive that came from there but is not the installed one is refused."""
+    import derive
+    cwd = os.path.realpath(os.getcwd())
+    clean = [p for p in sys.path if p and os.path.realpath(p) != cwd]
+    running = os.path.dirname(os.path.realpath(derive.__file__))
+    if os.path.dirname(running) == cwd:
+        installed = _installed_derive(clean)
+        if installed is not None and installed != running:
+            raise _UsageError(f"./derive in the working directory is not the installed derive ({installed}); "
+                              "run from another folder, or use the derive-check script")
+        return  # a checkout of derive, run from its root: it is the installed one
+    sys.path[:] = clean
+
+
 def main(argv=None):
     """Entry point of ``python -m derive.check`` and the ``derive-check`` script."""
     try:
+        _own_imports()
         return _run(sys.argv[1:] if argv is None else argv)
     except _UsageError as exc:
         print(f"derive.check: error: {exc}", file=sys.stderr)

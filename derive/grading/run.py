@@ -123,7 +123,8 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
         if options.sandbox == "on":
             box = Sandbox(hide=[*hide, out_dir])
             inside, outside = box.prepare(spec, own), box.outside
-        target = load_target(inside, options.style, timeout=options.timeout, load_timeout=options.load_timeout)
+        target = load_target(inside, options.style, timeout=options.timeout, load_timeout=options.load_timeout,
+                             sandbox=box)
     except (TargetError, SandboxError) as exc:
         message = outside(str(exc))
         if box is not None and "numeric" in message:

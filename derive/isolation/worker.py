@@ -151,15 +151,24 @@ def _die_with_parent():
 
 
 def _limit_resources(max_output_bytes, max_memory_bytes):
+    """Each limit on its own, never above the one this process inherited (a grader run under
+    ``ulimit -f`` still caps its workers' memory)."""
     try:
         import resource
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault leaves no core file
-        if max_output_bytes:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_output_bytes, max_output_bytes))
-        if max_memory_bytes:  # a runaway allocation is a MemoryError here, not the machine's OOM killer
-            resource.setrlimit(resource.RLIMIT_AS, (max_memory_bytes, max_memory_bytes))
-    except Exception:  # noqa: BLE001  not available here
-        pass
+    except ImportError:  # pragma: no cover - not available here
+        return
+    for limit, value in ((resource.RLIMIT_CORE, 0),  # a segfault leaves no core file
+                         (resource.RLIMIT_FSIZE, max_output_bytes),
+                         # a runaway allocation is a MemoryError here, not the machine's OOM killer
+                         (resource.RLIMIT_AS, max_memory_bytes)):
+        if limit != resource.RLIMIT_CORE and not value:
+            continue
+        try:
+            soft, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):  # pragma: no cover - a system that refuses this one
+            pass
 
 
 def main(fd, max_output_bytes=0, max_memory_bytes=0):
