@@ -79,7 +79,9 @@ def source_digest(spec, own=None):
 
 def detail_name(name):
     """The detail file of submission ``name``: distinct names give distinct files (``x/y`` and ``x__y``)."""
-    return "".join(c if c.isalnum() or c in "-_." else f"%{ord(c):02X}" for c in name).lstrip(".") + ".json"
+    text = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in name)
+    return ("%2E" + text[1:] if text.startswith(".") else text) + ".json"
 
 
 def write_atomically(path, text):
