@@ -153,6 +153,46 @@ def per_example_overhead(examples=200):
     return times
 
 
+def sandbox_costs(submissions=4, examples=200):
+    """What the sandbox costs: seconds per graded submission (its start: a copy of its folder and a
+    bubblewrap launch) and per drawn example, sandbox on against off."""
+    import shutil
+    import tempfile
+    import derive
+    from derive.isolation.sandbox import Sandbox, available
+    from derive.targets import load_target
+    if not available()[0]:
+        return None
+    sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+    from classroom import OPS, _source
+    root = tempfile.mkdtemp(prefix="derive-bench-")
+    try:
+        for k in range(submissions):
+            os.makedirs(os.path.join(root, "subs", f"s{k}"))
+            with open(os.path.join(root, "subs", f"s{k}", "functional.py"), "w") as f:
+                f.write(_source())
+        per_run = {}
+        for mode in ("on", "off"):
+            cmd = [sys.executable, "-m", "derive.check", *OPS, "--target", "subs/*/functional.py", "--jobs", "1",
+                   "--examples", "20", "--sandbox", mode, "--gradebook", f"out-{mode}"]
+            per_run[mode] = median_time(lambda: subprocess.run(cmd, cwd=root, capture_output=True, check=True), 3)
+        per_submission = (per_run["on"] - per_run["off"]) / submissions
+        spec = os.path.join(root, "subs", "s0", "functional.py")
+        times = {}
+        for mode in ("on", "off"):
+            box = Sandbox() if mode == "on" else None
+            target = load_target(box.prepare(spec) if box else spec, sandbox=box)
+            derive.check("exp", target=target, examples=examples, seed=0, database=None)  # warm up
+            times[mode] = median_time(lambda: derive.check("exp", target=target, examples=examples, seed=0,
+                                                           database=None), 3) / examples
+            target.close()
+            if box:
+                box.cleanup()
+        return per_run, per_submission, times
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def wall(cmd, repeat):
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return median_time(lambda: subprocess.run(cmd, check=False, capture_output=True, env=env), repeat)
@@ -243,6 +283,16 @@ def main(argv=None):
     emit(f"Isolation per drawn example (matmul, target `numeric`, 200 examples, 2-3 calls of the target each): "
          f"{fmt(isolated_example)} in a worker process, {fmt(local_example)} in-process "
          f"(overhead {fmt(isolated_example - local_example)} per example).")
+    costs = sandbox_costs()
+    emit("")
+    if costs is None:
+        emit("The sandbox is not available on this machine: its cost is not measured.")
+    else:
+        per_run, per_submission, per_example = costs
+        emit(f"The sandbox (grading 4 correct submissions, 5 ops, 20 examples each, `--jobs 1`): "
+             f"{fmt(per_run['on'])} with it, {fmt(per_run['off'])} without, {fmt(per_submission)} per submission; "
+             f"per drawn example of exp (200 examples), {fmt(per_example['on'])} sandboxed, "
+             f"{fmt(per_example['off'])} in a plain worker.")
     text = "\n".join(lines)
     print(text)
     with open(args.out, "w") as f:

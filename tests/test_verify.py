@@ -257,12 +257,43 @@ def test_many_ops_over_processes_report_in_order_and_remember_their_durations(tm
     (["matmul", "--timeout", "0"], "--timeout must be a positive number"),
     (["matmul", "--style", "weird"], "invalid choice"),
     ([], "name at least one op"),
+    (["sum", "--shapes", "(2,3)", "--param", "axis=1.5"], "sum: parameter axis takes None, an integer or a tuple"),
+    (["sum", "--shapes", "(2,3)", "--param", "axis=True"], "sum: parameter axis takes None, an integer or a tuple"),
+    (["sum", "--shapes", "(2,3)", "--param", "keepdims=1"], "sum: parameter keepdims takes True or False"),
+    (["exp", "--shapes", "(2.5,3)"], "--shapes takes shapes of non-negative sizes"),
+    (["exp", "--jobs", "0"], "--jobs must be at least 1"),
+    (["exp", "--target", "targets/*.py", "--gradebook", ""], "--gradebook needs a folder's name"),
+    (["exp", "--target", "targets/homework.py", "--gradebook", "x"], None),
+    (["exp", "--target", "targets/cs231n"], "is not a package (no __init__.py); it holds"),
 ])
 def test_cli_usage_errors_are_one_line_exit_2(args, words):
+    if words is None:  # a gradebook that is a file: only when grading
+        args, words = ["exp", "--target", "targets/*.py", "--gradebook", "targets/homework.py"], "is a file, not a folder"
     r = cli(*args)
     assert r.returncode == 2
     assert words in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(shapes=[(2.5, 3)]), "sum: shapes are tuples of sizes"),
+    (dict(shapes=[(True, 3)]), "sum: shapes are tuples of sizes"),
+    (dict(examples="7"), "examples is a whole number of examples, got '7'"),
+    (dict(shapes=[(2, 3)], params={"axis": 1.5}), "sum: parameter axis takes None, an integer"),
+    (dict(shapes=[(2, 3)], params={"axis": 7}), "sum: axis 7 is out of bounds"),
+    (dict(shapes=[(2, 3)], params={"axsi": 1}), "sum: unknown parameter(s) ['axsi']"),
+])
+def test_api_usage_errors_name_the_input(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        check("sum", target="numeric.backward", database=None, seed=0, **kwargs)
+    assert words in str(info.value)
+
+
+def test_numpy_integers_are_accepted_as_parameters_sizes_and_counts():
+    report = check("sum", target="numeric.backward", database=None, seed=0, examples=np.int64(1),
+                   shapes=[(np.int64(2), np.int32(3))], params={"axis": np.int64(1), "keepdims": np.bool_(True)})
+    assert report.status == "pass" and report.examples == 1
+    assert report.failures == [] and "np.int64" not in str(report)
 
 
 def test_cli_list_reads_the_catalog():

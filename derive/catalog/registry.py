@@ -210,6 +210,22 @@ class Op:
                              f"it takes {sorted(self.params) or 'none'}")
         return {**self.params, **params}
 
+    def given(self, params):
+        """``params`` a user gave for one case, checked against the kind of each default (an axis
+        is an integer, ``keepdims`` a bool...) and with NumPy scalars made Python ones; ValueError
+        with one line naming the parameter otherwise."""
+        given = {}
+        self.with_defaults(params)  # unknown names
+        for name, value in params.items():
+            value = _plain(value)
+            default = self.params[name]
+            if not _fits(value, default):
+                want = {bool: "True or False", int: "an integer", float: "a number", str: "a string",
+                        tuple: "a tuple"}.get(type(default), "None, an integer or a tuple of integers")
+                raise ValueError(f"{self.name}: parameter {name} takes {want}, got {value!r}")
+            given[name] = value
+        return given
+
     def __repr__(self):
         return f"<Op {self.name}({', '.join(self.input_names)})>"
 
@@ -330,6 +346,40 @@ def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, do
             cases=st.one_array, canonical=Case((("n", "m"),)), aliases=tuple(aliases), exact=exact,
             call=functools.partial(call_by_name, name=name), doc=doc or f"elementwise {name}")
     return register(op, replace=replace)
+
+
+def _plain(value):
+    """NumPy scalars (``np.int64(1)``) as Python's, inside tuples and lists too."""
+    import numpy as np
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fits(value, default):
+    """Whether a given parameter value is of the kind its default is."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if _integer(default):  # an axis may also be a tuple of axes
+        return _integer(value) or (isinstance(value, (tuple, list)) and all(_integer(v) for v in value))
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, tuple):
+        return isinstance(value, (tuple, list))
+    # None: an axis, axes, a shape or a slice bound
+    return value is None or _integer(value) or (isinstance(value, (tuple, list)) and all(_integer(v) for v in value))
 
 
 def call_function(api, *tensors, name, **params):

@@ -265,6 +265,10 @@ def _run(argv):
         value = getattr(args, option)
         if value is not None and not value > 0:
             raise _UsageError(f"--{option.replace('_', '-')} must be a positive number of seconds, got {value:g}")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if not args.gradebook.strip():
+        raise _UsageError("--gradebook needs a folder's name")
     if args.expression is not None:
         return _expression(args)
     if args.graphs:
@@ -279,9 +283,16 @@ def _run(argv):
     from ..checker.report import run_summary
     from ..targets import TargetError, load_target
     from ..checker.verify import check
+    setting = _sandbox_setting(args, grading=False)
+    if setting == "on" and args.in_process:
+        raise _UsageError("--sandbox on runs the target in a worker process; drop --in-process")
+    args.sandboxed = setting == "on"
+    if args.sandbox == "auto" and not args.sandboxed:
+        print(f"derive.check: the sandbox is {setting}", file=sys.stderr)
     try:
         target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
-                             load_timeout=args.load_timeout, wait=False)  # loads while the first op derives
+                             load_timeout=args.load_timeout, wait=False,  # loads while the first op derives
+                             sandbox=args.sandboxed)
     except TargetError as exc:
         raise _UsageError(str(exc)) from None
     from ..checker.check_many import check_all, jobs_for, summarize
@@ -414,8 +425,6 @@ def _grade(args, selected):
     if args.shapes is not None or args.in_process:
         raise _UsageError("grading (a --target glob) checks drawn cases in worker processes; "
                           "drop --shapes/--in-process")
-    if args.jobs is not None and args.jobs < 1:
-        raise _UsageError(f"--jobs must be at least 1, got {args.jobs}")
     specs = find(args.target)
     if not specs:
         raise _UsageError(f"--target {args.target!r} matches no file or folder")

@@ -63,7 +63,7 @@ def _start(args):
     from ..targets import load_target
     _STATE["args"] = args
     _STATE["target"] = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
-                                   load_timeout=args.load_timeout)
+                                   load_timeout=args.load_timeout, sandbox=getattr(args, "sandboxed", False))
     _STATE["database"] = _database(args)
 
 

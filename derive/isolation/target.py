@@ -262,7 +262,7 @@ def _raise(reply):
     if kind == "unsupported":
         raise Unsupported(printable(reply[1]))
     if kind == "protocol":
-        raise ProtocolError(printable(reply[1]))
+        raise ProtocolError(printable(reply[1]), mismatch=len(reply) > 2 and reply[2] is True)
     if kind == "target_error":
         raise TargetError(printable(reply[1]))
     if kind in ("forward", "raised"):

@@ -129,7 +129,7 @@ def handle(request):
     except Unsupported as exc:
         return ("unsupported", _text(exc))
     except ProtocolError as exc:
-        return ("protocol", _text(exc))
+        return ("protocol", _text(exc), bool(exc.mismatch))
     except TargetError as exc:
         return ("target_error", _text(exc))
     except ForwardError as exc:

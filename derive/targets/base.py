@@ -75,7 +75,15 @@ def same_param(a, b):
 
 
 class ProtocolError(Exception):
-    """The target's answer does not follow the protocol (a structural failure)."""
+    """The target's answer does not follow the protocol (a structural failure).
+
+    ``mismatch=True``: the protocol derive settled on is likely not the one the code was written
+    for (a pair whose backward takes no cache); on every case, that is derive's question, not a FAIL.
+    """
+
+    def __init__(self, message, mismatch=False):
+        super().__init__(message)
+        self.mismatch = bool(mismatch)
 
 
 class ForwardError(Exception):

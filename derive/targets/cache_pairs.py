@@ -111,6 +111,16 @@ def find_pairs(namespace):
     return found
 
 
+def _takes_cache(backward):
+    """Whether a backward's parameters after the gradient name a cache (``dout, cache``)."""
+    import inspect
+    try:
+        names = list(inspect.signature(backward).parameters)[1:]
+    except (TypeError, ValueError):
+        return True  # cannot tell: the pair protocol is taken at its word
+    return any("cache" in n.lower() or n in ("ctx", "saved") for n in names)
+
+
 class CachePairTarget(Target):
     """``<layer>_forward(...) -> (out, cache)`` with ``<layer>_backward(dout, cache)``, and losses
     ``(loss, dx)``, looked up in ``namespace``."""
@@ -154,8 +164,10 @@ class CachePairTarget(Target):
             raise ForwardError(exc) from exc
         if not (isinstance(result, tuple) and len(result) == 2):
             what = "(loss, dx)" if pair.loss else "(out, cache)"
+            # a backward that names a cache was written for this protocol: its forward's answer is a bug
             raise ProtocolError(f"{fwd_name} returned {type(result).__name__}"
-                                f"{f' of {len(result)}' if isinstance(result, tuple) else ''}, not {what}")
+                                f"{f' of {len(result)}' if isinstance(result, tuple) else ''}, not {what}",
+                                mismatch=not pair.loss and not _takes_cache(bwd))
         out, second = result
         if pair.loss:  # a scalar loss: its VJP with the scalar G is G * dx
             grads = as_tuple(np.asarray(G) * to_array(second), op)

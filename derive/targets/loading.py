@@ -25,6 +25,8 @@ def _import(spec):
             path = os.path.abspath(module_part)
             if not os.path.exists(path):
                 raise TargetError(f"target file {module_part} does not exist")
+            if os.path.isdir(path):
+                return _import_folder(spec, path, attr)
             mod_name = "_derive_target_" + os.path.splitext(os.path.basename(path))[0]
             loader_spec = importlib.util.spec_from_file_location(mod_name, path)
             module = importlib.util.module_from_spec(loader_spec)
@@ -53,6 +55,32 @@ def _import(spec):
         except AttributeError:
             raise TargetError(f"target {module_part} has no attribute {attr}") from None
     return module, obj
+
+
+def _import_folder(spec, path, attr):
+    """A folder given as a target: the package it is (its ``__init__.py``), imported under its own name
+    so that its relative imports work; TargetError saying what is in it otherwise."""
+    if not os.path.isfile(os.path.join(path, "__init__.py")):
+        try:
+            inside = sorted(n for n in os.listdir(path) if n.endswith(".py") or
+                            os.path.isfile(os.path.join(path, n, "__init__.py")))
+        except OSError as exc:
+            raise TargetError(f"cannot read target folder {spec}: {exc.strerror}") from None
+        hint = f"; it holds {', '.join(inside[:6])}{'...' if len(inside) > 6 else ''}: name one" if inside else \
+            "; it holds no Python module"
+        raise TargetError(f"target folder {spec} is not a package (no __init__.py){hint}")
+    name = os.path.basename(os.path.normpath(path))
+    if not name.isidentifier():
+        raise TargetError(f"target folder {spec}: {name!r} cannot be a package's name")
+    parent = os.path.dirname(os.path.normpath(path))
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]  # another package of that name (a neighbour's, an earlier load): this one
+    sys.path.insert(0, parent)
+    try:
+        return _import(name + (":" + attr if attr else ""))
+    finally:
+        if parent in sys.path:
+            sys.path.remove(parent)
 
 
 def _package_namespace(module):
@@ -114,7 +142,7 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
     ``isolate`` is False; ``timeout`` is then the seconds one call may take, and
     ``load_timeout`` the seconds its import and discovery may take (default 60); with
     ``wait=False`` loading finishes at the first use, and a failure raises there; ``sandbox``
-    (a :class:`~derive.isolation.sandbox.Sandbox`) confines that worker.  A target given as an
+    (True, or a :class:`~derive.isolation.sandbox.Sandbox`) confines that worker.  A target given as an
     object already lives in this process and runs here.
 
     Raises
@@ -131,7 +159,16 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
         if not target.strip():
             raise TargetError("the target's name is empty")
         from ..isolation import isolated
-        return isolated(target, style, timeout, load_timeout, wait, sandbox)
+        if sandbox is True:  # a sandbox of its own, on a scratch copy of the target's folder
+            import atexit
+            from ..isolation.sandbox import Sandbox, SandboxError
+            try:
+                sandbox = Sandbox()
+                target = sandbox.prepare(target)
+            except SandboxError as exc:
+                raise TargetError(f"--sandbox: {exc}") from None
+            atexit.register(sandbox.cleanup)
+        return isolated(target, style, timeout, load_timeout, wait, sandbox or None)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):
