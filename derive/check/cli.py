@@ -78,6 +78,10 @@ def _parser():
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="grading: the most one submission may take, load and all ops (default 900); the "
                         "ops it leaves read 'not checked'")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="grading: check the submissions on the Dask cluster whose scheduler is at ADDRESS "
+                        "(tcp://host:8786), one task per submission; its workers need derive and the "
+                        "submissions at the same paths")
     p.add_argument("--resume", action="store_true",
                    help="grading: keep the rows of submissions already graded into --gradebook with the same "
                         "settings and unchanged code, and grade the rest")
@@ -469,8 +473,16 @@ def _grade(args, selected):
     _on_signals()
     try:
         try:
-            results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs, progress=progress,
-                            results=finished, owns=owns, hide=hide)
+            if args.cluster:
+                from ..grading.cluster import grade_on_cluster
+                try:
+                    results = grade_on_cluster(list(zip(names, specs)), options, args.gradebook, args.cluster,
+                                               progress=progress, results=finished, owns=owns, hide=hide)
+                except (RuntimeError, OSError, TimeoutError) as exc:
+                    raise _UsageError(f"--cluster {args.cluster}: {exc}") from None
+            else:
+                results = grade(list(zip(names, specs)), options, args.gradebook, jobs=args.jobs,
+                                progress=progress, results=finished, owns=owns, hide=hide)
         except (KeyboardInterrupt, _Stop) as exc:  # keep what was graded
             paths = save()
             why = f" by {exc.args[0]}" if isinstance(exc, _Stop) and exc.args else ""

@@ -109,7 +109,8 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     """Check one submission; write ``out_dir/submissions/<name>.json``; its data (runs in a checker process).
 
     ``own`` is the submission's own folder (copied into its sandbox) and ``hide`` what its sandbox
-    hides (the other submissions, the gradebook folder).
+    hides (the other submissions, the gradebook folder).  ``out_dir=None`` writes nothing (on a
+    cluster, the grader writes).
     """
     from ..isolation import shutdown
     from ..isolation.sandbox import Sandbox, SandboxError
@@ -123,7 +124,7 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     try:
         inside = spec
         if options.sandbox == "on":
-            box = Sandbox(hide=[*hide, out_dir])
+            box = Sandbox(hide=[*hide, *([out_dir] if out_dir else [])])
             inside, outside = box.prepare(spec, own), box.outside
         target = load_target(inside, options.style, timeout=options.timeout, load_timeout=options.load_timeout,
                              sandbox=box)
@@ -158,7 +159,8 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     data["sandbox"] = options.sandbox
     data["settings"] = fingerprint(options)
     data["source"] = source_digest(spec, own)
-    write_atomically(os.path.join(out_dir, "submissions", detail_name(name)), json.dumps(data, indent=2))
+    if out_dir is not None:
+        write_atomically(os.path.join(out_dir, "submissions", detail_name(name)), json.dumps(data, indent=2))
     return data
 
 
