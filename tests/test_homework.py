@@ -208,3 +208,44 @@ def test_cs231ns_dropout_is_skipped_with_its_reason_not_failed(tmp_path):
         "    return dout * cache[1]\n")
     report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=10, database=None)
     assert report.status == "skipped" and "draws its own mask" in report.message
+
+
+MICROGRAD_OPS = {"add", "multiply", "subtract", "divide", "negative", "exp", "tanh", "relu", "power_scalar", "sum",
+                 "mean", "matmul", "transpose", "reshape", "split"}
+
+
+def test_a_micrograd_value_engine_is_checked_on_arrays_of_values():
+    """micrograd's Value holds one float: each input becomes an array of Values, x ** 3 is its
+    power_scalar, and x ** Value, which it refuses, is a protocol error, never a FAIL."""
+    target = load_target(os.path.join(HERE, "micrograd", "engine.py"))
+    assert "arrays of Value, one number each" in target.describe()
+    r, ops = check_all(os.path.join(HERE, "micrograd", "engine.py"), examples=30)
+    assert MICROGRAD_OPS <= {n for n, o in ops.items() if o["status"] == "pass"}, {n: o["status"] for n, o in ops.items()}
+    assert {n for n, o in ops.items() if o["status"] == "fail"} == set()
+    assert ops["power"]["status"] == "error" and "cannot be called the way derive tried" in ops["power"]["message"]
+    assert "only supporting int/float powers" in ops["power"]["message"]
+
+
+def test_a_micrograd_engine_with_the_classic_mistakes_fails_where_they_are():
+    path = os.path.join(HERE, "micrograd_buggy", "engine.py")
+    verdicts = {op: derive.check(op, target=path, examples=60, seed=0, database=None).status
+                for op in ("multiply", "matmul", "tanh", "power_scalar", "exp", "add", "relu")}
+    # = for += is wrong once a Value is used twice (a broadcast factor, a matrix product)
+    assert verdicts == {"multiply": "fail", "matmul": "fail", "tanh": "fail", "power_scalar": "fail",
+                        "exp": "pass", "add": "pass", "relu": "pass"}
+
+
+def test_a_shape_is_passed_the_way_the_method_takes_it():
+    from derive.catalog.registry import get_op
+
+    class SizesApart:  # MiniTorch, needle: reshape(*shape)
+        def __init__(self, a):
+            self.a = np.asarray(a)
+
+        def reshape(self, *shape):
+            assert all(isinstance(n, int) for n in shape), shape
+            return SizesApart(self.a.reshape(shape))
+
+    out = get_op("reshape").call(None, SizesApart(np.arange(6.0)), shape=(3, -1))
+    assert out.a.shape == (3, 2)
+    assert get_op("reshape").call(None, np.arange(6.0), shape=(2, 3)).shape == (2, 3)  # NumPy's takes the tuple

@@ -402,6 +402,16 @@ def _fitted(fn, params, name):
     return fit_params(fn, params, op.params, f"`{name}`", per_axis=op.per_axis)
 
 
+def takes_sizes_apart(method):
+    """Whether ``method`` takes a shape as separate sizes (``reshape(self, *shape)``), not as one tuple."""
+    import inspect
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # a builtin: NumPy's and torch's take a tuple
+        return False
+    return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
+
+
 def call_by_name(api, *tensors, name, **params):
     """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
     method = getattr(tensors[0], name, None) if tensors else None

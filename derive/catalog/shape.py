@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, register
+from .registry import Case, Input, Op, format_shape, register, takes_sizes_apart
 from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
 
 X_ = Input("X")
@@ -73,7 +73,8 @@ register(Op(
     name="reshape", aliases=("view",), inputs=(X_,), params={"shape": None},
     define=define_reshape, forward=lambda X, shape: np.reshape(X, shape), cases=st.reshape_case,
     canonical=Case((("a", "b", "c"),), {"shape": ("c", -1)}), exact=True, shape_generic=False,
-    call=lambda api, x, shape: x.reshape(tuple(shape)), doc="Z = X.reshape(shape), C order, -1 allowed"))
+    call=lambda api, x, shape: x.reshape(*shape) if takes_sizes_apart(x.reshape) else x.reshape(tuple(shape)),
+    doc="Z = X.reshape(shape), C order, -1 allowed"))
 
 
 def define_broadcast_to(X, shape=None):

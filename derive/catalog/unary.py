@@ -55,6 +55,12 @@ for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:
         call=functools.partial(call_by_name, name=_name), doc=_doc))
 
 
+def _power_scalar(api, x, exponent):
+    """``power_scalar`` by name, else the operator with a Python number (micrograd's ``x ** 3``)."""
+    result = call_by_name(api, x, name="power_scalar", exponent=exponent)
+    return x ** exponent if result is None else result
+
+
 register(Op(
     name="power_scalar", aliases=("pow_scalar",), inputs=(Input("X", domain="positive"),),
     params={"exponent": 2.0},
@@ -62,5 +68,5 @@ register(Op(
     forward=lambda X, exponent=2.0: np.power(X, exponent),
     cases=lambda: st.one_array().flatmap(lambda c: st.param_choices(c, exponent=[2.0, 3.0, 0.5, -1.0, 2.5, -1.5])),
     canonical=Case((("n", "m"),), {"exponent": 3.0}),
-    call=functools.partial(call_by_name, name="power_scalar"),
+    call=lambda api, x, exponent: _power_scalar(api, x, exponent),
     doc="Z = X ** p, a constant exponent p (X > 0)"))

@@ -18,6 +18,7 @@ tried and what a :class:`~derive.targets.binding.Binding` would need.
 from __future__ import annotations
 
 import inspect
+import sys
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from .base import ForwardError, TargetError, Unsupported
 from .base import to_array
 from .binding import Binding, leaf_factories
 from .cache_pairs import CachePairTarget, find_pairs
+from .scalar_engine import ScalarEngineTarget, holds_one_number
 from .engine import ARGUMENT, GRAD_ATTRIBUTES, SCALAR, STEPS, EngineTarget, Seeding, _instance_attributes, assign
 from .function_class import (FunctionClassTarget, class_for, function_classes, is_static, settle_wrapping,
                              split_params)
@@ -86,8 +88,23 @@ def discover(obj, label, style=None):
 
 
 def settle(target):
-    """Settle an engine's seeding now, at load time (a :class:`TargetError` when none fits)."""
-    return target.settle() if isinstance(target, EngineTarget) else target
+    """Settle an engine's seeding now, at load time (a :class:`TargetError` when none fits).
+
+    An engine whose Value holds one number (micrograd's), which no way of seeding reaches with
+    arrays, is driven on arrays of Values instead (:mod:`.scalar_engine`).
+    """
+    if not isinstance(target, EngineTarget):
+        return target
+    try:
+        return target.settle()
+    except TargetError:
+        if type(target) is not EngineTarget or target.tensor_type is None or not holds_one_number(target.tensor_type):
+            raise
+        error = sys.exc_info()[1]
+    try:
+        return ScalarEngineTarget(target.name, target.api, target.tensor_type).settle()
+    except TargetError:
+        raise error from None
 
 
 def _discover(obj, label, style=None):
