@@ -249,3 +249,23 @@ def test_a_shape_is_passed_the_way_the_method_takes_it():
     out = get_op("reshape").call(None, SizesApart(np.arange(6.0)), shape=(3, -1))
     assert out.a.shape == (3, 2)
     assert get_op("reshape").call(None, np.arange(6.0), shape=(2, 3)).shape == (2, 3)  # NumPy's takes the tuple
+
+
+@pytest.mark.parametrize("factor, status", [("1.0", "pass"), ("2.0", "fail")])
+def test_a_forward_without_a_parameter_at_its_default_is_checked_not_skipped(tmp_path, factor, status):
+    # Sum.forward(ctx, x, axis=None) names no keepdims: cases with keepdims=False are checked without it
+    (tmp_path / "functions.py").write_text(
+        "import numpy as np\n\n\n"
+        "class Sum:\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x, axis=None):\n"
+        "        ctx.shape, ctx.axis = np.shape(x), axis\n"
+        "        return np.sum(x, axis=axis)\n\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad):\n"
+        "        if ctx.axis is not None:\n"
+        "            grad = np.expand_dims(grad, ctx.axis)\n"
+        f"        return np.broadcast_to(grad, ctx.shape) * {factor}\n")
+    report = derive.check("sum", target=str(tmp_path / "functions.py"), examples=40, seed=0, database=None)
+    assert report.status == status, report
+    assert report.skipped_cases > 0 and "Sum takes no `keepdims`" in report.skipped_why()

@@ -19,7 +19,7 @@ import types
 
 import numpy as np
 
-from .base import (CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, missing_because,
+from .base import (CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, fit_params, missing_because,
                    output_value, to_array)
 from .functions import as_tuple
 from .layer_objects import construct, held_gradient, hold, scaled_by_upstream, taken_inputs, takes_upstream
@@ -183,6 +183,8 @@ class FunctionClassTarget(Target):
         try:
             if is_static(cls):
                 ctx = Ctx()
+                # a parameter the forward has no name for is left out where the case holds its default
+                params = fit_params(cls.forward, params, op.params, cls.__name__, per_axis=op.per_axis)
                 out = cls.forward(ctx, *args, **params)
                 return out, (lambda G: (as_tuple(cls.backward(ctx, *_grads_for(cls.backward, G, skip=1)), op), []))
             instance, call = construct(cls, op, inputs, params)
