@@ -219,20 +219,64 @@ def test_a_micrograd_value_engine_is_checked_on_arrays_of_values():
     power_scalar, and x ** Value, which it refuses, is a protocol error, never a FAIL."""
     target = load_target(os.path.join(HERE, "micrograd", "engine.py"))
     assert "arrays of Value, one number each" in target.describe()
-    r, ops = check_all(os.path.join(HERE, "micrograd", "engine.py"), examples=30)
+    # a Value per entry is slow Python: a generous call limit, so that a loaded machine cannot fail it
+    r, ops = check_all(os.path.join(HERE, "micrograd", "engine.py"), "--timeout", "60", examples=30)
     assert MICROGRAD_OPS <= {n for n, o in ops.items() if o["status"] == "pass"}, {n: o["status"] for n, o in ops.items()}
     assert {n for n, o in ops.items() if o["status"] == "fail"} == set()
     assert ops["power"]["status"] == "error" and "cannot be called the way derive tried" in ops["power"]["message"]
     assert "only supporting int/float powers" in ops["power"]["message"]
 
 
-def test_a_micrograd_engine_with_the_classic_mistakes_fails_where_they_are():
-    path = os.path.join(HERE, "micrograd_buggy", "engine.py")
-    verdicts = {op: derive.check(op, target=path, examples=60, seed=0, database=None).status
+def _with_mistakes(folder, tmp_path, file, mistakes):
+    """A copy of the fixture ``folder`` in ``tmp_path`` with each ``(correct, wrong)`` text of ``file`` replaced."""
+    import shutil
+    copy = tmp_path / os.path.basename(folder)
+    shutil.copytree(os.path.join(HERE, folder), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (copy / file).read_text()
+    for correct, wrong in mistakes:
+        assert correct in text, correct
+        text = text.replace(correct, wrong)
+    (copy / file).write_text(text)
+    return str(copy)
+
+
+def test_a_micrograd_engine_with_the_classic_mistakes_fails_where_they_are(tmp_path):
+    folder = _with_mistakes("micrograd", tmp_path, "engine.py", [
+        # = for += : wrong once a Value is used twice (a broadcast factor, a matrix product)
+        ("self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+         "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad"),
+        ("self.grad += (1 - t ** 2) * out.grad", "self.grad += (1 - t) * out.grad"),
+        ("self.grad += (other * self.data ** (other - 1)) * out.grad",
+         "self.grad += (other * self.data ** other) * out.grad")])
+    path = os.path.join(folder, "engine.py")
+    verdicts = {op: derive.check(op, target=path, examples=60, seed=0, database=None, timeout=60).status
                 for op in ("multiply", "matmul", "tanh", "power_scalar", "exp", "add", "relu")}
-    # = for += is wrong once a Value is used twice (a broadcast factor, a matrix product)
     assert verdicts == {"multiply": "fail", "matmul": "fail", "tanh": "fail", "power_scalar": "fail",
                         "exp": "pass", "add": "pass", "relu": "pass"}
+
+
+MINITORCH_OPS = {"add", "subtract", "multiply", "divide", "negative", "transpose", "reshape", "exp", "log",
+                 "sigmoid", "relu"}
+
+
+def test_a_minitorch_package_is_checked_through_its_tensor_not_its_scalar_classes():
+    """Its Scalar Function classes win the shared names, and a Tensor Function's backward returns the
+    broadcast shape (the engine sums it back): checked through the Tensor, a correct one passes."""
+    target = load_target(os.path.join(HERE, "minitorch_like"))
+    assert "its Function classes reached through Tensor's operators and methods" in target.describe()
+    assert "backward(grad_output=Tensor(G))" in target.describe()
+    r, ops = check_all(os.path.join(HERE, "minitorch_like"), examples=30)
+    assert {n: o["status"] for n, o in ops.items() if n in MINITORCH_OPS} == dict.fromkeys(MINITORCH_OPS, "pass")
+    assert {n for n, o in ops.items() if o["status"] == "fail"} == set()
+    assert ops["matmul"]["status"] == "differs"  # MiniTorch multiplies 2-D operands only
+
+
+def test_a_minitorch_exp_that_ignores_its_upstream_gradient_fails(tmp_path):
+    folder = _with_mistakes("minitorch_like", tmp_path, "tensor_functions.py", [
+        ("return _t(grad_output._storage * out)", "return _t(out)")])
+    verdicts = {op: derive.check(op, target=folder, examples=40, seed=0, database=None).status
+                for op in ("exp", "multiply", "sigmoid")}
+    assert verdicts == {"exp": "fail", "multiply": "pass", "sigmoid": "pass"}
 
 
 def test_a_shape_is_passed_the_way_the_method_takes_it():

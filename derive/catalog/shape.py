@@ -33,11 +33,22 @@ def define_transpose(X, axes=None):
     return Output(tuple(X.shape[a] for a in perm), entry)
 
 
+def _call_reshape(x, shape):
+    """``x.reshape(shape)``, or a ``view`` (MiniTorch's name), with the sizes apart where it takes them so."""
+    method = getattr(x, "reshape", None) or getattr(x, "view", None)
+    if not callable(method):
+        return None
+    return method(*shape) if takes_sizes_apart(method) else method(tuple(shape))
+
+
 def _call_transpose(api, x, axes=None):
-    if axes is None or tuple(axes) == tuple(reversed(range(len(x.shape)))):
+    order = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(axes)
+    if order == tuple(reversed(range(len(x.shape)))) and hasattr(x, "T"):
         return x.T
     if callable(getattr(x, "transpose", None)):
-        return x.transpose(tuple(axes))
+        return x.transpose(order)
+    if callable(getattr(x, "permute", None)):  # MiniTorch's and torch's name, the order as sizes apart
+        return x.permute(*order) if takes_sizes_apart(x.permute) else x.permute(order)
     return None
 
 
@@ -73,7 +84,7 @@ register(Op(
     name="reshape", aliases=("view",), inputs=(X_,), params={"shape": None},
     define=define_reshape, forward=lambda X, shape: np.reshape(X, shape), cases=st.reshape_case,
     canonical=Case((("a", "b", "c"),), {"shape": ("c", -1)}), exact=True, shape_generic=False,
-    call=lambda api, x, shape: x.reshape(*shape) if takes_sizes_apart(x.reshape) else x.reshape(tuple(shape)),
+    call=lambda api, x, shape: _call_reshape(x, shape),
     doc="Z = X.reshape(shape), C order, -1 allowed"))
 
 

@@ -202,10 +202,10 @@ def to_array(x):
         if isinstance(x, (np.generic, int, float, complex)):
             return np.asarray(x)
         detach = getattr(x, "detach", None)
-        numpy = getattr(x, "numpy", None)
-        if callable(numpy):
+        name = "numpy" if callable(getattr(x, "numpy", None)) else "to_numpy"  # to_numpy: MiniTorch
+        if callable(getattr(x, name, None)):
             try:
-                return np.asarray((detach() if callable(detach) else x).numpy())
+                return np.asarray(getattr(detach() if callable(detach) else x, name)())
             except Exception:  # noqa: BLE001  not that kind of numpy()
                 pass
         inner = None

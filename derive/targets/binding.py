@@ -22,6 +22,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+import numpy as np
+
 from .base import Target, TargetError, Unsupported
 
 __all__ = ["Binding"]
@@ -181,8 +183,27 @@ def _resolve(namespace, dotted, label):
     return obj
 
 
-def leaf_factories(tensor_type):
-    """``(leaf, constant)`` constructors for ``tensor_type``, using ``requires_grad``/``constant`` if taken."""
+def _builds_from_array(tensor_type):
+    try:
+        tensor_type(np.ones((2, 2)))
+        return True
+    except Exception:  # noqa: BLE001  it wants its own storage
+        return False
+
+
+def leaf_factories(tensor_type, namespace=None):
+    """``(leaf, constant)`` constructors for ``tensor_type``, using ``requires_grad``/``constant`` if taken;
+    a ``tensor(data, requires_grad=...)`` function of ``namespace`` (MiniTorch's) when the class itself
+    cannot be built from an array."""
+    factory = getattr(namespace, "tensor", None) if namespace is not None else None
+    if callable(factory) and not inspect.isclass(factory) and not _builds_from_array(tensor_type):
+        try:
+            taken = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            taken = {}
+        if "requires_grad" in taken:
+            return ((lambda a: factory(np.asarray(a).tolist(), requires_grad=True)),
+                    (lambda a: factory(np.asarray(a).tolist(), requires_grad=False)))
     try:
         params = inspect.signature(tensor_type).parameters
     except (TypeError, ValueError):

@@ -87,18 +87,20 @@ def discover(obj, label, style=None):
     return settle(_discover(obj, label, style))
 
 
-def settle(target):
+def settle(target, discovered=True):
     """Settle an engine's seeding now, at load time (a :class:`TargetError` when none fits).
 
-    An engine whose Value holds one number (micrograd's), which no way of seeding reaches with
-    arrays, is driven on arrays of Values instead (:mod:`.scalar_engine`).
+    A ``discovered`` engine whose Value holds one number (micrograd's), which no way of seeding
+    reaches with arrays, is driven on arrays of Values instead (:mod:`.scalar_engine`); one a
+    Binding declares is taken at its word.
     """
     if not isinstance(target, EngineTarget):
         return target
     try:
         return target.settle()
     except TargetError:
-        if type(target) is not EngineTarget or target.tensor_type is None or not holds_one_number(target.tensor_type):
+        if not discovered or type(target) is not EngineTarget or target.tensor_type is None \
+                or not holds_one_number(target.tensor_type):
             raise
         error = sys.exc_info()[1]
     try:
@@ -130,12 +132,16 @@ def _discover(obj, label, style=None):
             engine = _instance_engine(obj, label, classes, tensor)
             if engine is not None:
                 return engine
+        elif style is None and tensor is not None:
+            engine = _static_engine(obj, label, tensor)
+            if engine is not None:
+                return engine
         return settle_wrapping(FunctionClassTarget(obj, label), find_wrapper_class(obj))
     if style == "tensor" or (style is None and tensor is not None):
         if tensor is None:
             raise TargetError(f"{label} has no Tensor class (a class with backward() and a grad attribute)")
         api = obj if not inspect.isclass(obj) else inspect.getmodule(obj)
-        leaf, constant = leaf_factories(tensor)
+        leaf, constant = leaf_factories(tensor, api)
         return EngineTarget(label, api, leaf, constant, tensor_type=tensor)
     if functions:
         engine = _forward_function_engine(obj, label, functions)
@@ -148,6 +154,20 @@ def _discover(obj, label, style=None):
         f"cache (`affine_forward` / `affine_backward`: none), classes with forward and "
         f"backward (none), and a Tensor class with backward() and a grad attribute (none). "
         f"Force a style with --style, or write a Binding (README, 'Bindings')")
+
+
+def _static_engine(namespace, label, tensor):
+    """Static Function classes beside a Tensor class whose operators and methods apply them
+    (MiniTorch): checked through the Tensor's engine, which sums each gradient back to its input's
+    shape (a Function's backward alone returns it at the broadcast shape); None when no seeding fits."""
+    leaf, constant = leaf_factories(tensor, namespace)
+    engine = EngineTarget(label, namespace, leaf, constant, tensor_type=tensor)
+    try:
+        engine.settle()
+    except TargetError:
+        return None
+    engine.via = f"its Function classes reached through {tensor.__name__}'s operators and methods"
+    return engine
 
 
 def _instance_engine(namespace, label, classes, tensor):
@@ -251,7 +271,7 @@ def from_binding(binding):
                           spellings=spellings, grad=binding.grad, unwrap=unwrap, tensor_type=tensor)
     target._seeding = _seeding_from(binding, target)
     target.exact_capable = binding.exact
-    return settle(target)
+    return settle(target, discovered=False)
 
 
 __all__ = ["discover", "from_binding", "find_tensor_class", "is_tensor_class", "ForwardError", "Unsupported"]

@@ -143,6 +143,12 @@ class EngineTarget(ProbedTarget):
         self.grad = grad
         self._seeding = seeding
 
+    #: how its ops are reached, when that is not plain (said in the report's target line)
+    via = ""
+
+    def describe(self):
+        return super().describe()[:-1] + (f"; {self.via})" if self.via else ")")
+
     # -- how ---------------------------------------------------------------------------------------
     def constant(self, array):
         return (self._constant or self.leaf)(np.asarray(array))
@@ -299,14 +305,17 @@ def _outcome(op, output, grads):
 
 
 def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negative", "sum", "matmul")):
-    """The first seeding whose gradients scale with G on one of a few small ops.
+    """The first seeding whose gradients scale with G on every one of a few small ops (else the one
+    that does on the most of them).
 
     A seeding that ignores G (and starts from ones) gives the same gradients
-    for G and 2.5 G, so it is never taken.  The scalar route ``sum(Z * G)`` is
-    taken only after checking that it gives exactly G as the gradient of Z.
+    for G and 2.5 G, so it is never taken.  One that works on ``add`` alone (whose backward passes
+    G through untouched) but breaks the others (a raw array where the library's Tensor is wanted)
+    loses to one that works on all.  The scalar route ``sum(Z * G)`` is taken only after checking
+    that it gives exactly G as the gradient of Z.
     """
     from ..catalog.registry import get_op
-    tried = []
+    tried, best = [], (0, None)
     tensor_type = target.tensor_type or type(target.leaf(np.zeros(2)))
     for seeding in seeding_candidates(tensor_type):
         if seeding is SCALAR:
@@ -314,18 +323,25 @@ def discover_seeding(target, probe_ops=("add", "multiply", "exp", "tanh", "negat
             if not ok:
                 tried.append(f"{seeding.description.split(' (')[0]}: {why}")
                 continue
-        problems = []
+        problems, works = [], 0
         for name in probe_ops:
             op = get_op(name)
             if not target.supports(op)[0]:
                 continue
             ok, why = _linear_under(target, op, seeding)
             if ok:
-                return seeding
-            problems.append(f"{name}: {why}")
-            if len(problems) >= 3:
+                works += 1
+            else:
+                problems.append(f"{name}: {why}")
+            if works + len(problems) >= 4 or len(problems) >= 3:
                 break
+        if works and not problems:
+            return seeding
+        if works > best[0]:
+            best = (works, seeding)
         tried.append(f"{seeding.description}: " + ("; ".join(problems) or "no small op to try it on"))
+    if best[1] is not None:
+        return best[1]
     raise TargetError(f"cannot seed an upstream gradient G into {target.name}'s backward; tried "
                       + " | ".join(tried)
                       + ". A Binding(seed=...) can say how (see the README, 'Bindings')")
