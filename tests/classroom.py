@@ -135,6 +135,18 @@ def _write(folder, name, source):
         f.write(source)
 
 
+def assert_rows_match(table, expected):
+    """Each gradebook row (``{submission: row}``) says what :func:`make_class` said it must."""
+    assert set(table) == set(expected)
+    for student, (problem, cells) in expected.items():
+        row = table[student]
+        assert problem in row["problem"] and bool(problem) == bool(row["problem"]), (student, row)
+        for op, words in cells.items():
+            assert row[op].startswith(words) or words in row[op], (student, op, row[op])
+            if words == "PASS":
+                assert row[op] == "PASS", (student, op, row[op])
+
+
 def make_class(folder, correct=12, repeats=2):
     """Write the class into ``folder/<student>/functional.py``; ``{student: (problem words, {op: words})}``."""
     expected = {}

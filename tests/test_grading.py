@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from classroom import OPS, make_class
+from classroom import OPS, assert_rows_match, make_class
 from derive.grading import is_pattern, short_names
 
 
@@ -37,14 +37,7 @@ def test_the_gradebook_has_the_right_verdict_for_every_submission(gradebook):
     assert len(expected) >= 30
     with open(out / "gradebook.csv", newline="") as f:
         table = {row["submission"]: row for row in csv.DictReader(f)}
-    assert set(table) == set(expected)
-    for student, (problem, cells) in expected.items():
-        row = table[student]
-        assert problem in row["problem"] and bool(problem) == bool(row["problem"]), (student, row)
-        for op, words in cells.items():
-            assert row[op].startswith(words) or words in row[op], (student, op, row[op])
-            if words == "PASS":
-                assert row[op] == "PASS", (student, op, row[op])
+    assert_rows_match(table, expected)
     correct = [s for s in expected if s.startswith("correct")]
     assert all(table[s]["passed"] == str(len(OPS)) and table[s]["failed"] == "0" for s in correct)
 
