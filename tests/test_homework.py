@@ -313,3 +313,23 @@ def test_a_forward_without_a_parameter_at_its_default_is_checked_not_skipped(tmp
     report = derive.check("sum", target=str(tmp_path / "functions.py"), examples=40, seed=0, database=None)
     assert report.status == status, report
     assert report.skipped_cases > 0 and "Sum takes no `keepdims`" in report.skipped_why()
+
+
+def test_micrograd_variants_seen_in_public_code_load_with_no_false_alarm(tmp_path):
+    """Leaves that keep a gradient only when made with requires_grad=True, and a bare assert refusing
+    x ** Value: all checked, and the refusal is a protocol error, never a FAIL."""
+    folder = _with_mistakes("micrograd", tmp_path, "engine.py", [
+        ('def __init__(self, data, _children=(), _op=""):\n        self.data = data',
+         'def __init__(self, data, _children=(), _op="", requires_grad=False):\n'
+         '        self.requires_grad = requires_grad\n        self.data = data'),
+        ("        for v in reversed(topo):\n            v._backward()\n",
+         "        for v in reversed(topo):\n            v._backward()\n"
+         "        for v in topo:\n            if not v._prev and not v.requires_grad:\n                v.grad = 0\n"),
+        ('assert isinstance(other, (int, float)), "only supporting int/float powers for now"',
+         "assert isinstance(other, (int, float))")])
+    path = os.path.join(folder, "engine.py")
+    reports = {op: derive.check(op, target=path, examples=30, seed=0, database=None, timeout=60)
+               for op in ("multiply", "tanh", "power_scalar", "power")}
+    assert {op: r.status for op, r in reports.items()} == {"multiply": "pass", "tanh": "pass", "power_scalar": "pass",
+                                                          "power": "error"}
+    assert "cannot be called the way derive tried: forward raised AssertionError" in reports["power"].message

@@ -118,6 +118,18 @@ def test_protocol_errors_are_failures_with_a_clear_message():
     assert not report and "dtype int" in report.failures[0].message
 
 
+def test_a_failure_that_does_not_replay_is_kept_not_a_crash():
+    import types
+    calls = [0]
+
+    def exp(grad, x):  # wrong on its first calls only: Hypothesis's replay finds it right
+        calls[0] += 1
+        return grad * np.exp(x) * (2.0 if calls[0] <= 2 else 1.0)
+    report = check("exp", FunctionsTarget(types.SimpleNamespace(exp=exp), "fickle"), examples=30, database=None)
+    assert report.status == "fail" and "got 1.6094" in report.failures[0].message
+    assert any("not deterministic" in n for n in report.notes)
+
+
 def test_mutating_an_input_is_a_failure():
     def multiply(grad, x, y):
         x *= 0  # in place!

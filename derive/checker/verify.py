@@ -339,6 +339,8 @@ def _calling_mismatch(message):
     kind = message[len("the forward raised "):].split(":", 1)[0].split(" ", 1)[0]
     if kind == "NotImplementedError":  # a function not written yet: the student's
         return False
+    if kind == "AssertionError":  # an assert on its arguments (micrograd's isinstance(other, (int, float)))
+        return True
     # "only supporting int/float powers", "not supported for Tensor": it takes another kind of operand
     return kind == "TypeError" or "ndarray" in message or "'numpy." in message or "support" in message.lower()
 
@@ -409,7 +411,7 @@ def _run_rounds(report, op, run, examples, seed, database):
 def _search(report, op, run, examples, seed, database, excluded, notes):
     from hypothesis import given, reject
     from hypothesis import seed as hseed
-    from hypothesis.errors import Unsatisfiable
+    from hypothesis.errors import Flaky, Unsatisfiable
 
     strategy = dst.examples(op)
     if excluded:
@@ -461,4 +463,12 @@ def _search(report, op, run, examples, seed, database, excluded, notes):
         return stop.failure
     except _OutOfTime:
         return last[0] if last else None
+    except Flaky:
+        # the same case failed, then did not (or failed otherwise): the target is not deterministic
+        # (micrograd's set of parents with an = for +=); its last failure stands, unshrunk
+        if last:
+            report.note("the target's answers changed when a case was run again, so shrinking stopped: "
+                        "its backward is not deterministic")
+            return last[0]
+        raise
     return None

@@ -105,8 +105,9 @@ def settle(target, discovered=True):
         error = sys.exc_info()[1]
     try:
         return ScalarEngineTarget(target.name, target.api, target.tensor_type).settle()
-    except TargetError:
-        raise error from None
+    except TargetError as scalar:
+        raise TargetError(f"{error}; driven as arrays of {target.tensor_type.__name__} (one number each) "
+                          f"instead: {str(scalar).split(': ', 1)[-1]}") from None
 
 
 def _discover(obj, label, style=None):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Unsupported
+from .binding import leaf_factories
 from .engine import SCALAR, EngineTarget
 
 __all__ = ["ScalarEngineTarget", "holds_one_number"]
@@ -106,7 +107,8 @@ class ScalarEngineTarget(EngineTarget):
         return out
 
     def _leaf(self, array):
-        return _map(lambda x: self.value_type(float(x)), np.asarray(array, dtype=float))
+        make = leaf_factories(self.value_type)[0]  # Value(x, requires_grad=True) where it takes that
+        return _map(lambda x: make(float(x)), np.asarray(array, dtype=float))
 
     def constant(self, array):
         return np.asarray(array, dtype=float)  # a Value times a number makes the number a Value of its own
