@@ -57,7 +57,9 @@ def test_a_submission_that_kills_its_checker_costs_only_its_own_row(tmp_path):
 
 def test_sigterm_keeps_what_was_graded(tmp_path):
     make_class(str(tmp_path / "submissions"), correct=6, repeats=0)
-    p = subprocess.Popen(GRADE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    (tmp_path / "tmp").mkdir()
+    p = subprocess.Popen(GRADE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                         env=dict(os.environ, TMPDIR=str(tmp_path / "tmp")))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (tmp_path / "out" / "gradebook.csv").exists():
         time.sleep(0.2)
@@ -70,6 +72,7 @@ def test_sigterm_keeps_what_was_graded(tmp_path):
     graded = int(err.split("interrupted by SIGTERM: ")[1].split(" of ")[0])
     assert 1 <= len(rows) == graded == len(data["submissions"]) < len(os.listdir(tmp_path / "submissions"))
     assert not [f for f in os.listdir(tmp_path / "out") if f.endswith(".tmp")]
+    assert os.listdir(tmp_path / "tmp") == []  # the sandboxes' scratch copies went with the run
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):

@@ -48,13 +48,15 @@ class Options:
     budget: float = DEFAULT_BUDGET
     #: "on" (each submission in a sandbox) or "off: <why>"
     sandbox: str = "off: not asked for"
+    #: where the sandboxes' scratch folders go (a grading run's own folder; None: the system's)
+    scratch: str | None = None
     extra: dict = field(default_factory=dict)
 
 
 def fingerprint(options):
     """What makes two gradings of one submission the same (``--resume`` reuses a row only then)."""
     from .. import __version__
-    settings = {k: v for k, v in asdict(options).items() if k != "extra"}
+    settings = {k: v for k, v in asdict(options).items() if k not in ("extra", "scratch")}
     settings["sandbox"] = settings["sandbox"] == "on"
     return hashlib.sha256(json.dumps([__version__, settings], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -124,7 +126,7 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     try:
         inside = spec
         if options.sandbox == "on":
-            box = Sandbox(hide=[*hide, *([out_dir] if out_dir else [])])
+            box = Sandbox(hide=[*hide, *([out_dir] if out_dir else [])], scratch_in=options.scratch)
             inside, outside = box.prepare(spec, own), box.outside
         target = load_target(inside, options.style, timeout=options.timeout, load_timeout=options.load_timeout,
                              sandbox=box)
@@ -228,10 +230,15 @@ def grade(submissions, options, out_dir, jobs=None, progress=None, results=None,
     submissions already in ``results`` are not checked again.  ``owns`` gives each submission's
     own folder and ``hide(k)`` what the sandbox of the k-th submission hides.
     """
+    import dataclasses
     import multiprocessing
+    import shutil
+    import tempfile
     from multiprocessing.connection import wait
 
     os.makedirs(os.path.join(out_dir, "submissions"), exist_ok=True)
+    # the sandboxes' scratch folders, in one folder of this run's: gone at its end, whatever ended a checker
+    options = dataclasses.replace(options, scratch=tempfile.mkdtemp(prefix="derive-grading-"))
     results = {} if results is None else results
     owns = owns or [None] * len(submissions)
     todo = [(k, 1) for k, (name, _) in enumerate(submissions) if name not in results]
@@ -294,4 +301,5 @@ def grade(submissions, options, out_dir, jobs=None, progress=None, results=None,
             except (OSError, ValueError):
                 pass
             c.end()
+        shutil.rmtree(options.scratch, ignore_errors=True)
     return [results[name] for name, _ in submissions]

@@ -135,14 +135,17 @@ class Sandbox:
     reference : bool
         Whether the target may import derive's reference implementation ``numeric``
         (False for graded code).
+    scratch_in : str, optional
+        The folder the scratch folder is made in (a grading run's own, removed at its end even
+        when a checker process is killed); default the system's temporary folder.
     """
 
-    def __init__(self, hide=(), reference=False):
+    def __init__(self, hide=(), reference=False, scratch_in=None):
         ok, why = available()
         if not ok:
             raise SandboxError(why)
         self.bwrap = bwrap_path()
-        self.scratch = tempfile.mkdtemp(prefix="derive-sandbox-")
+        self.scratch = tempfile.mkdtemp(prefix="derive-sandbox-", dir=scratch_in)
         self.cwd = self.scratch
         self.own = None
         self.hide = [h for h in map(os.path.abspath, hide) if can_hide(h)]
