@@ -424,7 +424,7 @@ def _on_signals():
 def _grade(args, selected):
     """Grading: every submission the ``--target`` glob matches, in parallel, into one gradebook."""
     from ..grading import Options, find, grade, short_names, write
-    from ..grading.gradebook import plain
+    from ..grading.gradebook import not_graded, plain
     from ..grading.run import DEFAULT_BUDGET
     from ..grading.submissions import own_folders
     from ..isolation.sandbox import can_hide
@@ -501,11 +501,10 @@ def _grade(args, selected):
         print(f.read(), end="")
     print(f"derive.check: gradebook written to {paths['csv']}, {paths['json']} and {paths['md']} "
           f"in {elapsed:.0f} s", file=sys.stderr)
-    with open(paths["json"]) as f:
-        not_graded = json.load(f)["not_graded"]
-    if not_graded:
-        print(f"derive.check: {len(not_graded)} submission(s) could not be graded for derive's own reasons: "
-              f"{', '.join(plain(n) for n in not_graded[:10])}", file=sys.stderr)
+    missed = not_graded(results)
+    if missed:
+        print(f"derive.check: {len(missed)} submission(s) could not be graded for derive's own reasons: "
+              f"{', '.join(plain(n) for n in missed[:10])}", file=sys.stderr)
         return 3
     return 0
 

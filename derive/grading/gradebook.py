@@ -21,7 +21,7 @@ import os
 from ..isolation.channel import printable
 from .run import detail_name, write_atomically
 
-__all__ = ["rows", "write", "plain"]
+__all__ = ["rows", "write", "plain", "not_graded"]
 
 def plain(text):
     """``text`` on one line, with terminal escapes and other control characters removed."""
@@ -67,6 +67,13 @@ def rows(results, ops):
     return out
 
 
+def not_graded(results):
+    """The submissions derive could not grade for its own reasons (a checker that died on it twice,
+    derive's own error): the run's exit code is then 3."""
+    return [data["submission"] for data in results
+            if data.get("fault") == "checker" or str(data.get("error", "")).startswith("derive failed")]
+
+
 def write(results, ops, out_dir, options=None, seconds=None):
     """Write ``gradebook.csv``, ``gradebook.json`` and ``gradebook.md`` in ``out_dir``; their paths."""
     table = rows(results, ops)
@@ -81,8 +88,7 @@ def write(results, ops, out_dir, options=None, seconds=None):
     names = {r["submission"]: data["submission"] for r, data in zip(table, results)}
     write_atomically(paths["json"], json.dumps(
         {"ops": list(ops), "options": options or {}, "seconds": seconds, "submissions": table,
-         "not_graded": [r["submission"] for r, data in zip(table, results) if data.get("fault") == "checker"
-                        or str(data.get("error", "")).startswith("derive failed")],
+         "not_graded": [plain(n) for n in not_graded(results)],
          "details": {r["submission"]: os.path.join("submissions", detail_name(names[r["submission"]]))
                      for r in table}}, indent=2))
     write_atomically(paths["md"], summary(table, ops, seconds, sandbox=(options or {}).get("sandbox")))
