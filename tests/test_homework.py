@@ -333,3 +333,97 @@ def test_micrograd_variants_seen_in_public_code_load_with_no_false_alarm(tmp_pat
     assert {op: r.status for op, r in reports.items()} == {"multiply": "pass", "tanh": "pass", "power_scalar": "pass",
                                                           "power": "error"}
     assert "cannot be called the way derive tried: forward raised AssertionError" in reports["power"].message
+
+
+NEEDLE_OPS = ("add", "subtract", "multiply", "divide", "power", "negative", "matmul", "transpose", "reshape",
+              "broadcast_to", "sum", "exp", "log", "relu", "power_scalar", "logsumexp")
+
+
+def test_a_needle_package_is_checked_through_its_tensor_ops_as_needle_promises_them():
+    """grad is only an annotation of needle's Tensor; elementwise ops take equal shapes (an EWiseAdd
+    gradient of (out_grad, out_grad) is right), matmul 2-D and batched operands, reductions axes as
+    tuples, and transpose swaps two axes: a correct needle passes, and the cases needle never promised
+    are skipped, counted."""
+    target = load_target(os.path.join(HERE, "needle"))
+    assert "its TensorOps (compute/gradient)" in target.describe() and "transpose swaps two axes" in target.describe()
+    r, ops = check_all(os.path.join(HERE, "needle"), examples=40)
+    assert {n: ops[n]["status"] for n in NEEDLE_OPS} == dict.fromkeys(NEEDLE_OPS, "pass")
+    assert set(ops) == set(NEEDLE_OPS) | {"affine"}  # every other op: skipped, the library has none
+    assert all(ops[n]["examples"] >= 40 for n in NEEDLE_OPS)
+
+
+def test_a_needle_package_with_the_classic_mistakes_fails_where_they_are(tmp_path):
+    folder = _with_mistakes("needle", tmp_path, "ops.py", [
+        ("return out_grad * node\n", "return node\n"),  # exp ignores G
+        ("return out_grad * self.scalar * power_scalar(a, self.scalar - 1)",
+         "return out_grad * self.scalar * power_scalar(out_grad, self.scalar - 1)"),  # G to the power, not X
+        ("return transpose(out_grad, self.axes)", "return transpose(out_grad)"),  # the axes forgotten
+        # the batch axes an operand lacks are not summed back ((2, 3, 4) @ (4, 5): dl/dY of (2, 4, 5))
+        ("        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)", "        return grad_a, grad_b"),
+        # an axes tuple read as its first axis (in Summation and LogSumExp alike)
+        ("else [a % len(shape) for a in self.axes]", "else [self.axes[0] % len(shape)]")])
+    r, ops = check_all(folder, examples=60)
+    failed = {n for n, o in ops.items() if o["status"] == "fail"}
+    assert failed == {"exp", "power_scalar", "transpose", "matmul", "sum", "logsumexp"}
+    assert {n: ops[n]["status"] for n in ("add", "multiply", "reshape", "broadcast_to", "log")} == \
+        dict.fromkeys(("add", "multiply", "reshape", "broadcast_to", "log"), "pass")
+
+
+def test_no_gradient_for_an_exponent_is_a_constant_and_for_a_matrix_a_claimed_zero(tmp_path):
+    """mytorch's Power returns None for its exponent: held constant, said so, and dX still checked. A
+    matmul returning None for Y claims dl/dY = 0, which is compared, and fails."""
+    (tmp_path / "fns.py").write_text(
+        "import numpy as np\n\n\n"
+        "def _sum_to(g, shape):\n"
+        "    g = g.sum(axis=tuple(range(g.ndim - len(shape))))\n"
+        "    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)\n\n\n"
+        "def power(grad, x, y):\n"
+        "    return _sum_to(grad * y * x ** (y - 1), np.shape(x)), None\n\n\n"
+        "def matmul(grad, x, y):\n"
+        "    if np.ndim(x) < 2 or np.ndim(y) < 2:\n"
+        "        raise NotImplementedError('2-D only')\n"
+        "    return grad @ np.swapaxes(y, -1, -2), None\n")
+    power = derive.check("power", target=str(tmp_path / "fns.py"), examples=40, seed=0, database=None)
+    assert power.status == "pass", power
+    assert any("holds Y constant" in n for n in power.notes)
+    matmul = derive.check("matmul", target=str(tmp_path / "fns.py"), shapes=[(2, 3), (3, 4)], seed=0,
+                          database=None)
+    assert matmul.status == "fail" and matmul.failures[0].input == "Y"
+    assert "expected" in matmul.failures[0].message and "got 0" in matmul.failures[0].message
+
+
+def test_a_binding_names_backward_functions_and_classes_in_their_own_styles():
+    """ops= in the functions style names the backward function; in the function-class style, the class.
+    Neither needs a name matching an op."""
+    import types
+    lib = types.SimpleNamespace(
+        times_backward=lambda grad, x, y: (grad * y, grad * x),
+        wrong_times=lambda grad, x, y: (grad * x, grad * y),
+        Times=type("Times", (), {"forward": staticmethod(lambda ctx, x, y: (setattr(ctx, "xy", (x, y)), x * y)[1]),
+                                 "backward": staticmethod(lambda ctx, grad: (grad * ctx.xy[1], grad * ctx.xy[0]))}))
+    for ops, style, status in [({"multiply": lib.times_backward}, "functions", "pass"),
+                               ({"multiply": "wrong_times"}, "functions", "fail"),
+                               ({"mul": "Times"}, "function-class", "pass")]:
+        binding = derive.Binding(lib, name="lib", ops=ops, style=style)
+        report = derive.check("multiply", target=binding, shapes=[(2, 3), (2, 3)], seed=0, database=None)
+        assert report.status == status, (ops, report)
+    skipped = derive.check("exp", target=derive.Binding(lib, name="lib", ops={"multiply": lib.times_backward},
+                                                          style="functions"), database=None)
+    assert skipped.status == "skipped"
+
+
+def test_load_time_probes_pass_values_and_a_case_the_api_refuses_does_not_drop_the_op():
+    """conv's canonical case keeps stride as a symbol: probed with its default, on shapes that fit. A
+    binding refusing the probe's case (sum over axis 1) still has the op's other cases checked."""
+    from derive.catalog.registry import get_op
+    from derive.targets.spelling import probe_case
+    case = probe_case(get_op("conv2d"))
+    assert case.params["stride"] == 1 and case.params["padding"] == 0
+    get_op("conv2d").forward(*[np.ones(s) for s in case.shapes], **case.params)  # a case conv2d runs on
+    import numeric
+    binding = derive.Binding(numeric, tensor=numeric.Tensor, name="no-axis",
+                             unsupported={"sum": lambda c: "sums over every axis only" if c.params.get("axis") is not None
+                                          else False})
+    report = derive.check("sum", target=binding, examples=30, seed=0, database=None)
+    assert report.status == "pass" and report.examples == 30
+    assert report.skipped_cases > 0 and "sums over every axis only" in report.skipped_why()

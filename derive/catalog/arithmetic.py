@@ -28,7 +28,7 @@ _BINARY = [
      "Z = X * Y elementwise (broadcasting)"),
     ("divide", ("div", "true_divide"), lambda x, y: x / y, np.divide, Input("Y", domain="nonzero"),
      False, "Z = X / Y elementwise (broadcasting)"),
-    ("power", ("pow",), lambda x, y: x ** y, np.power, Input("Y"), False,
+    ("power", ("pow",), lambda x, y: x ** y, np.power, Input("Y", may_be_constant=True), False,
      "Z = X ** Y, differentiable in base and exponent (X > 0)"),
 ]
 
@@ -36,13 +36,13 @@ for _name, _aliases, _fn, _np, _y, _exact, _doc in _BINARY:
     register(Op(
         name=_name, aliases=_aliases,
         inputs=(Input("X", domain="positive" if _name == "power" else "real"), _y),
-        define=_binary(_name, _fn), forward=_np, cases=st.broadcast_pair,
+        define=_binary(_name, _fn), forward=_np, cases=st.broadcast_pair, broadcasts=True,
         canonical=Case((("n", "m"), ("n", "m"))), exact=_exact,
         call=(lambda f: lambda api, x, y: f(x, y))(_fn),
         doc=_doc))
 
 
 register(Op(
-    name="negative", aliases=("neg",), inputs=(X_,),
+    name="negative", aliases=("neg", "negate"), inputs=(X_,),
     define=lambda X: Output(X.shape, lambda *k: -X[k]), forward=np.negative, cases=st.one_array,
     canonical=Case((("n", "m"),)), exact=True, call=lambda api, x: -x, doc="Z = -X"))

@@ -28,7 +28,7 @@ def define_mse_loss(pred, target):
 
 
 register(Op(
-    name="mse_loss", aliases=("mse",), inputs=(Input("pred"), Input("target")),
+    name="mse_loss", aliases=("mse",), inputs=(Input("pred"), Input("target", may_be_constant=True)),
     define=define_mse_loss, forward=lambda P, T: np.mean((P - T) ** 2), cases=st.same_shape_pair,
     canonical=Case((("n", "m"), ("n", "m"))), exact=True, call=_function_call("mse_loss"),
     doc="l = mean((pred - target)**2) over all entries",
@@ -133,7 +133,9 @@ def define_affine(x, w, b):
 
 
 def _call_affine(api, x, w, b):
-    return x.reshape((x.shape[0], -1)) @ w + b
+    z = x.reshape((x.shape[0], -1)) @ w
+    # b broadcast explicitly where the tensor can: a library without implicit broadcasting (needle) is right
+    return z + (b.broadcast_to(tuple(z.shape)) if callable(getattr(b, "broadcast_to", None)) else b)
 
 
 register(Op(

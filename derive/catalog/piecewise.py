@@ -102,14 +102,14 @@ for _name, _fn, _np in [("maximum", sp.Max, np.maximum), ("minimum", sp.Min, np.
     register(Op(
         name=_name, inputs=(Input("X", domain="grid"), Input("Y", domain="grid")),
         subgradient=_tie_subgradient(np.greater if _name == "maximum" else np.less),
-        define=_broadcasting(_fn, _name), forward=_np, cases=st.broadcast_pair,
+        define=_broadcasting(_fn, _name), forward=_np, cases=st.broadcast_pair, broadcasts=True,
         canonical=Case((("n", "m"), ("n", "m"))), call=_call(_name),
         doc=f"Z = np.{_name}(X, Y) (broadcasting); ties split G in half (torch's convention), drawn on purpose"))
 
 register(Op(
     name="where", inputs=(Input("condition", domain="mask"), Input("X"), Input("Y")),
     define=_broadcasting(lambda c, x, y: c * x + (1 - c) * y, "where"), forward=np.where,
-    cases=st.broadcast_triple, canonical=Case((("n", "m"), ("n", "m"), ("n", "m"))), exact=True,
+    cases=st.broadcast_triple, canonical=Case((("n", "m"), ("n", "m"), ("n", "m"))), exact=True, broadcasts=True,
     call=functools.partial(call_function, name="where"), doc="Z = np.where(condition, X, Y) (broadcasting); the condition is data"))
 
 register(Op(

@@ -8,7 +8,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_function, register
+from .registry import Case, Input, Op, call_by_name, call_function, register
 from ..symbolic.expressions import MaxOver, MinOver, Output, _fresh, nested_sum, normalize_axes
 
 X_ = Input("X")
@@ -51,7 +51,7 @@ def _reduction_variants(mean):
             ("the mean over every axis", lambda X, axis=None, keepdims=False: np.mean(X)))
 
 
-for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, ("average",))]:
+for _name, _mean, _aliases in [("sum", False, ("reduce_sum", "summation")), ("mean", True, ("average",))]:
     register(Op(
         name=_name, aliases=_aliases, inputs=(X_,), params={"axis": None, "keepdims": False},
         define=_reduce(_name, _mean),
@@ -59,8 +59,8 @@ for _name, _mean, _aliases in [("sum", False, ("reduce_sum",)), ("mean", True, (
             np.mean if _mean else np.sum),
         cases=st.reduction_case, canonical=Case((("a", "b", "c"),), {"axis": 1}), exact=True,
         variants=_reduction_variants(_mean),
-        call=(lambda n: lambda api, x, axis=None, keepdims=False: getattr(x, n)(axis=axis, keepdims=keepdims))(
-            _name),
+        call=(lambda n: lambda api, x, axis=None, keepdims=False: call_by_name(
+            api, x, name=n, axis=axis, keepdims=keepdims))(_name),
         doc=f"Z = X.{_name}(axis, keepdims)"))
 
 

@@ -40,6 +40,10 @@ class Input:
         ``indices`` (integers that index an axis of another input, repeats
         included) or ``mask`` (booleans); the last three are data
         inputs: passed as they are, never differentiated.
+    may_be_constant : bool
+        Whether a library may hold it constant and give it no gradient (power's exponent, a
+        loss's target): no gradient for it is reported as that, and it is not compared.  No
+        gradient for any other input claims that its gradient is zero, and is compared so.
     """
 
     name: str
@@ -48,6 +52,7 @@ class Input:
     #: labels, indices: values lie in [0, shapes[bound[0]][bound[1]]); bound[1] may name the parameter
     #: that holds the axis (``(0, "axis")``: the size of the input 0's axis ``axis``)
     bound: tuple = (0, -1)
+    may_be_constant: bool = False
 
     def __post_init__(self):
         if self.domain not in DOMAINS:
@@ -173,6 +178,10 @@ class Op:
         (max, maximum), whether float gradients ``grads`` (one per input) are a valid
         subgradient at these inputs though not the declared convention; the convention
         they follow, in words, or None when they are outside the subdifferential.
+    broadcasts : bool
+        Whether its inputs broadcast against each other elementwise, by NumPy's rules (add,
+        maximum, where): a library whose elementwise ops take equal shapes only (needle's)
+        is not asked for the other cases.
     """
 
     name: str
@@ -194,6 +203,7 @@ class Op:
     per_axis: tuple = ()
     pieces: Optional[Pieces] = None
     subgradient: Optional[Callable] = None
+    broadcasts: bool = False
 
     @property
     def input_names(self):

@@ -142,6 +142,34 @@ def call_target(target, op, case, inputs, G, repeat=1):
             raise _structural(op, case, spec.name, f"modified its input {spec.name} in place")
     if "G" in outcome.modified:
         raise _structural(op, case, None, "modified the upstream gradient G in place")
+    return _without_gradient(op, inputs, outcome)
+
+
+def _without_gradient(op, inputs, outcome):
+    """Inputs that got no gradient (None, or an engine's CONSTANT) where others got one: held constant
+    where the op allows it (:attr:`Input.may_be_constant`), with a note; else the claim that the
+    gradient is zero, compared as zeros.  No gradient for any input stays a structural failure."""
+    none = [k for k, spec in enumerate(op.inputs)
+            if spec.differentiable and (outcome.grads[k] is None or outcome.grads[k] is CONSTANT)]
+    if not none or len(none) == len(op.differentiable):
+        return outcome
+    grads, again = list(outcome.grads), None if outcome.again is None else list(outcome.again)
+    for k in none:
+        spec, exact = op.inputs[k], np.asarray(inputs[k]).dtype == object
+        if spec.may_be_constant:
+            standin = CONSTANT
+            note = (f"the target holds {spec.name} constant: it returns no gradient for it, and "
+                    f"dl/d{spec.name} is not checked")
+        else:
+            standin = np.full(np.shape(inputs[k]), sp.Integer(0), dtype=object) if exact \
+                else np.zeros(np.shape(inputs[k]))
+            note = f"no gradient came back for {spec.name}: compared as zeros (None claims a zero gradient)"
+        grads[k] = standin
+        if again is not None and (again[k] is None or again[k] is CONSTANT):
+            again[k] = standin
+        if note not in outcome.notes:
+            outcome.notes.append(note)
+    outcome.grads, outcome.again = tuple(grads), None if again is None else tuple(again)
     return outcome
 
 

@@ -25,12 +25,14 @@ _TARGET = None
 
 
 def _where(exc):
-    """``file:line`` of the innermost frame outside derive (where the target raised)."""
+    """``file:line`` of the innermost frame outside derive (where the target raised), and ``, in
+    __pow__`` when that frame is an operator's method (a Tensor refusing an operand kind)."""
     derive_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if not os.path.abspath(frame.filename).startswith(derive_dir):
-            where = f"{os.path.basename(frame.filename)}:{frame.lineno}"
+            operator = frame.name.startswith("__") and frame.name.endswith("__") and frame.name != "__init__"
+            where = f"{os.path.basename(frame.filename)}:{frame.lineno}" + (f", in {frame.name}" if operator else "")
     return where
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError",
+__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
            "describe_raised", "modified_in_place", "fit_params", "copy_upstream",
            "output_value", "each_piece", "missing_because"]
@@ -28,13 +28,24 @@ class Unsupported(Exception):
     """
 
 
+class Missing(Unsupported):
+    """The target has no such op at all (no spelling reaches one): the op is skipped whole.  Any
+    other :class:`Unsupported` is about one case, and the op's other cases are still tried."""
+
+
 #: the name version one used; kept so that existing bindings keep working
 CannotExpress = Unsupported
+
+
+#: other names libraries give the catalog's parameters: needle's ``summation(a, axes)``,
+#: ``power_scalar(a, scalar)``; a callee that names neither gets neither
+SYNONYMS = {"axis": ("axes",), "exponent": ("scalar",)}
 
 
 def fit_params(fn, params, defaults, who, per_axis=()):
     """The ``params`` that ``fn`` can take, the way it takes them.
 
+    A parameter ``fn`` names by one of its :data:`SYNONYMS` goes by that name.
     A parameter ``fn`` has no name for (a conv without ``groups``, a pool without
     ``padding``) is left out where the case holds the op's default, which is what
     leaving it out means; a case that sets it to anything else is :class:`Unsupported`
@@ -52,6 +63,7 @@ def fit_params(fn, params, defaults, who, per_axis=()):
         return params
     out = {}
     for key, value in params.items():
+        key = next((other for other in SYNONYMS.get(key, ()) if key not in accepted and other in accepted), key)
         if key in accepted:
             own = accepted[key].default
             if key in per_axis and isinstance(value, int) and isinstance(own, (tuple, list)) and own \

@@ -44,7 +44,9 @@ class Binding:
     tensor : type or str, optional
         The class that wraps arrays (engines; function classes that take it).
     ops : dict
-        Op name (or alias) -> how it is spelled: a callable ``spell(api, *tensors, **params)``;
+        Op name (or alias) -> how it is spelled.  In the functions style, the op's backward
+        function (or its name in ``module``); in the function-class style, its class (or name);
+        None: the library has no such op.  Otherwise a callable ``spell(api, *tensors, **params)``;
         a name in ``module`` (``"nnet.softmax"``), called as ``fn(*tensors, **params)``;
         a method (``".permute"``), called as ``x.permute(**params)``; or None (the library
         has no such op: it is skipped with that reason).  Ops not named use the catalog's
@@ -120,6 +122,13 @@ class Binding:
         if isinstance(per_op, dict):
             return per_op
         return {k: v for k, v in self.params.items() if not isinstance(v, dict)}
+
+    def named_objects(self):
+        """Op name -> what ``ops`` names for it, resolved (a function, a class, or None), for the
+        functions and function-class styles, whose ``ops`` are backward functions and classes."""
+        from ..catalog.registry import get_op
+        return {get_op(key).name: (_resolve(self.namespace(), how, self.label()) if isinstance(how, str) else how)
+                for key, how in self.ops.items()}
 
     def spellings(self):
         """Op name -> spelling, for every op the binding names (aliases resolved)."""

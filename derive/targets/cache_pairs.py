@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .base import (ForwardError, Outcome, ProtocolError, Target, Unsupported, fit_params, missing_because,
+from .base import (ForwardError, Outcome, ProtocolError, Target, Missing, Unsupported, fit_params, missing_because,
                    same_param, to_array)
 from .functions import as_tuple
 
@@ -146,7 +146,7 @@ class CachePairTarget(Target):
 
     def run(self, op, case, inputs, G):
         if op.name not in self.pairs:
-            raise Unsupported(f"no `{op.name}` pair in {self.name}")
+            raise Missing(f"no `{op.name}` pair in {self.name}")
         pair, fwd_name, fwd, bwd = self.pairs[op.name]
         params = op.with_defaults(case.params)
         for key, value in pair.requires.items():

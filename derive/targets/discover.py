@@ -33,6 +33,8 @@ from .function_class import (FunctionClassTarget, class_for, function_classes, i
 from .functional import FunctionalTarget
 from .functions import FunctionsTarget, lookup, takes_grad_first
 from .spelling import probe_inputs
+from .tensor_ops import (axes_as_tuple, explicit_broadcasting, reduces_over_axes, swaps_two_axes, tensor_op_classes,
+                         transpose_as_swap)
 
 TENSOR_NAMES = ("Tensor", "Variable", "Value", "Var", "Array", "Node")
 
@@ -143,7 +145,7 @@ def _discover(obj, label, style=None):
             raise TargetError(f"{label} has no Tensor class (a class with backward() and a grad attribute)")
         api = obj if not inspect.isclass(obj) else inspect.getmodule(obj)
         leaf, constant = leaf_factories(tensor, api)
-        return EngineTarget(label, api, leaf, constant, tensor_type=tensor)
+        return _tensor_ops(EngineTarget(label, api, leaf, constant, tensor_type=tensor), obj)
     if functions:
         engine = _forward_function_engine(obj, label, functions)
         if engine is not None:
@@ -155,6 +157,27 @@ def _discover(obj, label, style=None):
         f"cache (`affine_forward` / `affine_backward`: none), classes with forward and "
         f"backward (none), and a Tensor class with backward() and a grad attribute (none). "
         f"Force a style with --style, or write a Binding (README, 'Bindings')")
+
+
+def _tensor_ops(engine, namespace):
+    """An engine over needle-style TensorOps (``compute``/``gradient``) is asked only for what needle
+    promises (:mod:`.tensor_ops`); any engine whose ``transpose()`` swaps the last two axes has
+    permutations that swap two checked through it."""
+    notes = []
+    if not inspect.isclass(namespace) and tensor_op_classes(namespace):
+        from ..catalog.registry import ops
+        engine.contract = explicit_broadcasting
+        for op in ops():
+            if reduces_over_axes(op):
+                engine.spellings[op.name] = axes_as_tuple(engine.spelling(op))
+        notes.append(f"its TensorOps (compute/gradient) reached through {engine.tensor_type.__name__}'s "
+                     "operators and methods and the module's functions; elementwise ops on equal shapes, "
+                     "matmul of 2-D and batched operands, axes as tuples")
+    if swaps_two_axes(engine):
+        engine.spellings["transpose"] = transpose_as_swap
+        notes.append("transpose swaps two axes")
+    engine.via = "; ".join(notes)
+    return engine
 
 
 def _static_engine(namespace, label, tensor):
@@ -259,7 +282,13 @@ def from_binding(binding):
         return FunctionalTarget(label, namespace, binding.vjp, spellings, to_input=binding.leaf,
                                 unwrap=binding.unwrap or np.asarray, exact_capable=binding.exact)
     if style in ("functions", "function-class"):
-        target = discover(namespace, label, style)
+        if binding.ops:  # the binding names them: nothing named after an op is needed
+            target = FunctionsTarget(namespace, label) if style == "functions" else FunctionClassTarget(namespace, label)
+            target.overrides = binding.named_objects()
+            if style == "function-class":
+                target = settle_wrapping(target, find_wrapper_class(namespace))
+        else:
+            target = discover(namespace, label, style)
         if binding.params and isinstance(target, FunctionsTarget):
             target.renames = binding.renames_for("")
         return target

@@ -101,8 +101,11 @@ class FunctionClassTarget(Target):
         self._ranks = {}  # layer class -> the input ranks it runs on (an empty set: not settled by a probe)
         self._one_hot = {}  # cls -> whether its forward takes class labels one-hot (11-785's CrossEntropyLoss)
 
+    #: op name -> the class a binding names for it (None: the library has none)
+    overrides = {}
+
     def class_for(self, op):
-        return class_for(self.classes, op)
+        return self.overrides[op.name] if op.name in self.overrides else class_for(self.classes, op)
 
     def supports(self, op):
         if self.class_for(op) is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from .base import Outcome, ProtocolError, Target, Unsupported, fit_params, missing_because, to_array
+from .base import Outcome, ProtocolError, Target, Missing, Unsupported, fit_params, missing_because, to_array
 
 #: first-parameter names that mark a function as a backward (VJP) function
 GRAD_FIRST = {"grad", "g", "grad_output", "grad_out", "out_grad", "dout", "upstream", "gy", "dy", "dz",
@@ -58,15 +58,21 @@ class FunctionsTarget(Target):
         self.namespace, self.name = namespace, name
         self.renames = dict(params or {})
 
+    #: op name -> the backward function a binding names for it (None: the library has none)
+    overrides = {}
+
+    def function_for(self, op):
+        return self.overrides[op.name] if op.name in self.overrides else lookup(self.namespace, op)
+
     def supports(self, op):
-        if lookup(self.namespace, op) is None:
+        if self.function_for(op) is None:
             return False, f"no `{op.name}` in {self.name}{missing_because(self.namespace)}"
         return True, ""
 
     def run(self, op, case, inputs, G):
-        fn = lookup(self.namespace, op)
+        fn = self.function_for(op)
         if fn is None:
-            raise Unsupported(f"no `{op.name}` in {self.name}")
+            raise Missing(f"no `{op.name}` in {self.name}")
         params = {self.renames.get(k, k): v for k, v in op.with_defaults(case.params).items()}
         defaults = {self.renames.get(k, k): v for k, v in op.params.items()}
         params = fit_params(fn, params, defaults, f"{self.name}: {getattr(fn, '__name__', op.name)}",

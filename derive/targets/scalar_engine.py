@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Unsupported
+from .base import Missing
 from .binding import leaf_factories
 from .engine import SCALAR, EngineTarget
 
@@ -94,7 +94,7 @@ class ScalarEngineTarget(EngineTarget):
             cause = getattr(exc, "exc", None) or exc.__cause__ or exc
             text = str(cause)
             if isinstance(cause, TypeError) and any(w in text for w in _MISSING):
-                raise Unsupported(f"no `{op.name}` in target (TypeError: {text})") from None
+                raise Missing(f"no `{op.name}` in target (TypeError: {text})") from None
             raise
         return tensors, self._as_values(out)
 

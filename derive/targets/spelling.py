@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from .base import ForwardError, Target, Unsupported
+from .base import ForwardError, Missing, Target, Unsupported
 
 _DERIVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,36 +41,77 @@ def missing_reason(op, exc):
 def call_forward(op, spell, api, tensors, params):
     """Run a spelling; :class:`Unsupported` when the op is missing, :class:`ForwardError` when it raised."""
     if spell is None:
-        raise Unsupported(f"no `{op.name}` in target")
+        raise Missing(f"no `{op.name}` in target")
     try:
         out = spell(api, *tensors, **params)
     except Exception as exc:  # noqa: BLE001  classified below
         reason = missing_reason(op, exc)
-        if reason is not None:
-            raise Unsupported(reason) from None
+        if reason is not None:  # a spelling's own Unsupported is about this case; a failed lookup, the op
+            raise (type(exc) if isinstance(exc, Unsupported) else Missing)(reason) from None
         raise ForwardError(exc) from exc
     if out is None:
-        raise Unsupported(f"no `{op.name}` in target")
+        raise Missing(f"no `{op.name}` in target")
     return out
 
 
 def probe_case(op):
-    """A small concrete case of ``op``: its canonical shapes with distinct sizes 2, 3, 4..."""
+    """A small concrete case of ``op``: its canonical shapes with distinct sizes 2, 3, 4..., and its
+    parameters' values (a parameter the canonical case keeps as a symbol, conv's ``stride``, at its
+    default).  Where the op's own forward refuses that case (a conv whose kernel outgrows its input),
+    every size 2 instead, else the simplest case its strategy draws."""
+    known = _PROBES.get(op.name)
+    if known is not None and known[0] is op:
+        return known[1]
+    distinct, same = _canonical(op, lambda n, seen: 2 + len(seen)), _canonical(op, lambda n, seen: 2)
+    case = next((c for c in (distinct, same) if _runs(op, c)), None) or _simplest_case(op) or distinct
+    _PROBES[op.name] = (op, case)
+    return case
+
+
+#: op name -> (the op, its probe case): settled once per process
+_PROBES = {}
+
+
+def _canonical(op, size_of):
+    """``op``'s canonical case, each symbolic size ``size_of(name, sizes so far)``."""
     from ..catalog.registry import Case
     sizes = {}
 
     def size(n):
         if isinstance(n, int):
             return n
-        return sizes.setdefault(str(n), 2 + len(sizes))
+        return sizes.setdefault(str(n), size_of(str(n), sizes))
 
     shapes = tuple(tuple(size(n) for n in s) for s in op.canonical.shapes)
     params = {}
     for key, value in op.canonical.params.items():
         if isinstance(value, tuple) and key == "shape":
             value = tuple(size(n) for n in value)
+        elif isinstance(value, str) and value == key and key in op.params:
+            value = op.params[key]
         params[key] = value
     return Case(shapes, params)
+
+
+def _runs(op, case):
+    from ..catalog import strategies as dst
+    try:
+        op.forward(*dst.make_inputs(op, case, 0), **op.with_defaults(case.params))
+        return True
+    except Exception:  # noqa: BLE001  not a case of this op
+        return False
+
+
+def _simplest_case(op):
+    """The first case ``op``'s strategy draws that its forward runs on, derandomized (the same one
+    every time) and not shrunk (Hypothesis's first draws are its simplest); None if none is found."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    try:
+        return find(op.cases(), lambda case: _runs(op, case),
+                    settings=settings(database=None, derandomize=True, max_examples=200, phases=(Phase.generate,),
+                                      suppress_health_check=list(HealthCheck)))
+    except Exception:  # noqa: BLE001  none found: the caller keeps the canonical case, and reports what it does
+        return None
 
 
 def probe_inputs(op, seed=0):
@@ -112,8 +153,10 @@ class ProbedTarget(Target):
             try:
                 self.forward(op, case, inputs)
                 cache[op.name] = (True, "")
-            except Unsupported as exc:
+            except Missing as exc:
                 cache[op.name] = (False, str(exc))
+            except Unsupported:  # this case only (a parameter value, a shape): the others are tried
+                cache[op.name] = (True, "")
             except ForwardError:
                 cache[op.name] = (True, "")  # the op is there; what it raises is reported case by case
         return cache[op.name]
