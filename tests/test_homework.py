@@ -427,3 +427,18 @@ def test_load_time_probes_pass_values_and_a_case_the_api_refuses_does_not_drop_t
     report = derive.check("sum", target=binding, examples=30, seed=0, database=None)
     assert report.status == "pass" and report.examples == 30
     assert report.skipped_cases > 0 and "sums over every axis only" in report.skipped_why()
+
+
+@pytest.mark.parametrize("negation, status", [("-1.0", "pass"), ("1.0", "differs")])
+def test_a_subclass_of_a_course_tensor_is_checked_not_the_functions_it_re_exports(tmp_path, negation, status):
+    """``from numeric import *`` re-exports numeric's functions (svm_loss among them, which reads as a
+    CS231n pair): the student's own Tensor subclass, with its inherited backward and grad, is checked."""
+    (tmp_path / "student.py").write_text(
+        "from numeric import *  # noqa: F401,F403\nimport numeric\n\n\n"
+        "class MyTensor(numeric.Tensor):\n"
+        "    def __neg__(self):\n"
+        f"        return self * {negation}\n")
+    target = load_target(str(tmp_path / "student.py"))
+    assert target.style == "tensor" and "svm_loss" not in target.describe()
+    report = derive.check("negative", target=str(tmp_path / "student.py"), examples=20, seed=0, database=None)
+    assert report.status == status, report

@@ -112,9 +112,33 @@ def settle(target, discovered=True):
                           f"instead: {str(scalar).split(': ', 1)[-1]}") from None
 
 
+def own_names(module):
+    """``module`` seen through what it defines itself: the attributes whose code lives in its folder (a
+    package's, or a file's, siblings imported by bare name included), when any of them is one that
+    discovery uses; else ``module`` whole.  ``from numeric import *`` above a student's Tensor subclass
+    re-exports functions that are not the student's, and must not be checked in its place."""
+    import os
+    import types
+    where = getattr(module, "__file__", None)
+    if not isinstance(module, types.ModuleType) or not where:
+        return module
+    root = os.path.dirname(os.path.abspath(where))
+    view = types.ModuleType(module.__name__)
+    view.__file__ = where
+    for name, value in vars(module).items():
+        defined = getattr(value, "__module__", None)
+        source = getattr(sys.modules.get(defined), "__file__", None) if isinstance(defined, str) else None
+        if source and os.path.abspath(source).startswith(root + os.sep):
+            setattr(view, name, value)
+    if _op_functions(view) or function_classes(view) or find_tensor_class(view) is not None or find_pairs(view):
+        return view
+    return module
+
+
 def _discover(obj, label, style=None):
     if isinstance(obj, Binding):
         return obj.target()
+    obj = own_names(obj)
     functions = _op_functions(obj) if not inspect.isclass(obj) else {}
     backward_fns = {k: f for k, f in functions.items() if takes_grad_first(f)}
     classes = function_classes(obj) if not inspect.isclass(obj) else {}

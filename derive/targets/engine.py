@@ -104,13 +104,14 @@ def seeding_candidates(tensor_type):
 
 def _instance_attributes(tensor_type):
     names = set(dir(tensor_type))
-    for base in getattr(tensor_type, "__mro__", ()):  # needle's ``grad: "Tensor"`` is an annotation only
-        names |= set(vars(base).get("__annotations__", {}))
-    try:
-        src = inspect.getsource(tensor_type)
-    except (OSError, TypeError):
-        return names
-    return names | {a for a in GRAD_ATTRIBUTES if f".{a}" in src}
+    for base in getattr(tensor_type, "__mro__", (tensor_type,))[:-1]:  # a subclass inherits its parent's
+        names |= set(vars(base).get("__annotations__", {}))  # needle's ``grad: "Tensor"`` is one only
+        try:
+            src = inspect.getsource(base)
+        except (OSError, TypeError):
+            continue
+        names |= {a for a in GRAD_ATTRIBUTES if f".{a}" in src}
+    return names
 
 
 class EngineTarget(ProbedTarget):
