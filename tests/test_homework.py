@@ -442,3 +442,15 @@ def test_a_subclass_of_a_course_tensor_is_checked_not_the_functions_it_re_export
     assert target.style == "tensor" and "svm_loss" not in target.describe()
     report = derive.check("negative", target=str(tmp_path / "student.py"), examples=20, seed=0, database=None)
     assert report.status == status, report
+
+
+def test_a_forward_that_is_another_op_is_reported_before_the_error_its_backward_runs_into():
+    """A vjp-style binding whose forward reduces (another op) and whose backward then cannot reshape G:
+    the forward is compared first, so the report says the forward differs, not that the backward raised."""
+    def vjp(fn, xs):
+        return fn(*xs), lambda G: (np.reshape(G, np.shape(xs[0])) * np.exp(xs[0]),)
+    binding = derive.Binding(np, name="reduces", style="functional", vjp=vjp,
+                             ops={"exp": lambda api, x: np.exp(x).sum(axis=-1)})
+    report = derive.check("exp", target=binding, shapes=[(3, 4)], seed=0, database=None)
+    assert report.status == "differs", report
+    assert "raised" not in str(report)

@@ -132,6 +132,14 @@ def call_target(target, op, case, inputs, G, repeat=1):
     except (Unsupported, TargetError, TargetCrashed):
         raise
     except Exception as exc:  # noqa: BLE001  what the target raised, told apart from derive's own errors
+        output = getattr(exc, "forward_output", None)
+        if output is not None and op.pieces is None:  # the forward ran first: is it the op's?
+            try:
+                check_forward(op, case, inputs, output)
+            except ForwardDiffers:
+                raise
+            except Exception:  # noqa: BLE001  not comparable here: the backward's error is what is known
+                pass
         raise BackwardRaised(exc) from exc
     grads = outcome.grads
     if len(grads) != len(op.inputs):

@@ -266,10 +266,14 @@ def _raise(reply):
     if kind == "target_error":
         raise TargetError(printable(reply[1]))
     if kind in ("forward", "raised"):
-        _, type_name, message, where = reply
+        _, type_name, message, where, *output = reply
         error = RemoteError(printable(type_name), printable(message), printable(where))
         if kind == "forward":
             raise ForwardError(error)
+        if output:  # the forward's answer before its backward raised: compared first, by the checker
+            decoded = decode_value(output[0], CONSTANT)
+            if isinstance(decoded, np.ndarray):
+                error.forward_output = decoded
         raise error
     if kind == "exit":
         raise TargetCrashed("exit", f"the target called sys.exit({printable(_code(reply[1]))})")

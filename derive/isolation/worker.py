@@ -45,7 +45,16 @@ def _text(x, size=2000):
 
 
 def _raised(kind, exc):
-    return (kind, _text(type(exc).__name__, 200), _text(exc), _where(exc))
+    reply = (kind, _text(type(exc).__name__, 200), _text(exc), _where(exc))
+    output = getattr(exc, "forward_output", None)  # a backward's error after a forward that ran
+    if output is None:
+        return reply
+    from derive.isolation.channel import encode_value
+    from derive.targets.base import CONSTANT, to_array
+    try:
+        return reply + (encode_value(output, to_array, CONSTANT),)
+    except Exception:  # noqa: BLE001  an output that cannot be sent: the error alone
+        return reply
 
 
 def _exit_reply(exc):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "CannotExpress", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
-           "describe_raised", "modified_in_place", "fit_params", "copy_upstream",
+           "describe_raised", "modified_in_place", "fit_params", "copy_upstream", "after_forward",
            "output_value", "each_piece", "missing_because"]
 
 
@@ -124,6 +125,21 @@ def describe_raised(exc):
     """``ValueError: bad (at student.py:12)``, ``KeyboardInterrupt (at student.py:5)``."""
     text, where = str(exc), getattr(exc, "where", "")
     return raised_name(exc) + (f": {text}" if text else "") + (f" (at {where})" if where else "")
+
+
+@contextmanager
+def after_forward(output):
+    """Around a backward pass: what it raises carries the forward's ``output`` (``forward_output``),
+    so that the checker compares the forward first, and a forward that is another op is reported
+    as that, not as the error its backward then ran into."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001  re-raised as it is
+        try:
+            exc.forward_output = output
+        except Exception:  # noqa: BLE001  an exception that takes no attributes: reported as it is
+            pass
+        raise
 
 
 class TargetCrashed(Exception):

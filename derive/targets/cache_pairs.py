@@ -17,8 +17,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .base import (ForwardError, Outcome, ProtocolError, Target, Missing, Unsupported, fit_params, missing_because,
-                   same_param, to_array)
+from .base import (ForwardError, Missing, Outcome, ProtocolError, Target, Unsupported, after_forward, fit_params,
+                   missing_because, same_param, to_array)
 from .functions import as_tuple
 
 
@@ -172,7 +172,8 @@ class CachePairTarget(Target):
         if pair.loss:  # a scalar loss: its VJP with the scalar G is G * dx
             grads = as_tuple(np.asarray(G) * to_array(second), op)
         else:
-            grads = as_tuple(bwd(G, second), op)
+            with after_forward(to_array(out)):
+                grads = as_tuple(bwd(G, second), op)
         return Outcome(to_array(out), grads, [f"{op.name}: checked {fwd_name}" +
                                               ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
 

@@ -13,8 +13,8 @@ import inspect
 
 import numpy as np
 
-from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, output_value,
-                   same_values, to_array)
+from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, after_forward,
+                   output_value, same_values, to_array)
 from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
 #: where engines keep a leaf's gradient, in the order they are looked for
@@ -211,7 +211,8 @@ class EngineTarget(ProbedTarget):
             raise ForwardError(exc) from exc
         if isinstance(G, list):
             return self._run_pieces(op, case, inputs, G, tensors, out, output)
-        self._seeding(self, out, G)
+        with after_forward(output):
+            self._seeding(self, out, G)
         return _outcome(op, output, self._read(op, tensors, inputs))
 
     def _run_pieces(self, op, case, inputs, G, tensors, out, output):

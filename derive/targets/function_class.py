@@ -19,7 +19,8 @@ import types
 
 import numpy as np
 
-from .base import (CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, fit_params, missing_because,
+from .base import (CONSTANT, ForwardError, Outcome, Target, TargetError, Unsupported, after_forward, fit_params,
+                   missing_because,
                    output_value, to_array)
 from .functions import as_tuple
 from .layer_objects import construct, held_gradient, hold, scaled_by_upstream, taken_inputs, takes_upstream
@@ -219,7 +220,8 @@ class FunctionClassTarget(Target):
             output = output_value(op, out, to_array) if out is not None else None
         except Exception as exc:  # noqa: BLE001
             raise ForwardError(exc) from exc
-        grads, notes = backward(G)
+        with after_forward(output):
+            grads, notes = backward(G)
         return Outcome(output, grads, notes)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ForwardError, Outcome, each_piece, output_value
+from .base import ForwardError, Outcome, after_forward, each_piece, output_value
 from .spelling import ProbedTarget, call_forward
 
 
@@ -65,12 +65,13 @@ class FunctionalTarget(ProbedTarget):
     def run(self, op, case, inputs, G):
         output = self.forward(op, case, inputs)
         fn, xs, diff = self._function(op, case, inputs)
-        try:
-            _, vjp_fn = self.vjp(fn, xs)
-        except ForwardError as exc:
-            # the plain forward ran: what raised under the trace is the library building its VJP
-            raise exc.exc from None
-        grads = vjp_fn(each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G))
+        with after_forward(output):
+            try:
+                _, vjp_fn = self.vjp(fn, xs)
+            except ForwardError as exc:
+                # the plain forward ran: what raised under the trace is the library building its VJP
+                raise exc.exc from None
+            grads = vjp_fn(each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G))
         grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
         out = [None] * len(op.inputs)
         for k, g in zip(diff, grads):
