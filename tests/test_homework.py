@@ -271,6 +271,19 @@ def test_a_minitorch_package_is_checked_through_its_tensor_not_its_scalar_classe
     assert ops["matmul"]["status"] == "differs"  # MiniTorch multiplies 2-D operands only
 
 
+@pytest.mark.parametrize("backward, status", [
+    ("np.broadcast_to(grad_output._storage, shape)", "pass"),
+    # the first entry of G spread everywhere (one value per reduced row forgotten)
+    ("np.full(shape, grad_output._storage.flat[0])", "fail")])
+def test_a_minitorch_sum_over_a_dim_keeps_it_and_is_checked_so(tmp_path, backward, status):
+    """MiniTorch's sum(dim) keeps the reduced axis: checked on the cases that keep one, never SKIP."""
+    folder = _with_mistakes("minitorch_like", tmp_path, "tensor_functions.py", [
+        ("return _t(np.broadcast_to(grad_output._storage, shape)), 0.0", f"return _t({backward}), 0.0")])
+    report = derive.check("sum", target=folder, examples=40, seed=0, database=None)
+    assert report.status == status, report
+    assert report.examples > 0 and "keeps one reduced axis" in report.skipped_why()
+
+
 def test_a_minitorch_exp_that_ignores_its_upstream_gradient_fails(tmp_path):
     folder = _with_mistakes("minitorch_like", tmp_path, "tensor_functions.py", [
         ("return _t(grad_output._storage * out)", "return _t(out)")])
@@ -454,3 +467,31 @@ def test_a_forward_that_is_another_op_is_reported_before_the_error_its_backward_
     report = derive.check("exp", target=binding, shapes=[(3, 4)], seed=0, database=None)
     assert report.status == "differs", report
     assert "raised" not in str(report)
+
+
+def test_leaves_come_from_the_tensor_factory_when_the_class_wants_its_own_storage():
+    """Real MiniTorch builds a Tensor from TensorData, not from an array: leaves are made with
+    ``minitorch.tensor(ls, requires_grad=True)``, constants with requires_grad=False."""
+    import types
+    from derive.targets.binding import leaf_factories
+
+    class TensorData:
+        def __init__(self, values):
+            self.values = np.asarray(values, dtype=float)
+
+    class Tensor:
+        def __init__(self, data, back=None):
+            if not isinstance(data, TensorData):
+                raise TypeError("Tensor takes TensorData")
+            self.data, self.requires_grad = data, False
+
+    def tensor(ls, requires_grad=False):
+        assert isinstance(ls, (list, float)), type(ls)  # MiniTorch's factory takes (nested) lists
+        t = Tensor(TensorData(ls))
+        t.requires_grad = requires_grad
+        return t
+
+    leaf, constant = leaf_factories(Tensor, types.SimpleNamespace(tensor=tensor))
+    x, c = leaf(np.arange(6.0).reshape(2, 3)), constant(np.ones(2))
+    assert x.requires_grad and not c.requires_grad
+    assert np.array_equal(x.data.values, np.arange(6.0).reshape(2, 3))

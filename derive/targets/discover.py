@@ -33,8 +33,8 @@ from .function_class import (FunctionClassTarget, class_for, function_classes, i
 from .functional import FunctionalTarget
 from .functions import FunctionsTarget, lookup, takes_grad_first
 from .spelling import probe_inputs
-from .tensor_ops import (axes_as_tuple, explicit_broadcasting, reduces_over_axes, swaps_two_axes, tensor_op_classes,
-                         transpose_as_swap)
+from .conventions import settle_conventions
+from .tensor_ops import axes_as_tuple, explicit_broadcasting, reduces_over_axes, tensor_op_classes
 
 TENSOR_NAMES = ("Tensor", "Variable", "Value", "Var", "Array", "Node")
 
@@ -185,8 +185,8 @@ def _discover(obj, label, style=None):
 
 def _tensor_ops(engine, namespace):
     """An engine over needle-style TensorOps (``compute``/``gradient``) is asked only for what needle
-    promises (:mod:`.tensor_ops`); any engine whose ``transpose()`` swaps the last two axes has
-    permutations that swap two checked through it."""
+    promises (:mod:`.tensor_ops`); any engine gets the spellings its library's conventions need
+    (:mod:`.conventions`)."""
     notes = []
     if not inspect.isclass(namespace) and tensor_op_classes(namespace):
         from ..catalog.registry import ops
@@ -197,10 +197,7 @@ def _tensor_ops(engine, namespace):
         notes.append(f"its TensorOps (compute/gradient) reached through {engine.tensor_type.__name__}'s "
                      "operators and methods and the module's functions; elementwise ops on equal shapes, "
                      "matmul of 2-D and batched operands, axes as tuples")
-    if swaps_two_axes(engine):
-        engine.spellings["transpose"] = transpose_as_swap
-        notes.append("transpose swaps two axes")
-    engine.via = "; ".join(notes)
+    engine.via = "; ".join(notes + settle_conventions(engine))
     return engine
 
 
@@ -214,7 +211,8 @@ def _static_engine(namespace, label, tensor):
         engine.settle()
     except TargetError:
         return None
-    engine.via = f"its Function classes reached through {tensor.__name__}'s operators and methods"
+    engine.via = "; ".join([f"its Function classes reached through {tensor.__name__}'s operators and methods"]
+                           + settle_conventions(engine))
     return engine
 
 

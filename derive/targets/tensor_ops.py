@@ -9,8 +9,8 @@ promises differs from NumPy in two ways, and derive asks only for what it promis
   ``broadcast_to`` (whose gradient sums back), so an ``EWiseAdd`` gradient of
   ``(out_grad, out_grad)`` is right;
 - ``matmul`` takes 2-D and batched operands whose batch axes agree where both have them (an
-  operand may lack leading ones), and ``transpose(a, axes)`` swaps two axes, the last two by
-  default; a permutation that swaps two axes is checked through it;
+  operand may lack leading ones); its ``transpose(a, axes)`` swaps two axes, the last two by
+  default (:mod:`.conventions`);
 - reductions take ``axes`` as a tuple (``Optional[tuple]``), so an axis goes as one, counted
   from the front.
 """
@@ -69,31 +69,3 @@ def axes_as_tuple(spell):
         return spell(api, x, *rest, axis=axis, **params)
     spelled.__name__ = getattr(spell, "__name__", "spell")
     return spelled
-
-
-def swaps_two_axes(target):
-    """Whether the target's ``transpose()`` swaps the last two axes (needle's) rather than reversing
-    them all (NumPy's), tried on a (2, 3, 4) leaf."""
-    x = target.leaf(np.zeros((2, 3, 4)))
-    method = getattr(x, "transpose", None)
-    fn = method if callable(method) else getattr(target.api, "transpose", None)
-    if not callable(fn):
-        return False
-    try:
-        out = fn() if fn is method else fn(x)
-        return tuple(np.shape(target.unwrap(out))) == (2, 4, 3)
-    except Exception:  # noqa: BLE001  a transpose that wants its axes: not needle's
-        return False
-
-
-def transpose_as_swap(api, x, axes=None):
-    """The catalog's ``transpose(X, axes)`` through a transpose that swaps two axes: a permutation
-    that swaps exactly two is passed as that pair; any other is :class:`Unsupported`."""
-    ndim = len(x.shape)
-    order = tuple(reversed(range(ndim))) if axes is None else tuple(a % ndim for a in axes)
-    moved = [a for a in range(ndim) if order[a] != a]
-    if len(moved) != 2:
-        raise Unsupported("the library's transpose swaps two axes; orders that are not one swap are skipped")
-    pair = tuple(moved)
-    method = getattr(x, "transpose", None)
-    return method(pair) if callable(method) else api.transpose(x, pair)
