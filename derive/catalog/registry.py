@@ -7,13 +7,14 @@ Users add their own op with :func:`register` (or :func:`elementwise`).
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import functools
 from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function"]
+__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function", "SPELLED", "spelled"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
@@ -392,6 +393,16 @@ def _fits(value, default):
     return value is None or _integer(value) or (isinstance(value, (tuple, list)) and all(_integer(v) for v in value))
 
 
+#: which spelling the last call reached (``method Tensor.exp``, ``function needle.exp``), for the report;
+#: None: the catalog's own expression (operators: ``X + Y``)
+SPELLED = contextvars.ContextVar("spelled", default=None)
+
+
+def spelled(kind, owner, name):
+    """Record that a call went through ``kind`` (method, function) ``owner.name``."""
+    SPELLED.set(f"{kind} {getattr(owner, '__name__', type(owner).__name__)}.{name}")
+
+
 def call_function(api, *tensors, name, **params):
     """Spell an op as the function ``api.<name>(*tensors, **params)``; None if ``api`` has none.
 
@@ -399,7 +410,10 @@ def call_function(api, *tensors, name, **params):
     input would be the array library's, not the op.
     """
     fn = getattr(api, name, None) if api is not None else None
-    return fn(*tensors, **_fitted(fn, params, name)) if callable(fn) else None
+    if not callable(fn):
+        return None
+    spelled("function", api, name)
+    return fn(*tensors, **_fitted(fn, params, name))
 
 
 def _fitted(fn, params, name):
@@ -426,8 +440,10 @@ def call_by_name(api, *tensors, name, **params):
     """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
     method = getattr(tensors[0], name, None) if tensors else None
     if callable(method):
+        spelled("method", type(tensors[0]), name)
         return method(*tensors[1:], **_fitted(method, params, name))
     fn = getattr(api, name, None) if api is not None else None
     if callable(fn):
+        spelled("function", api, name)
         return fn(*tensors, **_fitted(fn, params, name))
     return None

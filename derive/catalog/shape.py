@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, register, takes_sizes_apart
+from .registry import Case, Input, Op, format_shape, register, spelled, takes_sizes_apart
 from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
 
 X_ = Input("X")
@@ -38,16 +38,20 @@ def _call_reshape(x, shape):
     method = getattr(x, "reshape", None) or getattr(x, "view", None)
     if not callable(method):
         return None
+    spelled("method", type(x), method.__name__)
     return method(*shape) if takes_sizes_apart(method) else method(tuple(shape))
 
 
 def _call_transpose(api, x, axes=None):
     order = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(axes)
     if order == tuple(reversed(range(len(x.shape)))) and hasattr(x, "T"):
+        spelled("attribute", type(x), "T")
         return x.T
     if callable(getattr(x, "transpose", None)):
+        spelled("method", type(x), "transpose")
         return x.transpose(order)
     if callable(getattr(x, "permute", None)):  # MiniTorch's and torch's name, the order as sizes apart
+        spelled("method", type(x), "permute")
         return x.permute(*order) if takes_sizes_apart(x.permute) else x.permute(order)
     return None
 

@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 
+from ..catalog.registry import spelled
 from .base import Unsupported
 
 
@@ -51,6 +52,7 @@ def transpose_as_swap(api, x, axes=None):
         raise Unsupported("the library's transpose swaps two axes; orders that are not one swap are skipped")
     pair = tuple(moved)
     method = getattr(x, "transpose", None)
+    spelled(*(("method", type(x)) if callable(method) else ("function", api)), "transpose")
     return method(pair) if callable(method) else api.transpose(x, pair)
 
 
@@ -79,6 +81,7 @@ def reduce_keeping_dims(name):
     :class:`Unsupported`."""
     def spell(api, x, axis=None, keepdims=False):
         method = getattr(x, name)
+        spelled("method", type(x), name)
         if axis is None and not keepdims:
             return method()
         axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)

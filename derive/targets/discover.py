@@ -138,7 +138,7 @@ def own_names(module):
 def _discover(obj, label, style=None):
     if isinstance(obj, Binding):
         return obj.target()
-    obj = own_names(obj)
+    whole, obj = obj, own_names(obj)  # the style is settled on what the folder defines itself
     functions = _op_functions(obj) if not inspect.isclass(obj) else {}
     backward_fns = {k: f for k, f in functions.items() if takes_grad_first(f)}
     classes = function_classes(obj) if not inspect.isclass(obj) else {}
@@ -147,11 +147,12 @@ def _discover(obj, label, style=None):
     if style == "cache-pairs" or (style is None and pairs and len(pairs) >= len(backward_fns)):
         if not pairs:
             raise TargetError(f"{label} has no forward/backward pairs (`affine_forward` / `affine_backward`)")
-        return CachePairTarget(obj, label, pairs)
+        return CachePairTarget(whole, label, find_pairs(whole))
     if style == "functions" or (style is None and backward_fns):
         if not functions:
             raise TargetError(f"{label} has no function named after any op (functions style)")
-        return FunctionsTarget(obj, label)
+        # backward functions it imports are its answers too (a provided one re-exported)
+        return FunctionsTarget(whole, label)
     if style == "function-class" or (style is None and classes and not backward_fns):
         if not classes:
             raise TargetError(f"{label} has no classes with forward and backward (function-class style)")

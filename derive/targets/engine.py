@@ -145,6 +145,7 @@ class EngineTarget(ProbedTarget):
         self.tensor_type = tensor_type
         self.grad = grad
         self._seeding = seeding
+        self._spelled = {}  # op name -> the spelling its last forward went through, for the report
 
     #: how its ops are reached, when that is not plain (said in the report's target line)
     via = ""
@@ -196,10 +197,18 @@ class EngineTarget(ProbedTarget):
         outside = self.contract(op, case) if self.contract is not None else None
         if outside:
             raise Unsupported(outside)
+        from ..catalog.registry import SPELLED
         params = op.with_defaults(case.params)
         tensors = [self.leaf(np.array(a, copy=True)) if not spec.data else a
                    for spec, a in zip(op.inputs, inputs)]
-        out = call_forward(op, self.spelling(op), self.api, tensors, params)
+        token = SPELLED.set(None)
+        try:
+            out = call_forward(op, self.spelling(op), self.api, tensors, params)
+            how = SPELLED.get()
+        finally:
+            SPELLED.reset(token)
+        self._spelled[op.name] = how or (f"its own spelling of {op.name}" if self.spellings.get(op.name) is not None
+                                         else "the operators of " + op.doc.split(";")[0].split(" (")[0])
         return tensors, out
 
     def run(self, op, case, inputs, G):
@@ -213,7 +222,9 @@ class EngineTarget(ProbedTarget):
             return self._run_pieces(op, case, inputs, G, tensors, out, output)
         with after_forward(output):
             self._seeding(self, out, G)
-        return _outcome(op, output, self._read(op, tensors, inputs))
+        outcome = _outcome(op, output, self._read(op, tensors, inputs))
+        outcome.notes.append(f"{op.name}: checked through {self._spelled.get(op.name)}")
+        return outcome
 
     def _run_pieces(self, op, case, inputs, G, tensors, out, output):
         """A list of outputs (split's): one pass per piece, each on a fresh forward with only that piece

@@ -96,6 +96,11 @@ class ScalarEngineTarget(EngineTarget):
             if isinstance(cause, TypeError) and any(w in text for w in _MISSING):
                 raise Missing(f"no `{op.name}` in target (TypeError: {text})") from None
             raise
+        how = self._spelled.get(op.name) or ""
+        if how.startswith("function "):  # NumPy's loop called each Value's own method
+            self._spelled[op.name] = f"{self.value_type.__name__}.{how.rsplit('.', 1)[1]}() on each entry"
+        elif how.startswith("the operators of "):
+            self._spelled[op.name] = f"{self.value_type.__name__}'s operators on each entry ({how[17:]})"
         return tensors, self._as_values(out)
 
     def _as_values(self, out):
