@@ -31,7 +31,7 @@ from . import split as P
 from . import statistics as S
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative",
+    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
@@ -165,6 +165,21 @@ def power_grad_y(grad, x, y):
 def negative_grad_x(grad, x):
     """``Z = -X``: ``dl/dX = -G``."""
     return -grad
+
+
+def add_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X + c``: ``dl/dX = G`` (the constant takes no gradient)."""
+    return grad
+
+
+def mul_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X * c``: ``dl/dX = G * c``."""
+    return grad * scalar
+
+
+def divide_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X / c``: ``dl/dX = G / c``."""
+    return grad / scalar
 
 
 # --------------------------------------------------------------------------
@@ -356,6 +371,9 @@ multiply = _named("multiply", _binary(multiply_grad_x, multiply_grad_y),
 divide = _named("divide", _binary(divide_grad_x, divide_grad_y), [divide_grad_x, divide_grad_y])
 power = _named("power", _binary(power_grad_x, power_grad_y), [power_grad_x, power_grad_y])
 negative = _named("negative", _unary(negative_grad_x), [negative_grad_x])
+add_scalar = _named("add_scalar", _unary(add_scalar_grad_x), [add_scalar_grad_x])
+mul_scalar = _named("mul_scalar", _unary(mul_scalar_grad_x), [mul_scalar_grad_x])
+divide_scalar = _named("divide_scalar", _unary(divide_scalar_grad_x), [divide_scalar_grad_x])
 transpose = _named("transpose", _unary(transpose_grad_x), [transpose_grad_x])
 reshape = _named("reshape", _unary(reshape_grad_x), [reshape_grad_x])
 broadcast_to = _named("broadcast_to", _unary(broadcast_to_grad), [broadcast_to_grad])

@@ -21,7 +21,7 @@ from . import statistics as S
 from .tensor import Edge, Tensor
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative",
+    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
     "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
@@ -99,6 +99,21 @@ def _unary(name, forward, grad_x):
 
 
 negative = _unary("negative", np.negative, B.negative_grad_x)
+
+
+def _with_scalar(name, forward, grad_x):
+    def op(x, scalar=1.0):
+        x = _tensor(x)
+        return _node(forward(x.value, scalar), _edge(x, grad_x, x=x.value, scalar=scalar))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``{name}(x, scalar)``: a constant Python number ``scalar`` (needle's TensorOp)."
+    return op
+
+
+add_scalar = _with_scalar("add_scalar", np.add, B.add_scalar_grad_x)
+mul_scalar = _with_scalar("mul_scalar", np.multiply, B.mul_scalar_grad_x)
+divide_scalar = _with_scalar("divide_scalar", np.divide, B.divide_scalar_grad_x)
+
 exp = _unary("exp", np.exp, B.exp_grad_x)
 log = _unary("log", np.log, B.log_grad_x)
 tanh = _unary("tanh", np.tanh, B.tanh_grad_x)

@@ -106,6 +106,18 @@ class TorchTensor:
         return TorchTensor(torch.log_softmax(self.t, dim=axis))
 
 
+def add_scalar(x, scalar=1.0):
+    return TorchTensor(torch.add(_t(x), scalar))
+
+
+def mul_scalar(x, scalar=1.0):
+    return TorchTensor(torch.mul(_t(x), scalar))
+
+
+def divide_scalar(x, scalar=1.0):
+    return TorchTensor(torch.div(_t(x), scalar))
+
+
 def mse_loss(pred, target):
     return TorchTensor(F.mse_loss(_t(pred), _t(target)))
 
