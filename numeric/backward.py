@@ -36,6 +36,7 @@ __all__ = [
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "reciprocal", "less", "equal", "greater",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
@@ -332,6 +333,11 @@ def abs_grad_x(grad, x):
     return grad * np.sign(x)
 
 
+def reciprocal_grad_x(grad, x):
+    """``Z = 1 / X``: ``dl/dX = -G / X**2``."""
+    return -grad / (x * x)
+
+
 # --------------------------------------------------------------------------
 # the functions style: one VJP per op, ``op(grad, *inputs, **params)``
 # --------------------------------------------------------------------------
@@ -388,6 +394,7 @@ sqrt = _named("sqrt", _unary(sqrt_grad_x), [sqrt_grad_x])
 sin = _named("sin", _unary(sin_grad_x), [sin_grad_x])
 cos = _named("cos", _unary(cos_grad_x), [cos_grad_x])
 abs = _named("abs", _unary(abs_grad_x), [abs_grad_x])  # noqa: A001 - NumPy's name
+reciprocal = _named("reciprocal", _unary(reciprocal_grad_x), [reciprocal_grad_x])
 softmax = _named("softmax", _unary(L.softmax_grad_x), [L.softmax_grad_x])
 log_softmax = _named("log_softmax", _unary(L.log_softmax_grad_x), [L.log_softmax_grad_x])
 
@@ -483,6 +490,9 @@ clip = _vjp("clip", ("x",), {"x": A.clip_grad_x})
 power_scalar = _vjp("power_scalar", ("x",), {"x": A.power_scalar_grad_x})
 maximum = _vjp("maximum", ("x", "y"), {"x": A.maximum_grad_x, "y": A.maximum_grad_y})
 minimum = _vjp("minimum", ("x", "y"), {"x": A.minimum_grad_x, "y": A.minimum_grad_y})
+less = _vjp("less", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
+equal = _vjp("equal", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
+greater = _vjp("greater", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
 where = _vjp("where", ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y})
 dropout = _vjp("dropout", ("x", "mask"), {"x": A.dropout_grad_x})
 var = _vjp("var", ("x",), {"x": S.var_grad_x})

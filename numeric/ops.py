@@ -26,6 +26,7 @@ __all__ = [
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "reciprocal", "less", "equal", "greater",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
@@ -360,6 +361,13 @@ maximum = _graph_op("maximum", lambda x, y: np.maximum(x, y), ("x", "y"),
 minimum = _graph_op("minimum", lambda x, y: np.minimum(x, y), ("x", "y"),
                     {"x": A.minimum_grad_x, "y": A.minimum_grad_y}, "``np.minimum(x, y)``, broadcasting.",
                     broadcast=True)
+less = _graph_op("less", A.less_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                 "``x < y`` as a float, broadcasting; its gradient is 0 (MiniTorch's ``lt``).", broadcast=True)
+equal = _graph_op("equal", A.equal_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                  "``x == y`` as a float, broadcasting; its gradient is 0 (MiniTorch's ``eq``).", broadcast=True)
+greater = _graph_op("greater", A.greater_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                    "``x > y`` as a float, broadcasting; its gradient is 0.", broadcast=True)
+reciprocal = _unary("reciprocal", np.reciprocal, B.reciprocal_grad_x)
 where = _graph_op("where", A.where_forward, ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y},
                   "``np.where(condition, x, y)``, broadcasting; the condition is data.", broadcast=True)
 dropout = _graph_op("dropout", A.dropout_forward, ("x", "mask"), {"x": A.dropout_grad_x},

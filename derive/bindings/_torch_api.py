@@ -195,6 +195,24 @@ def minimum(x, y):
     return TorchTensor(torch.minimum(_t(x), _t(y)))
 
 
+def reciprocal(x):
+    return TorchTensor(torch.reciprocal(_t(x)))
+
+
+# torch's comparisons give booleans and leave the graph: spelled through sign, whose derivative
+# torch takes as 0, so that autograd itself answers with the zero gradient
+def less(x, y):
+    return TorchTensor((_t(y) - _t(x)).sign().clamp(min=0))
+
+
+def equal(x, y):
+    return TorchTensor(1 - (_t(x) - _t(y)).sign().abs())
+
+
+def greater(x, y):
+    return TorchTensor((_t(x) - _t(y)).sign().clamp(min=0))
+
+
 def where(condition, x, y):
     return TorchTensor(torch.where(_t(condition), _t(x), _t(y)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .zoo import mutant
+from .zoo import mutant, unbroadcast
 
 
 # ---- a constant operand (needle) ------------------------------------------------------------------
@@ -28,3 +28,39 @@ def divide_scalar_multiplies(grad, x, scalar=1.0):
 @mutant("elementwise", "divide_scalar", "the divisor's derivative: -G * X / c**2")
 def divide_scalar_as_divisor(grad, x, scalar=1.0):
     return -grad * x / scalar ** 2
+
+
+@mutant("elementwise", "reciprocal", "the derivative's sign forgotten: G / X**2")
+def reciprocal_sign_forgotten(grad, x):
+    return grad / (x * x)
+
+
+@mutant("elementwise", "reciprocal", "-G / X: the derivative of log's reciprocal, not of the reciprocal")
+def reciprocal_one_power_short(grad, x):
+    return -grad / x
+
+
+# ---- comparisons: a step has gradient 0 ------------------------------------------------------------
+
+def _both(x, y):
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+    return np.broadcast_to(x, shape), np.broadcast_to(y, shape)
+
+
+@mutant("comparison", "less", "passes G where X < Y (relu's mask), -G to Y there")
+def less_masks_grad(grad, x, y):
+    xb, yb = _both(x, y)
+    mask = xb < yb
+    return unbroadcast(grad * mask, np.shape(x)), unbroadcast(-grad * mask, np.shape(y))
+
+
+@mutant("comparison", "equal", "passes G to both where X == Y: right only when nothing ties")
+def equal_passes_grad_at_ties(grad, x, y):
+    xb, yb = _both(x, y)
+    mask = xb == yb
+    return unbroadcast(grad * mask, np.shape(x)), unbroadcast(grad * mask, np.shape(y))
+
+
+@mutant("comparison", "greater", "subtract's gradient (G, -G), as if Z were X - Y")
+def greater_as_subtract(grad, x, y):
+    return unbroadcast(grad, np.shape(x)), unbroadcast(-np.asarray(grad), np.shape(y))
