@@ -32,7 +32,7 @@ from . import statistics as S
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
@@ -255,6 +255,16 @@ def reshape_grad_x(grad, x, shape=None):
     return np.reshape(grad, np.shape(x))
 
 
+def flatten_grad_x(grad, x):
+    """``Z = X.reshape(N, -1)``: ``dl/dX = G.reshape(X.shape)`` (C order both ways)."""
+    return np.reshape(grad, np.shape(x))
+
+
+def identity_grad_x(grad, x):
+    """``Z = X``: ``dl/dX = G``."""
+    return grad
+
+
 # --------------------------------------------------------------------------
 # reductions
 # --------------------------------------------------------------------------
@@ -382,6 +392,8 @@ mul_scalar = _named("mul_scalar", _unary(mul_scalar_grad_x), [mul_scalar_grad_x]
 divide_scalar = _named("divide_scalar", _unary(divide_scalar_grad_x), [divide_scalar_grad_x])
 transpose = _named("transpose", _unary(transpose_grad_x), [transpose_grad_x])
 reshape = _named("reshape", _unary(reshape_grad_x), [reshape_grad_x])
+flatten = _named("flatten", _unary(flatten_grad_x), [flatten_grad_x])
+identity = _named("identity", _unary(identity_grad_x), [identity_grad_x])
 broadcast_to = _named("broadcast_to", _unary(broadcast_to_grad), [broadcast_to_grad])
 sum = _named("sum", _unary(sum_grad_x), [sum_grad_x])  # noqa: A001 - NumPy's name
 mean = _named("mean", _unary(mean_grad_x), [mean_grad_x])

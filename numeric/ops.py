@@ -22,7 +22,7 @@ from .tensor import Edge, Tensor
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
@@ -161,6 +161,20 @@ def reshape(x, shape):
     except ValueError:
         raise ValueError(f"reshape: cannot reshape shape {x.shape} into {tuple(shape)}") from None
     return _node(value, _edge(x, B.reshape_grad_x, x=x.value))
+
+
+def flatten(x):
+    """``x.reshape(N, -1)``: every axis but the batch axis flattened, C order (11-785's ``Flatten``)."""
+    x = _tensor(x)
+    if x.ndim < 1:
+        raise ValueError("flatten: x must have a batch axis, got a 0-d array")
+    return _node(np.reshape(x.value, (x.shape[0], -1)), _edge(x, B.flatten_grad_x, x=x.value))
+
+
+def identity(x):
+    """``x`` itself, as a new node (11-785's ``Identity`` activation)."""
+    x = _tensor(x)
+    return _node(np.array(x.value, copy=True), _edge(x, B.identity_grad_x, x=x.value))
 
 
 # ---- reductions --------------------------------------------------------------------

@@ -140,6 +140,15 @@ def affine(x, w, b):
     return TorchTensor(x.reshape(x.shape[0], -1) @ _t(w) + _t(b))
 
 
+def flatten(x):
+    t = _t(x)  # torch.flatten(t, 1) has no axis 1 to start from on a 1-D t
+    return TorchTensor(torch.flatten(t, 1) if t.ndim > 1 else t.reshape(-1, 1))
+
+
+def identity(x):
+    return TorchTensor(torch.nn.Identity()(_t(x)))
+
+
 def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
                                 groups=groups))

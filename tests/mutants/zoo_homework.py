@@ -64,3 +64,20 @@ def equal_passes_grad_at_ties(grad, x, y):
 @mutant("comparison", "greater", "subtract's gradient (G, -G), as if Z were X - Y")
 def greater_as_subtract(grad, x, y):
     return unbroadcast(grad, np.shape(x)), unbroadcast(-np.asarray(grad), np.shape(y))
+
+
+# ---- flatten, identity (11-785) ----------------------------------------------------------------------
+
+@mutant("reshape", "flatten", "dl/dX left as G, (N, D), not reshaped back to X's shape")
+def flatten_grad_left_flat(grad, x):
+    return np.array(grad)
+
+
+@mutant("reshape", "flatten", "dl/dX reshaped in Fortran order: right shape, entries moved")
+def flatten_grad_fortran_order(grad, x):
+    return np.reshape(grad, np.shape(x), order="F")
+
+
+@mutant("elementwise", "identity", "ignores G: returns ones (the local derivative alone)")
+def identity_ignores_grad(grad, x):
+    return np.ones(np.shape(x))
