@@ -27,6 +27,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import resampling as R
 from . import split as P
 from . import statistics as S
 
@@ -40,7 +41,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d",
 ]
 
 
@@ -528,6 +529,10 @@ masked_select = _vjp("masked_select", ("x",), {"x": I.masked_select_grad_x})
 pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name
+upsample1d = _vjp("upsample1d", ("x",), {"x": R.upsample1d_grad_x})
+downsample1d = _vjp("downsample1d", ("x",), {"x": R.downsample1d_grad_x})
+upsample2d = _vjp("upsample2d", ("x",), {"x": R.upsample2d_grad_x})
+downsample2d = _vjp("downsample2d", ("x",), {"x": R.downsample2d_grad_x})
 einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})
 
 

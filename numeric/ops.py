@@ -16,6 +16,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import resampling as R
 from . import split as P
 from . import statistics as S
 from .tensor import Edge, Tensor
@@ -30,7 +31,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d",
 ]
 
 
@@ -423,6 +424,14 @@ max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
                 ("x",), {"x": S.max_grad_x}, "``np.max(x, axis, keepdims=keepdims)``; ties share the gradient.")
 min = _graph_op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 ("x",), {"x": S.min_grad_x}, "``np.min(x, axis, keepdims=keepdims)``; ties share the gradient.")
+upsample1d = _graph_op("upsample1d", R.upsample1d_forward, ("x",), {"x": R.upsample1d_grad_x},
+                       "``z[..., k*i] = x[..., i]``, zeros between (11-785's ``Upsample1d``).")
+downsample1d = _graph_op("downsample1d", R.downsample1d_forward, ("x",), {"x": R.downsample1d_grad_x},
+                         "``x[..., ::k]`` (11-785's ``Downsample1d``).")
+upsample2d = _graph_op("upsample2d", R.upsample2d_forward, ("x",), {"x": R.upsample2d_grad_x},
+                       "``z[..., k*i, k*j] = x[..., i, j]``, zeros between (11-785's ``Upsample2d``).")
+downsample2d = _graph_op("downsample2d", R.downsample2d_forward, ("x",), {"x": R.downsample2d_grad_x},
+                         "``x[..., ::k, ::k]`` (11-785's ``Downsample2d``).")
 _einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y},
                     "``np.einsum(subscripts, x, y)``.")
 

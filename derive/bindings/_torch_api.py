@@ -172,6 +172,32 @@ def max_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.max_pool2d(_t(x), kernel, stride=stride, padding=padding))
 
 
+def _dilated(t, k, spatial):
+    """Zeros between the entries: a transposed convolution with stride k and a kernel of one 1."""
+    t = _t(t)
+    lead, sizes = t.shape[:-spatial], t.shape[-spatial:]
+    flat = t.reshape((-1, 1) + tuple(sizes))
+    one = torch.ones((1, 1) + (1,) * spatial, dtype=t.dtype)
+    z = (F.conv_transpose1d if spatial == 1 else F.conv_transpose2d)(flat, one, stride=k)
+    return TorchTensor(z.reshape(tuple(lead) + tuple(z.shape[2:])))
+
+
+def upsample1d(x, upsampling_factor=2):
+    return _dilated(x, upsampling_factor, 1)
+
+
+def downsample1d(x, downsampling_factor=2):
+    return TorchTensor(_t(x)[..., ::downsampling_factor])
+
+
+def upsample2d(x, upsampling_factor=2):
+    return _dilated(x, upsampling_factor, 2)
+
+
+def downsample2d(x, downsampling_factor=2):
+    return TorchTensor(_t(x)[..., ::downsampling_factor, ::downsampling_factor])
+
+
 def gelu(x):
     return TorchTensor(F.gelu(_t(x)))
 

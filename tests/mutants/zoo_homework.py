@@ -81,3 +81,48 @@ def flatten_grad_fortran_order(grad, x):
 @mutant("elementwise", "identity", "ignores G: returns ones (the local derivative alone)")
 def identity_ignores_grad(grad, x):
     return np.ones(np.shape(x))
+
+
+# ---- resampling (11-785 HW2P1) ----------------------------------------------------------------------
+
+@mutant("resampling", "downsample1d", "dl/dX of width k*(W_out - 1) + 1, not X's: short when k does not divide W - 1")
+def downsample1d_width_from_output(grad, x, downsampling_factor=2):
+    k, g = downsampling_factor, np.asarray(grad)
+    out = np.zeros(g.shape[:2] + (k * (g.shape[2] - 1) + 1,))
+    out[..., ::k] = g
+    return out
+
+
+@mutant("resampling", "downsample1d", "dl/dX of width k*W_out: one too wide unless k divides W")
+def downsample1d_width_k_times_output(grad, x, downsampling_factor=2):
+    k, g = downsampling_factor, np.asarray(grad)
+    out = np.zeros(g.shape[:2] + (k * g.shape[2],))
+    out[..., ::k] = g
+    return out
+
+
+@mutant("resampling", "upsample1d", "takes G[..., ::k - 1], the wrong stride: right only for k = 2's first entries")
+def upsample1d_wrong_stride(grad, x, upsampling_factor=2):
+    k = upsampling_factor
+    return np.asarray(grad)[..., ::max(k - 1, 1)][..., :np.shape(x)[-1]]
+
+
+@mutant("resampling", "upsample1d", "sums each window of k entries of G: the zeros between get the gradient too")
+def upsample1d_sums_windows(grad, x, upsampling_factor=2):
+    k, g = upsampling_factor, np.asarray(grad)
+    padded = np.concatenate([g, np.zeros(g.shape[:2] + (k - 1,))], axis=-1)
+    return padded.reshape(g.shape[:2] + (-1, k)).sum(axis=-1)
+
+
+@mutant("resampling", "downsample2d", "dl/dX of shape k*(out - 1) + 1 on each axis, not X's")
+def downsample2d_shape_from_output(grad, x, downsampling_factor=2):
+    k, g = downsampling_factor, np.asarray(grad)
+    out = np.zeros(g.shape[:2] + tuple(k * (n - 1) + 1 for n in g.shape[2:]))
+    out[..., ::k, ::k] = g
+    return out
+
+
+@mutant("resampling", "upsample2d", "strides only the last axis: G[..., ::k] with every row kept, then cropped")
+def upsample2d_one_axis(grad, x, upsampling_factor=2):
+    k = upsampling_factor
+    return np.asarray(grad)[..., :np.shape(x)[-2], ::k]
