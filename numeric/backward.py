@@ -27,6 +27,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import recurrent as RN
 from . import resampling as R
 from . import split as P
 from . import statistics as S
@@ -41,7 +42,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
 ]
 
 
@@ -533,6 +534,9 @@ upsample1d = _vjp("upsample1d", ("x",), {"x": R.upsample1d_grad_x})
 downsample1d = _vjp("downsample1d", ("x",), {"x": R.downsample1d_grad_x})
 upsample2d = _vjp("upsample2d", ("x",), {"x": R.upsample2d_grad_x})
 downsample2d = _vjp("downsample2d", ("x",), {"x": R.downsample2d_grad_x})
+rnn_step = _vjp("rnn_step", ("x", "prev_h", "Wx", "Wh", "b"),
+                {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
+                 "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b})
 einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})
 
 

@@ -16,6 +16,7 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import recurrent as RN
 from . import resampling as R
 from . import split as P
 from . import statistics as S
@@ -31,7 +32,7 @@ __all__ = [
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
 ]
 
 
@@ -432,6 +433,10 @@ upsample2d = _graph_op("upsample2d", R.upsample2d_forward, ("x",), {"x": R.upsam
                        "``z[..., k*i, k*j] = x[..., i, j]``, zeros between (11-785's ``Upsample2d``).")
 downsample2d = _graph_op("downsample2d", R.downsample2d_forward, ("x",), {"x": R.downsample2d_grad_x},
                          "``x[..., ::k, ::k]`` (11-785's ``Downsample2d``).")
+rnn_step = _graph_op("rnn_step", RN.rnn_step_forward, ("x", "prev_h", "Wx", "Wh", "b"),
+                     {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
+                      "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b},
+                     "One step of a vanilla RNN, ``tanh(x @ Wx + prev_h @ Wh + b)`` (CS231n's ``rnn_step_forward``).")
 _einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y},
                     "``np.einsum(subscripts, x, y)``.")
 

@@ -149,6 +149,10 @@ def identity(x):
     return TorchTensor(torch.nn.Identity()(_t(x)))
 
 
+def rnn_step(x, prev_h, Wx, Wh, b):
+    return TorchTensor(torch.tanh(_t(x) @ _t(Wx) + _t(prev_h) @ _t(Wh) + _t(b)))
+
+
 def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
                                 groups=groups))

@@ -126,3 +126,28 @@ def downsample2d_shape_from_output(grad, x, downsampling_factor=2):
 def upsample2d_one_axis(grad, x, upsampling_factor=2):
     k = upsampling_factor
     return np.asarray(grad)[..., :np.shape(x)[-2], ::k]
+
+
+# ---- recurrent steps (CS231n) -----------------------------------------------------------------------
+
+def _rnn_grads(da, x, prev_h, Wx, Wh):
+    return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+
+
+@mutant("recurrent", "rnn_step", "forgets the tanh's factor: da = G, not G (1 - next_h**2)")
+def rnn_step_forgets_tanh(grad, x, prev_h, Wx, Wh, b):
+    return _rnn_grads(np.asarray(grad), x, prev_h, Wx, Wh)
+
+
+@mutant("recurrent", "rnn_step", "transposes on the wrong side: dWx = da.T @ x, dWh = da.T @ prev_h")
+def rnn_step_transposes_swapped(grad, x, prev_h, Wx, Wh, b):
+    da = grad * (1 - np.tanh(x @ Wx + prev_h @ Wh + b) ** 2)
+    dx, dprev_h, _, _, db = _rnn_grads(da, x, prev_h, Wx, Wh)
+    return dx, dprev_h, (da.T @ x).reshape(np.shape(Wx)), (da.T @ prev_h).reshape(np.shape(Wh)), db
+
+
+@mutant("recurrent", "rnn_step", "db not summed over the batch: db = da[0]")
+def rnn_step_db_not_summed(grad, x, prev_h, Wx, Wh, b):
+    da = grad * (1 - np.tanh(x @ Wx + prev_h @ Wh + b) ** 2)
+    dx, dprev_h, dWx, dWh, _ = _rnn_grads(da, x, prev_h, Wx, Wh)
+    return dx, dprev_h, dWx, dWh, da[0]
