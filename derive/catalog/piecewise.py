@@ -131,10 +131,13 @@ def _apart(X, Y):
 
 
 def _compared(name, alias):
-    """``name`` by name, else MiniTorch's ``alias`` (``lt``); never ``<``, whose result leaves most graphs."""
+    """``name`` by name, else MiniTorch's ``alias`` (``lt``); never ``<``, whose result leaves most graphs.
+    A result that is not a tensor of the target's (MyGrad's ``less`` gives a NumPy array) has no
+    backward to check: None, the op is not in the target."""
     def call(api, x, y):
         result = call_by_name(api, x, y, name=name)
-        return call_by_name(api, x, y, name=alias) if result is None else result
+        result = call_by_name(api, x, y, name=alias) if result is None else result
+        return result if isinstance(result, type(x)) else None
     return call
 
 
