@@ -3,7 +3,9 @@
 Kink conventions are torch's: ``leaky_relu`` takes the negative slope at 0,
 ``clip`` passes the gradient where ``a_min <= x <= a_max`` (boundaries
 included), ``maximum``/``minimum`` split the gradient in half between tied
-operands, ``where`` sends ``G`` to the operand it picked.
+operands, ``where`` sends ``G`` to the operand it picked.  A comparison (``less``,
+``equal``, ``greater``: a float 0 or 1) is a step, constant off a tie: its gradient
+is 0 for both operands.
 
 This module imports NumPy only.
 """
@@ -17,7 +19,8 @@ import numpy as np
 __all__ = ["gelu_forward", "gelu_grad_x", "silu_forward", "silu_grad_x", "softplus_forward",
            "softplus_grad_x", "leaky_relu_forward", "leaky_relu_grad_x", "clip_grad_x",
            "power_scalar_grad_x", "maximum_grad_x", "maximum_grad_y", "minimum_grad_x", "minimum_grad_y",
-           "where_forward", "where_grad_x", "where_grad_y", "dropout_forward", "dropout_grad_x"]
+           "where_forward", "where_grad_x", "where_grad_y", "dropout_forward", "dropout_grad_x",
+           "less_forward", "equal_forward", "greater_forward", "comparison_grad"]
 
 _erf = np.vectorize(math.erf, otypes=[float])
 
@@ -130,3 +133,23 @@ def dropout_forward(x, mask, p=0.5):
 def dropout_grad_x(grad, x, mask, p=0.5):
     """``Z = X M / (1 - p)``: ``dl/dX = G M / (1 - p)``."""
     return grad * np.asarray(mask, dtype=bool) / (1 - p)
+
+
+def less_forward(x, y):
+    """``x < y`` as a float (1.0 or 0.0), broadcasting."""
+    return np.less(x, y).astype(np.result_type(x, y))
+
+
+def equal_forward(x, y):
+    """``x == y`` as a float, broadcasting."""
+    return np.equal(x, y).astype(np.result_type(x, y))
+
+
+def greater_forward(x, y):
+    """``x > y`` as a float, broadcasting."""
+    return np.greater(x, y).astype(np.result_type(x, y))
+
+
+def comparison_grad(grad, x, y):
+    """``Z = [X < Y]`` (or ``=``, ``>``): ``dl/dX = dl/dY = 0``, a step being constant off a tie."""
+    return np.zeros_like(grad)

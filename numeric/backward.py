@@ -27,19 +27,22 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import recurrent as RN
+from . import resampling as R
 from . import split as P
 from . import statistics as S
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "reciprocal", "less", "equal", "greater",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
 ]
 
 
@@ -167,6 +170,21 @@ def negative_grad_x(grad, x):
     return -grad
 
 
+def add_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X + c``: ``dl/dX = G`` (the constant takes no gradient)."""
+    return grad
+
+
+def mul_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X * c``: ``dl/dX = G * c``."""
+    return grad * scalar
+
+
+def divide_scalar_grad_x(grad, x, scalar=1.0):
+    """``Z = X / c``: ``dl/dX = G / c``."""
+    return grad / scalar
+
+
 # --------------------------------------------------------------------------
 # matmul, with NumPy's 1-D and batch-broadcasting semantics
 # --------------------------------------------------------------------------
@@ -237,6 +255,16 @@ def normalize_axes_permutation(axes, ndim):
 def reshape_grad_x(grad, x, shape=None):
     """``Z = X.reshape(shape)``: ``dl/dX = G.reshape(X.shape)`` (C order both ways)."""
     return np.reshape(grad, np.shape(x))
+
+
+def flatten_grad_x(grad, x):
+    """``Z = X.reshape(N, -1)``: ``dl/dX = G.reshape(X.shape)`` (C order both ways)."""
+    return np.reshape(grad, np.shape(x))
+
+
+def identity_grad_x(grad, x):
+    """``Z = X``: ``dl/dX = G``."""
+    return grad
 
 
 # --------------------------------------------------------------------------
@@ -317,6 +345,11 @@ def abs_grad_x(grad, x):
     return grad * np.sign(x)
 
 
+def reciprocal_grad_x(grad, x):
+    """``Z = 1 / X``: ``dl/dX = -G / X**2``."""
+    return -grad / (x * x)
+
+
 # --------------------------------------------------------------------------
 # the functions style: one VJP per op, ``op(grad, *inputs, **params)``
 # --------------------------------------------------------------------------
@@ -356,8 +389,13 @@ multiply = _named("multiply", _binary(multiply_grad_x, multiply_grad_y),
 divide = _named("divide", _binary(divide_grad_x, divide_grad_y), [divide_grad_x, divide_grad_y])
 power = _named("power", _binary(power_grad_x, power_grad_y), [power_grad_x, power_grad_y])
 negative = _named("negative", _unary(negative_grad_x), [negative_grad_x])
+add_scalar = _named("add_scalar", _unary(add_scalar_grad_x), [add_scalar_grad_x])
+mul_scalar = _named("mul_scalar", _unary(mul_scalar_grad_x), [mul_scalar_grad_x])
+divide_scalar = _named("divide_scalar", _unary(divide_scalar_grad_x), [divide_scalar_grad_x])
 transpose = _named("transpose", _unary(transpose_grad_x), [transpose_grad_x])
 reshape = _named("reshape", _unary(reshape_grad_x), [reshape_grad_x])
+flatten = _named("flatten", _unary(flatten_grad_x), [flatten_grad_x])
+identity = _named("identity", _unary(identity_grad_x), [identity_grad_x])
 broadcast_to = _named("broadcast_to", _unary(broadcast_to_grad), [broadcast_to_grad])
 sum = _named("sum", _unary(sum_grad_x), [sum_grad_x])  # noqa: A001 - NumPy's name
 mean = _named("mean", _unary(mean_grad_x), [mean_grad_x])
@@ -370,6 +408,7 @@ sqrt = _named("sqrt", _unary(sqrt_grad_x), [sqrt_grad_x])
 sin = _named("sin", _unary(sin_grad_x), [sin_grad_x])
 cos = _named("cos", _unary(cos_grad_x), [cos_grad_x])
 abs = _named("abs", _unary(abs_grad_x), [abs_grad_x])  # noqa: A001 - NumPy's name
+reciprocal = _named("reciprocal", _unary(reciprocal_grad_x), [reciprocal_grad_x])
 softmax = _named("softmax", _unary(L.softmax_grad_x), [L.softmax_grad_x])
 log_softmax = _named("log_softmax", _unary(L.log_softmax_grad_x), [L.log_softmax_grad_x])
 
@@ -465,6 +504,9 @@ clip = _vjp("clip", ("x",), {"x": A.clip_grad_x})
 power_scalar = _vjp("power_scalar", ("x",), {"x": A.power_scalar_grad_x})
 maximum = _vjp("maximum", ("x", "y"), {"x": A.maximum_grad_x, "y": A.maximum_grad_y})
 minimum = _vjp("minimum", ("x", "y"), {"x": A.minimum_grad_x, "y": A.minimum_grad_y})
+less = _vjp("less", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
+equal = _vjp("equal", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
+greater = _vjp("greater", ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad})
 where = _vjp("where", ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y})
 dropout = _vjp("dropout", ("x", "mask"), {"x": A.dropout_grad_x})
 var = _vjp("var", ("x",), {"x": S.var_grad_x})
@@ -488,6 +530,13 @@ masked_select = _vjp("masked_select", ("x",), {"x": I.masked_select_grad_x})
 pad = _vjp("pad", ("x",), {"x": I.pad_grad_x})
 max = _vjp("max", ("x",), {"x": S.max_grad_x})  # noqa: A001 - NumPy's name
 min = _vjp("min", ("x",), {"x": S.min_grad_x})  # noqa: A001 - NumPy's name
+upsample1d = _vjp("upsample1d", ("x",), {"x": R.upsample1d_grad_x})
+downsample1d = _vjp("downsample1d", ("x",), {"x": R.downsample1d_grad_x})
+upsample2d = _vjp("upsample2d", ("x",), {"x": R.upsample2d_grad_x})
+downsample2d = _vjp("downsample2d", ("x",), {"x": R.downsample2d_grad_x})
+rnn_step = _vjp("rnn_step", ("x", "prev_h", "Wx", "Wh", "b"),
+                {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
+                 "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b})
 einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})
 
 

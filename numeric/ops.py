@@ -16,20 +16,23 @@ from . import convolution as C
 from . import einsum as E
 from . import indexing as I
 from . import losses as L
+from . import recurrent as RN
+from . import resampling as R
 from . import split as P
 from . import statistics as S
 from .tensor import Edge, Tensor
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean",
+    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
+    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
     "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
     "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
     "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
+    "reciprocal", "less", "equal", "greater",
     "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
-    "einsum", "split", "unstack",
+    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
 ]
 
 
@@ -99,6 +102,21 @@ def _unary(name, forward, grad_x):
 
 
 negative = _unary("negative", np.negative, B.negative_grad_x)
+
+
+def _with_scalar(name, forward, grad_x):
+    def op(x, scalar=1.0):
+        x = _tensor(x)
+        return _node(forward(x.value, scalar), _edge(x, grad_x, x=x.value, scalar=scalar))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``{name}(x, scalar)``: a constant Python number ``scalar`` (needle's TensorOp)."
+    return op
+
+
+add_scalar = _with_scalar("add_scalar", np.add, B.add_scalar_grad_x)
+mul_scalar = _with_scalar("mul_scalar", np.multiply, B.mul_scalar_grad_x)
+divide_scalar = _with_scalar("divide_scalar", np.divide, B.divide_scalar_grad_x)
+
 exp = _unary("exp", np.exp, B.exp_grad_x)
 log = _unary("log", np.log, B.log_grad_x)
 tanh = _unary("tanh", np.tanh, B.tanh_grad_x)
@@ -145,6 +163,20 @@ def reshape(x, shape):
     except ValueError:
         raise ValueError(f"reshape: cannot reshape shape {x.shape} into {tuple(shape)}") from None
     return _node(value, _edge(x, B.reshape_grad_x, x=x.value))
+
+
+def flatten(x):
+    """``x.reshape(N, -1)``: every axis but the batch axis flattened, C order (11-785's ``Flatten``)."""
+    x = _tensor(x)
+    if x.ndim < 1:
+        raise ValueError("flatten: x must have a batch axis, got a 0-d array")
+    return _node(np.reshape(x.value, (x.shape[0], -1)), _edge(x, B.flatten_grad_x, x=x.value))
+
+
+def identity(x):
+    """``x`` itself, as a new node (11-785's ``Identity`` activation)."""
+    x = _tensor(x)
+    return _node(np.array(x.value, copy=True), _edge(x, B.identity_grad_x, x=x.value))
 
 
 # ---- reductions --------------------------------------------------------------------
@@ -345,6 +377,13 @@ maximum = _graph_op("maximum", lambda x, y: np.maximum(x, y), ("x", "y"),
 minimum = _graph_op("minimum", lambda x, y: np.minimum(x, y), ("x", "y"),
                     {"x": A.minimum_grad_x, "y": A.minimum_grad_y}, "``np.minimum(x, y)``, broadcasting.",
                     broadcast=True)
+less = _graph_op("less", A.less_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                 "``x < y`` as a float, broadcasting; its gradient is 0 (MiniTorch's ``lt``).", broadcast=True)
+equal = _graph_op("equal", A.equal_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                  "``x == y`` as a float, broadcasting; its gradient is 0 (MiniTorch's ``eq``).", broadcast=True)
+greater = _graph_op("greater", A.greater_forward, ("x", "y"), {"x": A.comparison_grad, "y": A.comparison_grad},
+                    "``x > y`` as a float, broadcasting; its gradient is 0.", broadcast=True)
+reciprocal = _unary("reciprocal", np.reciprocal, B.reciprocal_grad_x)
 where = _graph_op("where", A.where_forward, ("condition", "x", "y"), {"x": A.where_grad_x, "y": A.where_grad_y},
                   "``np.where(condition, x, y)``, broadcasting; the condition is data.", broadcast=True)
 dropout = _graph_op("dropout", A.dropout_forward, ("x", "mask"), {"x": A.dropout_grad_x},
@@ -386,6 +425,18 @@ max = _graph_op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis,
                 ("x",), {"x": S.max_grad_x}, "``np.max(x, axis, keepdims=keepdims)``; ties share the gradient.")
 min = _graph_op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),  # noqa: A001
                 ("x",), {"x": S.min_grad_x}, "``np.min(x, axis, keepdims=keepdims)``; ties share the gradient.")
+upsample1d = _graph_op("upsample1d", R.upsample1d_forward, ("x",), {"x": R.upsample1d_grad_x},
+                       "``z[..., k*i] = x[..., i]``, zeros between (11-785's ``Upsample1d``).")
+downsample1d = _graph_op("downsample1d", R.downsample1d_forward, ("x",), {"x": R.downsample1d_grad_x},
+                         "``x[..., ::k]`` (11-785's ``Downsample1d``).")
+upsample2d = _graph_op("upsample2d", R.upsample2d_forward, ("x",), {"x": R.upsample2d_grad_x},
+                       "``z[..., k*i, k*j] = x[..., i, j]``, zeros between (11-785's ``Upsample2d``).")
+downsample2d = _graph_op("downsample2d", R.downsample2d_forward, ("x",), {"x": R.downsample2d_grad_x},
+                         "``x[..., ::k, ::k]`` (11-785's ``Downsample2d``).")
+rnn_step = _graph_op("rnn_step", RN.rnn_step_forward, ("x", "prev_h", "Wx", "Wh", "b"),
+                     {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
+                      "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b},
+                     "One step of a vanilla RNN, ``tanh(x @ Wx + prev_h @ Wh + b)`` (CS231n's ``rnn_step_forward``).")
 _einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y},
                     "``np.einsum(subscripts, x, y)``.")
 

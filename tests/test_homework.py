@@ -149,7 +149,8 @@ def check_package(name, examples=60):
     return r, {o["op"]: o for o in data["ops"] if o["status"] != "skipped"}
 
 
-MYTORCH_OPS = {"linear", "relu", "sigmoid", "tanh", "softmax", "mse_loss", "cross_entropy", "batch_norm", "conv1d"}
+MYTORCH_OPS = {"linear", "relu", "sigmoid", "tanh", "softmax", "mse_loss", "cross_entropy", "batch_norm", "conv1d",
+               "identity", "downsample1d"}  # Identity activation; Downsample1d, Conv1d's striding helper
 
 
 def test_an_11785_mytorch_package_loads_its_layers_and_passes():
@@ -349,7 +350,8 @@ def test_micrograd_variants_seen_in_public_code_load_with_no_false_alarm(tmp_pat
 
 
 NEEDLE_OPS = ("add", "subtract", "multiply", "divide", "power", "negative", "matmul", "transpose", "reshape",
-              "broadcast_to", "sum", "exp", "log", "relu", "power_scalar", "logsumexp")
+              "broadcast_to", "sum", "exp", "log", "relu", "power_scalar", "logsumexp", "add_scalar", "mul_scalar",
+              "divide_scalar")
 
 
 def test_a_needle_package_is_checked_through_its_tensor_ops_as_needle_promises_them():
@@ -371,13 +373,14 @@ def test_a_needle_package_with_the_classic_mistakes_fails_where_they_are(tmp_pat
         ("return out_grad * self.scalar * power_scalar(a, self.scalar - 1)",
          "return out_grad * self.scalar * power_scalar(out_grad, self.scalar - 1)"),  # G to the power, not X
         ("return transpose(out_grad, self.axes)", "return transpose(out_grad)"),  # the axes forgotten
+        ("return out_grad / self.scalar", "return out_grad * self.scalar"),  # divide_scalar multiplies
         # the batch axes an operand lacks are not summed back ((2, 3, 4) @ (4, 5): dl/dY of (2, 4, 5))
         ("        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)", "        return grad_a, grad_b"),
         # an axes tuple read as its first axis (in Summation and LogSumExp alike)
         ("else [a % len(shape) for a in self.axes]", "else [self.axes[0] % len(shape)]")])
     r, ops = check_all(folder, examples=60)
     failed = {n for n, o in ops.items() if o["status"] == "fail"}
-    assert failed == {"exp", "power_scalar", "transpose", "matmul", "sum", "logsumexp"}
+    assert failed == {"exp", "power_scalar", "transpose", "matmul", "sum", "logsumexp", "divide_scalar"}
     assert {n: ops[n]["status"] for n in ("add", "multiply", "reshape", "broadcast_to", "log")} == \
         dict.fromkeys(("add", "multiply", "reshape", "broadcast_to", "log"), "pass")
 

@@ -107,6 +107,39 @@ def test_broken_backwards_are_failures_never_passes(op, words):
     assert words in report.failures[0].message
 
 
+def test_a_comparison_takes_zeros_or_none_and_fails_any_other_gradient():
+    import types
+    zeros = FunctionsTarget(types.SimpleNamespace(
+        less=lambda grad, x, y: (np.zeros(np.shape(x)), np.zeros(np.shape(y))),
+        equal=lambda grad, x, y: (None, None), greater=lambda grad, x, y: (None, np.zeros(np.shape(y)))), "zeros")
+    for op in ("less", "equal", "greater"):
+        report = check(op, zeros)
+        assert report.status == "pass" and report.examples == 30, report.verdict()
+    assert any("came back as None: read as the zero gradient" in n for n in check("equal", zeros).notes)
+
+    class Eq:  # MiniTorch's and torch.autograd.Function's way: None for an input with no gradient
+        @staticmethod
+        def forward(ctx, a, b):
+            return (a == b).astype(float)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return None, None
+
+    assert check("equal", derive.targets.FunctionClassTarget(types.SimpleNamespace(Eq=Eq), "cls")).status == "pass"
+    # G itself, where X and Y tie: only the ties drawn on purpose show it
+    from derive.catalog.piecewise import sum_to
+
+    def equal(grad, x, y):
+        tie = grad * (x == y)
+        return sum_to(tie, np.shape(x)), sum_to(tie, np.shape(y))
+
+    ties = FunctionsTarget(types.SimpleNamespace(equal=equal), "ties")
+    report = check("equal", ties, examples=100)
+    assert report.status == "fail" and report.failures[0].kind == "value"
+    assert "expected 0" in report.failures[0].message
+
+
 def test_protocol_errors_are_failures_with_a_clear_message():
     import types
     single = FunctionsTarget(types.SimpleNamespace(multiply=lambda grad, x, y: grad * y), "single")

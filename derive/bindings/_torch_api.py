@@ -106,6 +106,18 @@ class TorchTensor:
         return TorchTensor(torch.log_softmax(self.t, dim=axis))
 
 
+def add_scalar(x, scalar=1.0):
+    return TorchTensor(torch.add(_t(x), scalar))
+
+
+def mul_scalar(x, scalar=1.0):
+    return TorchTensor(torch.mul(_t(x), scalar))
+
+
+def divide_scalar(x, scalar=1.0):
+    return TorchTensor(torch.div(_t(x), scalar))
+
+
 def mse_loss(pred, target):
     return TorchTensor(F.mse_loss(_t(pred), _t(target)))
 
@@ -126,6 +138,19 @@ def linear(x, weight, bias):
 def affine(x, w, b):
     x = _t(x)
     return TorchTensor(x.reshape(x.shape[0], -1) @ _t(w) + _t(b))
+
+
+def flatten(x):
+    t = _t(x)  # torch.flatten(t, 1) has no axis 1 to start from on a 1-D t
+    return TorchTensor(torch.flatten(t, 1) if t.ndim > 1 else t.reshape(-1, 1))
+
+
+def identity(x):
+    return TorchTensor(torch.nn.Identity()(_t(x)))
+
+
+def rnn_step(x, prev_h, Wx, Wh, b):
+    return TorchTensor(torch.tanh(_t(x) @ _t(Wx) + _t(prev_h) @ _t(Wh) + _t(b)))
 
 
 def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
@@ -149,6 +174,32 @@ def avg_pool2d(x, kernel=2, stride=2, padding=0):
 
 def max_pool2d(x, kernel=2, stride=2, padding=0):
     return TorchTensor(F.max_pool2d(_t(x), kernel, stride=stride, padding=padding))
+
+
+def _dilated(t, k, spatial):
+    """Zeros between the entries: a transposed convolution with stride k and a kernel of one 1."""
+    t = _t(t)
+    lead, sizes = t.shape[:-spatial], t.shape[-spatial:]
+    flat = t.reshape((-1, 1) + tuple(sizes))
+    one = torch.ones((1, 1) + (1,) * spatial, dtype=t.dtype)
+    z = (F.conv_transpose1d if spatial == 1 else F.conv_transpose2d)(flat, one, stride=k)
+    return TorchTensor(z.reshape(tuple(lead) + tuple(z.shape[2:])))
+
+
+def upsample1d(x, upsampling_factor=2):
+    return _dilated(x, upsampling_factor, 1)
+
+
+def downsample1d(x, downsampling_factor=2):
+    return TorchTensor(_t(x)[..., ::downsampling_factor])
+
+
+def upsample2d(x, upsampling_factor=2):
+    return _dilated(x, upsampling_factor, 2)
+
+
+def downsample2d(x, downsampling_factor=2):
+    return TorchTensor(_t(x)[..., ::downsampling_factor, ::downsampling_factor])
 
 
 def gelu(x):
@@ -181,6 +232,24 @@ def maximum(x, y):
 
 def minimum(x, y):
     return TorchTensor(torch.minimum(_t(x), _t(y)))
+
+
+def reciprocal(x):
+    return TorchTensor(torch.reciprocal(_t(x)))
+
+
+# torch's comparisons give booleans and leave the graph: spelled through sign, whose derivative
+# torch takes as 0, so that autograd itself answers with the zero gradient
+def less(x, y):
+    return TorchTensor((_t(y) - _t(x)).sign().clamp(min=0))
+
+
+def equal(x, y):
+    return TorchTensor(1 - (_t(x) - _t(y)).sign().abs())
+
+
+def greater(x, y):
+    return TorchTensor((_t(x) - _t(y)).sign().clamp(min=0))
 
 
 def where(condition, x, y):

@@ -8,7 +8,7 @@
 - :mod:`~derive.catalog.standard`: derive's own ops, one module per family
   (``arithmetic``, ``linalg``, ``shape``, ``reductions``, ``unary``,
   ``softmax``, ``layers``, ``piecewise``, ``statistics``, ``indexing``,
-  ``split``, ``convolution``), declared when the catalog is first read.
+  ``split``, ``recurrent``, ``convolution``, ``resampling``), declared when the catalog is first read.
 
 >>> from derive.catalog import get_op
 >>> get_op("mul").name

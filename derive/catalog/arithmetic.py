@@ -1,11 +1,13 @@
-"""Elementwise arithmetic with NumPy broadcasting: add, subtract, multiply, divide, power, negative."""
+"""Elementwise arithmetic with NumPy broadcasting: add, subtract, multiply, divide, power, negative;
+and with a constant (needle's add_scalar, mul_scalar, divide_scalar: a Python number ``scalar``)."""
 
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, register
+from .registry import Case, Input, Op, call_by_name, register
 from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes
 
 X_ = Input("X")
@@ -46,3 +48,36 @@ register(Op(
     name="negative", aliases=("neg", "negate"), inputs=(X_,),
     define=lambda X: Output(X.shape, lambda *k: -X[k]), forward=np.negative, cases=st.one_array,
     canonical=Case((("n", "m"),)), exact=True, call=lambda api, x: -x, doc="Z = -X"))
+
+
+# ---- a constant operand: needle's TensorOps with a Python number ``scalar`` -------------------------
+
+def _scalar_op(name, fn):
+    """``fn(x, scalar)`` by name, else the operator with a Python number (micrograd's ``x * 2``)."""
+    def call(api, x, scalar=1.0):
+        result = call_by_name(api, x, name=name, scalar=scalar)
+        return fn(x, scalar) if result is None else result
+    return call
+
+
+def _scalar_cases(scalars):
+    return lambda: st.one_array().flatmap(lambda c: st.param_choices(c, scalar=scalars))
+
+
+# never 1 (a backward that forgets the scalar would pass), negative and fractional ones included
+_SCALARS = [2.0, -1.5, 0.5, -0.25, 3.0]
+
+_SCALAR = [
+    ("add_scalar", ("plus_scalar",), lambda x, c: x + c, "Z = X + scalar, a constant scalar (needle's add_scalar)"),
+    ("mul_scalar", ("multiply_scalar",), lambda x, c: x * c,
+     "Z = X * scalar, a constant scalar (needle's mul_scalar)"),
+    ("divide_scalar", ("div_scalar",), lambda x, c: x / c,
+     "Z = X / scalar, a constant non-zero scalar (needle's divide_scalar)"),
+]
+
+for _name, _aliases, _fn, _doc in _SCALAR:
+    register(Op(
+        name=_name, aliases=_aliases, inputs=(X_,), params={"scalar": 1.0},
+        define=(lambda f: lambda X, scalar=1.0: Output(X.shape, lambda *k: f(X[k], sp.nsimplify(scalar))))(_fn),
+        forward=(lambda f: lambda X, scalar=1.0: f(X, scalar))(_fn), cases=_scalar_cases(_SCALARS),
+        canonical=Case((("n", "m"),), {"scalar": 3.0}), call=_scalar_op(_name, _fn), doc=_doc))

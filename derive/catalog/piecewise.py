@@ -1,4 +1,5 @@
-"""Ops with kinks and choices: leaky_relu, clip, maximum, minimum, where, dropout.
+"""Ops with kinks and choices: leaky_relu, clip, maximum, minimum, where, dropout, and the
+comparisons less, equal, greater (MiniTorch's lt, eq, gt).
 
 The conventions at a kink or a tie are torch's: ``leaky_relu`` takes the
 negative slope at 0; ``clip`` passes the gradient on its boundaries
@@ -7,7 +8,9 @@ half of ``G`` (SymPy's ``Heaviside(0) = 1/2``).  The strategies draw the
 operands of ``maximum`` and ``minimum`` on a half-integer grid, so that ties
 happen and the convention is checked on purpose; the other kinks are drawn
 away from.  ``where``'s condition and ``dropout``'s mask are data (booleans),
-never differentiated.
+never differentiated.  A comparison ``Z = [X < Y]`` (as a float) is a step: constant
+off ``X = Y``, so its gradient is 0 for both operands (torch's convention at the tie
+too); its operands are drawn on the grid, so ties happen and ``equal`` is 1 somewhere.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from hypothesis import strategies as hst
 
 from . import strategies as st
 from .registry import Case, Input, Op, call_by_name, call_function, register
-from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes
+from ..symbolic.expressions import Bracket, Output, broadcast_index, broadcast_shapes
 
 
 def _call(name):
@@ -120,3 +123,34 @@ register(Op(
         lambda c: st.param_choices(c, p=[0.5, 0.1, 0.75])),
     canonical=Case((("n", "m"), ("n", "m"))), call=_call("dropout"),
     doc="Z = X * mask / (1 - p): inverted dropout with a given keep-mask (data)"))
+
+
+def _apart(X, Y):
+    """Central differences of a step are not taken within a step of its jump (a tie of X and Y)."""
+    return bool(np.all(np.abs(np.subtract(X, Y, dtype=np.float64)) > 1e-3))
+
+
+def _compared(name, alias):
+    """``name`` by name, else MiniTorch's ``alias`` (``lt``); never ``<``, whose result leaves most graphs.
+    A result that is not a tensor of the target's (MyGrad's ``less`` gives a NumPy array) has no
+    backward to check: None, the op is not in the target."""
+    def call(api, x, y):
+        result = call_by_name(api, x, y, name=name)
+        result = call_by_name(api, x, y, name=alias) if result is None else result
+        return result if isinstance(result, type(x)) else None
+    return call
+
+
+_COMPARISONS = [
+    ("less", "lt", sp.StrictLessThan, np.less, _apart, "Z = (X < Y) as a float (broadcasting)"),
+    ("equal", "eq", sp.Eq, np.equal, None, "Z = (X == Y) as a float (broadcasting)"),
+    ("greater", "gt", sp.StrictGreaterThan, np.greater, _apart, "Z = (X > Y) as a float (broadcasting)"),
+]
+
+for _name, _alias, _relation, _np, _at, _doc in _COMPARISONS:
+    register(Op(
+        name=_name, aliases=(_alias,), inputs=(Input("X", domain="grid"), Input("Y", domain="grid")),
+        define=_broadcasting((lambda r: lambda x, y: Bracket(r(x, y)))(_relation), _name),
+        forward=(lambda f: lambda X, Y: f(X, Y).astype(np.result_type(X, Y)))(_np), cases=st.broadcast_pair,
+        broadcasts=True, canonical=Case((("n", "m"), ("n", "m"))), call=_compared(_name, _alias), differentiable_at=_at,
+        doc=f"{_doc}; a step, so the gradient is 0 for both (MiniTorch's {_alias}); ties drawn on purpose"))

@@ -1,12 +1,15 @@
-"""Ops that move entries around: transpose, reshape, broadcast_to."""
+"""Ops that move entries around: transpose, reshape, broadcast_to, flatten (11-785's Flatten), identity."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
+from hypothesis.extra import numpy as hnp
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, register, spelled, takes_sizes_apart
+from .registry import Case, Input, Op, call_by_name, call_function, format_shape, register, spelled, takes_sizes_apart
 from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
 
 X_ = Input("X")
@@ -114,3 +117,34 @@ register(Op(
     define=define_broadcast_to, forward=lambda X, shape: np.broadcast_to(X, shape),
     cases=st.broadcast_to_case, canonical=Case((("n", 1),), {"shape": ("n", "m")}), exact=True,
     call=_call_broadcast_to, doc="Z = np.broadcast_to(X, shape)"))
+
+
+def define_flatten(X):
+    if X.ndim < 1:
+        raise ValueError("flatten: X must have a batch axis, got a 0-d array")
+    out = (X.shape[0], sp.Mul(*X.shape[1:]))
+    return Output(out, lambda n, f: X[unravel(ravel((n, f), out), X.shape)])  # reshape's read, in C order
+
+
+register(Op(
+    name="flatten", aliases=("flatten_batch",), inputs=(X_,), define=define_flatten,
+    forward=lambda X: np.reshape(X, (np.shape(X)[0], -1)),
+    cases=lambda: hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=st.MAX_SIDE).map(lambda s: Case((s,))),
+    canonical=Case((("N", "C", "W"),)), exact=True, shape_generic=False,
+    call=functools.partial(call_function, name="flatten"),  # a Tensor's .flatten() is often NumPy's: to 1-D
+    doc="Z = X.reshape(N, -1): every axis but the first flattened in C order (11-785's Flatten); "
+        "dl/dX = G.reshape(X.shape)"))
+
+def _call_identity(api, x):
+    """A method ``identity``, else a function of ``api``; not in a NumPy-like namespace (one with ``eye``:
+    MyGrad, autograd.numpy), where ``identity(n)`` makes an identity matrix."""
+    method = getattr(x, "identity", None)
+    if callable(method):
+        return method()
+    return None if hasattr(api, "eye") else call_function(api, x, name="identity")
+
+
+register(Op(
+    name="identity", inputs=(X_,), define=lambda X: Output(X.shape, lambda *k: X[k]), forward=lambda X: X + 0,
+    cases=st.one_array, canonical=Case((("n", "m"),)), exact=True,
+    call=_call_identity, doc="Z = X (11-785's Identity activation)"))

@@ -8,5 +8,5 @@ tensor-style targets spell the op.
 """
 
 from . import arithmetic, linalg, shape, reductions, unary, softmax, layers  # noqa: F401  (declare)
-from . import piecewise, statistics, indexing, split  # noqa: F401,E402
-from . import convolution  # noqa: F401,E402  (declared by index formulas)
+from . import piecewise, statistics, indexing, split, recurrent  # noqa: F401,E402
+from . import convolution, resampling  # noqa: F401,E402  (declared by index formulas)

@@ -1,5 +1,5 @@
 """Elementwise functions of one array: exp, log, tanh, sigmoid, relu, sqrt, sin, cos, abs,
-the smooth activations gelu, silu and softplus, and a power with a constant exponent."""
+the smooth activations gelu, silu and softplus, reciprocal, and a power with a constant exponent."""
 
 from __future__ import annotations
 
@@ -70,3 +70,16 @@ register(Op(
     canonical=Case((("n", "m"),), {"exponent": 3.0}),
     call=lambda api, x, exponent: _power_scalar(api, x, exponent),
     doc="Z = X ** p, a constant exponent p (X > 0)"))
+
+
+def _reciprocal(api, x):
+    """``reciprocal`` by name, else MiniTorch's ``inv``."""
+    result = call_by_name(api, x, name="reciprocal")
+    return call_by_name(api, x, name="inv") if result is None else result
+
+
+register(Op(
+    name="reciprocal", aliases=("inv",), inputs=(Input("X", domain="nonzero"),),
+    define=lambda X: Output(X.shape, lambda *k: 1 / X[k]), forward=np.reciprocal,
+    cases=st.one_array, canonical=Case((("n", "m"),)), call=_reciprocal,
+    doc="Z = 1 / X, X non-zero (MiniTorch's inv)"))

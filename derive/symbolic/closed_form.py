@@ -159,6 +159,8 @@ def closed_form(formula, free, X, arrays, G, op=None):
     -------
     ClosedForm
     """
+    if formula == 0:  # a step's (a comparison's): no entry of G reaches X
+        return ClosedForm(f"np.zeros({X.name}.shape)" if free else "0", None, "zero")
     names = _Names(arrays, G, op)
     for recognise in (_remap_form, _reshape_form, _contraction_form):
         try:

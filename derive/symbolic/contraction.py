@@ -58,6 +58,8 @@ def entry_derivative(expr, wrt):
         return sp.Sum(entry_derivative(expr.function, wrt), *expr.limits)
     if isinstance(expr, _ExtremeOver):
         return _extreme_derivative(expr, wrt)
+    if isinstance(expr, Bracket):  # [X < Y] is constant in the entries off the measure-zero set X = Y
+        return sp.Integer(0)
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.fdiff(1) * entry_derivative(expr.args[0], wrt)
     if isinstance(expr, sp.Piecewise):

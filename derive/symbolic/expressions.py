@@ -215,8 +215,9 @@ class Bracket(sp.Function):
 
     Index formulas use it for what a delta or a read leaves behind: a read
     outside the array (padding reads zero), a stride that must divide
-    (``[Mod(b + p - j, s) = 0]``).  It has no derivative with respect to array
-    entries, since its condition is made of indices only.
+    (``[Mod(b + p - j, s) = 0]``), a comparison of entries (``[X[k] < Y[k]]``).  Its
+    derivative with respect to array entries is 0: a condition of indices does not
+    depend on them, one of entries is constant off the ties where it flips.
 
     >>> i = index("i")
     >>> Bracket(sp.Le(0, i - 1))
@@ -227,6 +228,10 @@ class Bracket(sp.Function):
 
     is_integer = True
     is_nonnegative = True
+
+    def _eval_derivative(self, s):
+        # a condition on entries ([X < Y], a comparison's) flips only where they tie: 0 elsewhere
+        return sp.Integer(0)
 
     @classmethod
     def eval(cls, cond):

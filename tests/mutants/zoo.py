@@ -445,4 +445,4 @@ def tanh_overwrites_input(grad, x):
     x += 1
     return grad * x
 
-from . import zoo_convolution, zoo_piecewise, zoo_statistics, zoo_indexing, zoo_einsum, zoo_split  # noqa: E402,F401  (register more families)
+from . import zoo_convolution, zoo_piecewise, zoo_statistics, zoo_indexing, zoo_einsum, zoo_split, zoo_homework  # noqa: E402,F401  (register more families)
