@@ -498,3 +498,21 @@ def test_leaves_come_from_the_tensor_factory_when_the_class_wants_its_own_storag
     x, c = leaf(np.arange(6.0).reshape(2, 3)), constant(np.ones(2))
     assert x.requires_grad and not c.requires_grad
     assert np.array_equal(x.data.values, np.arange(6.0).reshape(2, 3))
+
+
+def test_a_word_embedding_that_unpacks_n_t_from_its_indices_is_checked_not_failed(tmp_path):
+    """CS231n's word_embedding_forward(x, W) takes x of shape (N, T): ``N, T = x.shape`` raised on
+    every 1-D case derive passed, a false FAIL. The lookups now go in as one row."""
+    (tmp_path / "rnn_layers.py").write_text(
+        "import numpy as np\n\n\n"
+        "def word_embedding_forward(x, W):\n"
+        "    N, T = x.shape\n"
+        "    out = W[x]\n"
+        "    return out, (x, W.shape)\n\n\n"
+        "def word_embedding_backward(dout, cache):\n"
+        "    x, shape = cache\n"
+        "    dW = np.zeros(shape)\n"
+        "    np.add.at(dW, x, dout)\n"
+        "    return dW\n")
+    report = derive.check("embedding", target=str(tmp_path / "rnn_layers.py"), examples=30, seed=0, database=None)
+    assert report.status == "pass" and report.examples == 30, report

@@ -43,6 +43,9 @@ class Pair:
         The forward returns ``(loss, dx)``: no cache, no backward.
     refuses : str
         Why the course's layer cannot be checked as the op (it is found, and skipped with this).
+    output, upstream : callable
+        The forward's ``out`` as the op's Z, and the op's G as the backward's ``dout``, where the
+        course keeps another layout (``word_embedding_forward`` takes indices of shape (N, T)).
     """
 
     op: str
@@ -51,6 +54,8 @@ class Pair:
     requires: dict = field(default_factory=dict)
     loss: bool = False
     refuses: str = ""
+    output: Callable = lambda out: out
+    upstream: Callable = lambda G: G
 
 
 #: the course layers whose names or arguments are not the catalog's (``affine_forward``,
@@ -67,7 +72,9 @@ PAIRS = (
          args=lambda inputs, p: (*inputs, {"pool_height": p["kernel"], "pool_width": p["kernel"],
                                            "stride": p["stride"]}),
          requires={"padding": 0}),
-    Pair("embedding", ("word_embedding_forward",), args=lambda inputs, p: (inputs[1], inputs[0])),
+    # the course's indices are (N, T): one row of lookups, its output (1, N, D) read as (N, D)
+    Pair("embedding", ("word_embedding_forward",), args=lambda inputs, p: (np.asarray(inputs[1])[None], inputs[0]),
+         output=lambda out: np.asarray(out)[0], upstream=lambda G: np.asarray(G)[None]),
     Pair("cross_entropy", ("softmax_loss",), loss=True),
     Pair("svm_loss", ("svm_loss",), loss=True),
     Pair("dropout", ("dropout_forward",),
@@ -172,8 +179,9 @@ class CachePairTarget(Target):
         if pair.loss:  # a scalar loss: its VJP with the scalar G is G * dx
             grads = as_tuple(np.asarray(G) * to_array(second), op)
         else:
-            with after_forward(to_array(out)):
-                grads = as_tuple(bwd(G, second), op)
+            out = pair.output(to_array(out))
+            with after_forward(out):
+                grads = as_tuple(bwd(pair.upstream(G), second), op)
         return Outcome(to_array(out), grads, [f"{op.name}: checked {fwd_name}" +
                                               ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
 
