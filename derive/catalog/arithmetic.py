@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, register
+from .registry import Case, Input, Op, by_name_else, register
 from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes
 
 X_ = Input("X")
@@ -52,14 +52,6 @@ register(Op(
 
 # ---- a constant operand: needle's TensorOps with a Python number ``scalar`` -------------------------
 
-def _scalar_op(name, fn):
-    """``fn(x, scalar)`` by name, else the operator with a Python number (micrograd's ``x * 2``)."""
-    def call(api, x, scalar=1.0):
-        result = call_by_name(api, x, name=name, scalar=scalar)
-        return fn(x, scalar) if result is None else result
-    return call
-
-
 def _scalar_cases(scalars):
     return lambda: st.one_array().flatmap(lambda c: st.param_choices(c, scalar=scalars))
 
@@ -80,4 +72,4 @@ for _name, _aliases, _fn, _doc in _SCALAR:
         name=_name, aliases=_aliases, inputs=(X_,), params={"scalar": 1.0},
         define=(lambda f: lambda X, scalar=1.0: Output(X.shape, lambda *k: f(X[k], sp.nsimplify(scalar))))(_fn),
         forward=(lambda f: lambda X, scalar=1.0: f(X, scalar))(_fn), cases=_scalar_cases(_SCALARS),
-        canonical=Case((("n", "m"),), {"scalar": 3.0}), call=_scalar_op(_name, _fn), doc=_doc))
+        canonical=Case((("n", "m"),), {"scalar": 3.0}), call=by_name_else(_name, (lambda f: lambda x, scalar=1.0: f(x, scalar))(_fn)), doc=_doc))

@@ -14,7 +14,7 @@ from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "call_function", "SPELLED", "spelled"]
+__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "SPELLED", "spelled"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
@@ -434,6 +434,16 @@ def takes_sizes_apart(method):
     except (TypeError, ValueError):  # a builtin: NumPy's and torch's take a tuple
         return False
     return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
+
+
+def by_name_else(name, fallback):
+    """A spelling ``spell(api, x, **params)``: the op by name (:func:`call_by_name`), else
+    ``fallback(x, **params)``, the operator with a Python number (micrograd's ``x ** 3``, ``x * 2``)."""
+    def spell(api, x, **params):
+        result = call_by_name(api, x, name=name, **params)
+        return fallback(x, **params) if result is None else result
+    spell.__name__ = f"call_{name}"
+    return spell
 
 
 def call_by_name(api, *tensors, name, **params):

@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, register
+from .registry import Case, Input, Op, by_name_else, call_by_name, register
 from ..symbolic.expressions import Output, Relu, Sigmoid
 
 X_ = Input("X")
@@ -55,11 +55,6 @@ for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:
         call=functools.partial(call_by_name, name=_name), doc=_doc))
 
 
-def _power_scalar(api, x, exponent):
-    """``power_scalar`` by name, else the operator with a Python number (micrograd's ``x ** 3``)."""
-    result = call_by_name(api, x, name="power_scalar", exponent=exponent)
-    return x ** exponent if result is None else result
-
 
 register(Op(
     name="power_scalar", aliases=("pow_scalar",), inputs=(Input("X", domain="positive"),),
@@ -68,7 +63,7 @@ register(Op(
     forward=lambda X, exponent=2.0: np.power(X, exponent),
     cases=lambda: st.one_array().flatmap(lambda c: st.param_choices(c, exponent=[2.0, 3.0, 0.5, -1.0, 2.5, -1.5])),
     canonical=Case((("n", "m"),), {"exponent": 3.0}),
-    call=lambda api, x, exponent: _power_scalar(api, x, exponent),
+    call=by_name_else("power_scalar", lambda x, exponent: x ** exponent),
     doc="Z = X ** p, a constant exponent p (X > 0)"))
 
 

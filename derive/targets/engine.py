@@ -15,6 +15,7 @@ import numpy as np
 
 from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, after_forward,
                    output_value, same_values, to_array)
+from ..catalog.registry import SPELLED
 from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
 #: where engines keep a leaf's gradient, in the order they are looked for
@@ -197,7 +198,6 @@ class EngineTarget(ProbedTarget):
         outside = self.contract(op, case) if self.contract is not None else None
         if outside:
             raise Unsupported(outside)
-        from ..catalog.registry import SPELLED
         params = op.with_defaults(case.params)
         tensors = [self.leaf(np.array(a, copy=True)) if not spec.data else a
                    for spec, a in zip(op.inputs, inputs)]
