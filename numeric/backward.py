@@ -43,6 +43,7 @@ __all__ = [
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
     "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
+    "lstm_step", "temporal_affine", "temporal_softmax_loss", "batch_norm2d", "group_norm",
 ]
 
 
@@ -538,6 +539,21 @@ rnn_step = _vjp("rnn_step", ("x", "prev_h", "Wx", "Wh", "b"),
                 {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
                  "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b})
 einsum = _vjp("einsum", ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y})
+temporal_affine = _vjp("temporal_affine", ("x", "w", "b"), {"x": RN.temporal_affine_grad_x,
+                                                           "w": RN.temporal_affine_grad_w,
+                                                           "b": RN.temporal_affine_grad_b})
+temporal_softmax_loss = _vjp("temporal_softmax_loss", ("x", "y", "mask"), {"x": RN.temporal_softmax_loss_grad_x})
+batch_norm2d = _vjp("batch_norm2d", ("x", "weight", "bias"),
+                    {"x": S.batch_norm2d_grad_x, "weight": S.batch_norm2d_grad_weight, "bias": S.batch_norm2d_grad_bias})
+group_norm = _vjp("group_norm", ("x", "weight", "bias"),
+                  {"x": S.group_norm_grad_x, "weight": S.group_norm_grad_weight, "bias": S.group_norm_grad_bias})
+
+
+def lstm_step(grad, x, prev_h, prev_c, Wx, Wh, b):
+    """VJP of one LSTM step: ``grad`` is ``[dnext_h, dnext_c]``, one per output; returns
+    ``(dx, dprev_h, dprev_c, dWx, dWh, db)``."""
+    dnext_h, dnext_c = (np.asarray(g) for g in grad)
+    return RN.lstm_step_grads(dnext_h, dnext_c, *(np.asarray(a) for a in (x, prev_h, prev_c, Wx, Wh, b)))
 
 
 def split(grad, x, indices_or_sections=2, axis=0):

@@ -33,6 +33,7 @@ __all__ = [
     "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
     "min",
     "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
+    "lstm_step", "temporal_affine", "temporal_softmax_loss", "batch_norm2d", "group_norm",
 ]
 
 
@@ -437,6 +438,21 @@ rnn_step = _graph_op("rnn_step", RN.rnn_step_forward, ("x", "prev_h", "Wx", "Wh"
                      {"x": RN.rnn_step_grad_x, "prev_h": RN.rnn_step_grad_prev_h, "Wx": RN.rnn_step_grad_Wx,
                       "Wh": RN.rnn_step_grad_Wh, "b": RN.rnn_step_grad_b},
                      "One step of a vanilla RNN, ``tanh(x @ Wx + prev_h @ Wh + b)`` (CS231n's ``rnn_step_forward``).")
+temporal_affine = _graph_op("temporal_affine", RN.temporal_affine_forward, ("x", "w", "b"),
+                            {"x": RN.temporal_affine_grad_x, "w": RN.temporal_affine_grad_w,
+                             "b": RN.temporal_affine_grad_b},
+                            "``x @ w + b`` at every step, x (N, T, D) (CS231n's ``temporal_affine_forward``).")
+temporal_softmax_loss = _graph_op("temporal_softmax_loss", RN.temporal_softmax_loss_forward, ("x", "y", "mask"),
+                                  {"x": RN.temporal_softmax_loss_grad_x},
+                                  "``-sum mask log softmax(x)[y] / N`` over every step (CS231n's).")
+batch_norm2d = _graph_op("batch_norm2d", S.batch_norm2d_forward, ("x", "weight", "bias"),
+                         {"x": S.batch_norm2d_grad_x, "weight": S.batch_norm2d_grad_weight,
+                          "bias": S.batch_norm2d_grad_bias},
+                         "Batch norm of (N, C, H, W) per channel, training mode (CS231n's spatial batchnorm).")
+group_norm = _graph_op("group_norm", S.group_norm_forward, ("x", "weight", "bias"),
+                       {"x": S.group_norm_grad_x, "weight": S.group_norm_grad_weight, "bias": S.group_norm_grad_bias},
+                       "Group norm of (N, C, H, W): ``num_groups`` groups of channels (torch's ``group_norm``).",
+                       positional=("num_groups",))
 _einsum = _graph_op("einsum", E.einsum_forward, ("x", "y"), {"x": E.einsum_grad_x, "y": E.einsum_grad_y},
                     "``np.einsum(subscripts, x, y)``.")
 
@@ -454,6 +470,26 @@ def split(x, indices_or_sections=2, axis=0):
     pieces = P.split_forward(x.value, indices_or_sections, axis)
     return [_node(p, _edge(x, P.split_piece_grad_x, x=x.value, start=start, stop=stop, axis=axis))
             for p, (start, stop) in zip(pieces, P.split_bounds(x.shape[axis], indices_or_sections))]
+
+
+_LSTM_INPUTS = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
+
+
+def _lstm_piece_grad(k, output):
+    """The gradient of input ``k`` through one output (0: next_h, 1: next_c) alone."""
+    def grad_fn(grad, **saved):
+        upstream = [grad, np.zeros_like(grad)] if output == 0 else [np.zeros_like(grad), grad]
+        return RN.lstm_step_grads(*upstream, **saved)[k]
+    return grad_fn
+
+
+def lstm_step(x, prev_h, prev_c, Wx, Wh, b):
+    """One LSTM step (CS231n's ``lstm_step_forward``): ``[next_h, next_c]``, two Tensors, each with its
+    own edges to the six inputs."""
+    args = [_tensor(a) for a in (x, prev_h, prev_c, Wx, Wh, b)]
+    saved = dict(zip(_LSTM_INPUTS, (a.value for a in args)))
+    return [_node(value, *[_edge(a, _lstm_piece_grad(k, output), **saved) for k, a in enumerate(args)])
+            for output, value in enumerate(RN.lstm_step_forward(**saved))]
 
 
 def unstack(x, axis=0):

@@ -16,7 +16,9 @@ import numpy as np
 __all__ = ["var_forward", "var_grad_x", "std_forward", "std_grad_x", "logsumexp_forward", "logsumexp_grad_x",
            "norm_forward", "norm_grad_x", "layer_norm_forward", "layer_norm_grad_x", "layer_norm_grad_weight",
            "layer_norm_grad_bias", "batch_norm_forward", "batch_norm_grad_x", "batch_norm_grad_weight",
-           "batch_norm_grad_bias", "max_grad_x", "min_grad_x"]
+           "batch_norm_grad_bias", "max_grad_x", "min_grad_x", "batch_norm2d_forward", "batch_norm2d_grad_x",
+           "batch_norm2d_grad_weight", "batch_norm2d_grad_bias", "group_norm_forward", "group_norm_grad_x",
+           "group_norm_grad_weight", "group_norm_grad_bias"]
 
 
 def _axes(axis, ndim):
@@ -159,3 +161,59 @@ def _extreme_grad(grad, x, axis, keepdims, reduce):
     axes = _axes(axis, np.ndim(x))
     hit = np.asarray(x == reduce(x, axis=axes, keepdims=True), dtype=float)
     return _kept(grad, x, axis, keepdims) * hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+# ---- (N, C, H, W): batch norm per channel, group norm per sample and group of channels -------------
+
+def _per_channel(v):
+    """A channel parameter (C,) as (1, C, 1, 1), to scale (N, C, H, W)."""
+    return np.reshape(v, (1, -1, 1, 1))
+
+
+def batch_norm2d_forward(x, weight, bias, eps=1e-5):
+    """Each channel normalized over (N, H, W) (training mode), then ``* weight + bias`` per channel."""
+    return _normalize(x, (0, 2, 3), eps)[0] * _per_channel(weight) + _per_channel(bias)
+
+
+def batch_norm2d_grad_x(grad, x, weight, bias, eps=1e-5):
+    """Batch norm's three terms, the means over (N, H, W): ``rstd (g - mean g - xhat mean(g xhat))``."""
+    return _norm_grad_x(grad, x, _per_channel(weight), (0, 2, 3), eps)
+
+
+def batch_norm2d_grad_weight(grad, x, weight, bias, eps=1e-5):
+    """``dl/dweight = sum_{n,h,w} G xhat``."""
+    return np.sum(grad * _normalize(x, (0, 2, 3), eps)[0], axis=(0, 2, 3))
+
+
+def batch_norm2d_grad_bias(grad, x, weight, bias, eps=1e-5):
+    """``dl/dbias = sum_{n,h,w} G``."""
+    return np.sum(grad, axis=(0, 2, 3))
+
+
+def _grouped(a, num_groups):
+    """(N, C, H, W) as (N, num_groups, C // num_groups * H * W): one row per sample and group."""
+    return np.reshape(a, (a.shape[0], int(num_groups), -1))
+
+
+def group_norm_forward(x, weight, bias, num_groups=1, eps=1e-5):
+    """Each sample's group of ``C // num_groups`` channels normalized over its channels and (H, W), then
+    ``* weight + bias`` per channel."""
+    xhat = _normalize(_grouped(x, num_groups), 2, eps)[0].reshape(x.shape)
+    return xhat * _per_channel(weight) + _per_channel(bias)
+
+
+def group_norm_grad_x(grad, x, weight, bias, num_groups=1, eps=1e-5):
+    """Layer norm's three terms on each group: ``g = G weight``, means over the group's entries."""
+    g = _grouped(grad * _per_channel(weight), num_groups)
+    return _norm_grad_x(g, _grouped(x, num_groups), 1.0, 2, eps).reshape(x.shape)
+
+
+def group_norm_grad_weight(grad, x, weight, bias, num_groups=1, eps=1e-5):
+    """``dl/dweight = sum_{n,h,w} G xhat``."""
+    xhat = _normalize(_grouped(x, num_groups), 2, eps)[0].reshape(x.shape)
+    return np.sum(grad * xhat, axis=(0, 2, 3))
+
+
+def group_norm_grad_bias(grad, x, weight, bias, num_groups=1, eps=1e-5):
+    """``dl/dbias = sum_{n,h,w} G``."""
+    return np.sum(grad, axis=(0, 2, 3))

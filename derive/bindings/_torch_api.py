@@ -153,6 +153,24 @@ def rnn_step(x, prev_h, Wx, Wh, b):
     return TorchTensor(torch.tanh(_t(x) @ _t(Wx) + _t(prev_h) @ _t(Wh) + _t(b)))
 
 
+def lstm_step(x, prev_h, prev_c, Wx, Wh, b):
+    a = _t(x) @ _t(Wx) + _t(prev_h) @ _t(Wh) + _t(b)
+    i, f, o, g = torch.chunk(a, 4, dim=1)
+    next_c = torch.sigmoid(f) * _t(prev_c) + torch.sigmoid(i) * torch.tanh(g)
+    return [TorchTensor(torch.sigmoid(o) * torch.tanh(next_c)), TorchTensor(next_c)]
+
+
+def temporal_affine(x, w, b):
+    return TorchTensor(_t(x) @ _t(w) + _t(b))
+
+
+def temporal_softmax_loss(x, y, mask):
+    t = _t(x)
+    logp = torch.log_softmax(t, dim=2)
+    picked = torch.gather(logp, 2, torch.as_tensor(np.asarray(y), dtype=torch.long)[..., None])[..., 0]
+    return TorchTensor(-(picked * torch.as_tensor(np.asarray(mask), dtype=t.dtype)).sum() / t.shape[0])
+
+
 def conv1d(x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
     return TorchTensor(F.conv1d(_t(x), _t(weight), _t(bias), stride=stride, padding=padding, dilation=dilation,
                                 groups=groups))
@@ -293,6 +311,14 @@ def layer_norm(x, weight, bias, eps=1e-5):
 
 def batch_norm(x, weight, bias, eps=1e-5):
     return TorchTensor(F.batch_norm(_t(x), None, None, _t(weight), _t(bias), training=True, eps=eps))
+
+
+def batch_norm2d(x, weight, bias, eps=1e-5):
+    return TorchTensor(F.batch_norm(_t(x), None, None, _t(weight), _t(bias), training=True, eps=eps))
+
+
+def group_norm(x, weight, bias, num_groups=1, eps=1e-5):
+    return TorchTensor(F.group_norm(_t(x), int(num_groups), _t(weight), _t(bias), eps=eps))
 
 
 def getitem(x, axis=0, start=None, stop=None, step=None):

@@ -179,6 +179,10 @@ class Op:
         (max, maximum), whether float gradients ``grads`` (one per input) are a valid
         subgradient at these inputs though not the declared convention; the convention
         they follow, in words, or None when they are outside the subdifferential.
+    declared_sizes : bool
+        Whether the canonical case's sizes (names, or expressions of them: lstm_step's Wx is
+        ``(D, 4*H)``) hold for every case, so that one derivation in those sizes covers them all,
+        each name bound from the case (an op declared in index notation is so by construction).
     broadcasts : bool
         Whether its inputs broadcast against each other elementwise, by NumPy's rules (add,
         maximum, where): a library whose elementwise ops take equal shapes only (needle's)
@@ -204,6 +208,7 @@ class Op:
     per_axis: tuple = ()
     pieces: Optional[Pieces] = None
     subgradient: Optional[Callable] = None
+    declared_sizes: bool = False
     broadcasts: bool = False
 
     @property

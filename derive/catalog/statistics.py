@@ -6,7 +6,11 @@ given axes (``sqrt(sum X**2)``, torch's ``vector_norm``); ``logsumexp`` is
 the stabilizer must take no gradient).  ``layer_norm`` normalizes each row of
 ``X`` (N, D), ``batch_norm`` (training mode) each column, both with the biased
 variance, ``eps`` inside the square root, and an affine ``weight``, ``bias``:
-three coupled terms in the gradient of ``X``.
+three coupled terms in the gradient of ``X``.  ``batch_norm2d`` (CS231n's spatial
+batch norm) normalizes each channel of ``X`` (N, C, H, W) over (N, H, W);
+``group_norm`` each sample's group of ``C / num_groups`` channels over the group's
+channels and (H, W) (CS231n's spatial group norm, torch's ``group_norm``); both with
+a weight and a bias per channel.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from hypothesis import strategies as hst
 
 from . import strategies as st
 from .registry import Case, Input, Op, call_function, register
-from ..symbolic.expressions import Output, nested_sum, normalize_axes
+from ..symbolic.expressions import Output, Unravel, bracket, nested_sum, normalize_axes
 
 
 def _reducer(name, statistic, least=1):
@@ -158,3 +162,92 @@ register(Op(
     forward=_normalization_np(0), cases=lambda: _normalization_case(2),
     canonical=Case((("N", "D"), ("D",), ("D",))), call=_spell("batch_norm"),
     doc="Z = (X - mean) / sqrt(var + eps) * weight + bias over each column of X (N, D); training mode, N >= 2"))
+
+
+def _standardized(entries, count, value, e):
+    """``(value - mean) / sqrt(var + eps)`` over ``entries(f) = sum f(entry)`` of ``count`` entries."""
+    mean = entries(lambda v: v) / count
+    var = entries(lambda v: (v - mean) ** 2) / count
+    return (value - mean) / sp.sqrt(var + e)
+
+
+def _nchw(name, X, weight, bias):
+    if X.ndim != 4 or weight.ndim != 1 or bias.ndim != 1 or weight.shape[0] != X.shape[1] \
+            or bias.shape[0] != X.shape[1]:
+        raise ValueError(f"{name}: expected X (N, C, H, W), weight (C,), bias (C,), got "
+                         + ", ".join(str(tuple(a.shape)) for a in (X, weight, bias)))
+
+
+def define_batch_norm2d(X, weight, bias, eps=1e-5):
+    _nchw("batch_norm2d", X, weight, bias)
+    N, C, H, W = X.shape
+    e = sp.nsimplify(eps)
+
+    def entry(n, c, h, w):
+        over = lambda f: nested_sum(lambda r: f(X[r[0], c, r[1], r[2]]), [N, H, W])  # noqa: E731
+        return weight[c] * _standardized(over, N * H * W, X[n, c, h, w], e) + bias[c]
+
+    return Output(X.shape, entry)
+
+
+def define_group_norm(X, weight, bias, num_groups=1, eps=1e-5):
+    _nchw("group_norm", X, weight, bias)
+    N, C, H, W = X.shape
+    if C.is_Integer and (num_groups < 1 or C % num_groups):
+        raise ValueError(f"group_norm: {num_groups} groups do not divide {C} channels")
+    per = C // num_groups  # channels per group; channel c is in group Unravel(c, (groups, per), 0)
+    e = sp.nsimplify(eps)
+
+    def group(channel):
+        return Unravel(channel, sp.Tuple(num_groups, per), 0)
+
+    def entry(n, c, h, w):
+        def over(f):  # every channel, bracketed to c's group
+            return nested_sum(lambda r: bracket(sp.Eq(group(r[0]), group(c))) * f(X[n, r[0], r[1], r[2]]), [C, H, W])
+        return weight[c] * _standardized(over, per * H * W, X[n, c, h, w], e) + bias[c]
+
+    return Output(X.shape, entry)
+
+
+def _batch_norm2d_np(X, weight, bias, eps=1e-5):
+    mu = X.mean(axis=(0, 2, 3), keepdims=True)
+    var = ((X - mu) ** 2).mean(axis=(0, 2, 3), keepdims=True)
+    return (X - mu) / np.sqrt(var + eps) * weight[None, :, None, None] + bias[None, :, None, None]
+
+
+def _group_norm_np(X, weight, bias, num_groups=1, eps=1e-5):
+    grouped = X.reshape(X.shape[0], num_groups, -1)
+    mu = grouped.mean(axis=2, keepdims=True)
+    var = ((grouped - mu) ** 2).mean(axis=2, keepdims=True)
+    xhat = ((grouped - mu) / np.sqrt(var + eps)).reshape(X.shape)
+    return xhat * weight[None, :, None, None] + bias[None, :, None, None]
+
+
+@hst.composite
+def _nchw_case(draw, groups=False):
+    """X (N, C, H, W) of sides 1 to 3, weight and bias (C,); at least two entries per statistic; with
+    ``groups``, a ``num_groups`` that divides C (one, and one per channel, included)."""
+    n, c, h, w = (draw(hst.integers(1, 3)) for _ in range(4))
+    params = {}
+    if groups:
+        params["num_groups"] = draw(hst.sampled_from([d for d in range(1, c + 1) if c % d == 0]))
+    per = n * h * w if not groups else c // params["num_groups"] * h * w
+    if per < 2:
+        h = 2
+    return Case(((n, c, h, w), (c,), (c,)), params)
+
+
+register(Op(
+    name="batch_norm2d", aliases=("spatial_batchnorm", "spatial_batch_norm"), inputs=_NORM_INPUTS,
+    params={"eps": 1e-5}, define=define_batch_norm2d, forward=_batch_norm2d_np, cases=_nchw_case,
+    canonical=Case((("N", "C", "H", "W"), ("C",), ("C",))), call=_spell("batch_norm2d"),
+    doc="Z = (X - mean) / sqrt(var + eps) * weight + bias per channel of X (N, C, H, W), the statistics over "
+        "(N, H, W); training mode (CS231n's spatial batch norm)"))
+
+register(Op(
+    name="group_norm", aliases=("spatial_groupnorm", "spatial_group_norm"), inputs=_NORM_INPUTS,
+    params={"num_groups": 1, "eps": 1e-5}, define=define_group_norm, forward=_group_norm_np,
+    cases=lambda: _nchw_case(groups=True), shape_generic=False,
+    canonical=Case(((1, 4, 1, 2), (4,), (4,)), {"num_groups": 2}), call=_spell("group_norm"),
+    doc="Z = (X - mean) / sqrt(var + eps) * weight + bias, the statistics over each sample's group of "
+        "C / num_groups channels and (H, W): X (N, C, H, W) (torch's group_norm, CS231n's spatial group norm)"))

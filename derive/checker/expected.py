@@ -33,10 +33,10 @@ def derivation_for(op, case):
     shapes = tuple(tuple(int(n) for n in s) for s in case.shapes)
     if not op.shape_generic:
         return vjp(op, *shapes, **params), {}
-    if op.notation:  # no broadcasting: one derivation, in the declared sizes, covers every case
+    if op.notation or op.declared_sizes:  # no broadcasting: one derivation, in the declared sizes, covers all
         _validate_notation_case(op, shapes, params)
         bindings = {dim(name): n for decl, shape in zip(op.canonical.shapes, shapes)
-                    for name, n in zip(decl, shape)}
+                    for name, n in zip(decl, shape) if isinstance(name, str) or isinstance(name, sp.Symbol)}
         bindings.update({symbol: int(params[name]) for name, symbol in op.symbolic_params.items()})
         fixed = {k: v for k, v in params.items() if k not in op.symbolic_params}  # each value its own derivation
         return vjp(op, **fixed), bindings
