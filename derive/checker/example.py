@@ -27,6 +27,7 @@ from .expected import DerivationError, _env, _expected_or_error, _output_shape, 
 from ..symbolic.expressions import unroll
 from .oracle import exact_inputs, symbol_array
 from .report import Failure, format_pair
+from ..isolation.channel import Unreadable
 from ..targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
 from ..isolation.target import IsolatedTarget
 from ..targets.base import TargetCrashed, copy_upstream, modified_in_place, raised_name, same_values
@@ -217,6 +218,12 @@ def check_forward(op, case, arrays, output, notes=None):
     call = f"{op.name}({case.describe(op)})"
     if op.pieces is not None:
         output = _joined_pieces(op, case, params, call, output, expected)
+    unreadable = _not_an_array(output)
+    if unreadable:  # an unfinished forward (``out = None``): the student's, never derive's fault
+        raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward",
+                                     message=f"your {call} returned {unreadable}, not an array",
+                                     diagnosis="is the forward finished? the gradient is checked only where "
+                                               "the forward is the catalog's"))
     got = np.asarray(output)
     if expected.shape == () and got.shape != () and got.size == 1 and got.dtype != object:
         if notes is not None:
@@ -245,6 +252,16 @@ def check_forward(op, case, arrays, output, notes=None):
     raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message,
                                  diagnosis="the gradient is checked only where the forward is the catalog's; "
                                            "bind the op to its NumPy equivalent to check the rest"))
+
+
+def _not_an_array(output):
+    """What ``output`` is when it is not an array of numbers (None, or a value that could not cross from
+    the worker), else ''."""
+    if isinstance(output, Unreadable):  # an array holding None came back as "not numbers (NoneType)"
+        return "None" if output.what.endswith("(NoneType)") else f"{output.type_name} ({output.what})"
+    if isinstance(output, np.ndarray) and output.dtype == object and output.shape == () and output.item() is None:
+        return "None"
+    return ""
 
 
 def _name_variant(op, arrays, params, got):
