@@ -8,9 +8,10 @@ promises differs from NumPy in two ways, and derive asks only for what it promis
 - elementwise ops take operands of one shape: broadcasting is explicit, through
   ``broadcast_to`` (whose gradient sums back), so an ``EWiseAdd`` gradient of
   ``(out_grad, out_grad)`` is right;
-- ``matmul`` takes 2-D and batched operands whose batch axes agree where both have them (an
-  operand may lack leading ones); its ``transpose(a, axes)`` swaps two axes, the last two by
-  default (:mod:`.conventions`);
+- ``matmul`` takes 2-D and batched operands, whose batch axes broadcast as its ``compute``
+  (NumPy's ``@``) broadcasts them, a size-1 batch axis included: a gradient that does not sum
+  one back has the wrong shape, a real bug; its ``transpose(a, axes)`` swaps two axes, the last
+  two by default (:mod:`.conventions`);
 - reductions take ``axes`` as a tuple (``Optional[tuple]``), so an axis goes as one, counted
   from the front.
 """
@@ -25,7 +26,6 @@ from .base import Unsupported
 
 BROADCASTING = "the library's elementwise ops take operands of one shape (broadcasting is explicit, through broadcast_to)"
 MATMUL = "the library's matmul takes 2-D and batched operands"
-BATCH = "the library's matmul broadcasts batch axes only by leading ones missing"
 
 
 def tensor_op_classes(namespace):
@@ -46,11 +46,6 @@ def explicit_broadcasting(op, case):
         return BROADCASTING
     if op.name == "matmul" and any(len(s) < 2 for s in shapes):
         return MATMUL
-    if op.name == "matmul":
-        batch = [tuple(s[:-2]) for s in shapes]
-        common = min(len(b) for b in batch)
-        if common and batch[0][len(batch[0]) - common:] != batch[1][len(batch[1]) - common:]:
-            return BATCH
     return None
 
 
