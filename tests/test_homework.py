@@ -25,7 +25,7 @@ def check_all(path, *extra, examples=60):
 
 
 CS231N_OPS = {"affine", "relu", "batch_norm", "layer_norm", "conv2d", "max_pool2d", "embedding", "cross_entropy",
-              "svm_loss"}
+              "svm_loss", "batch_norm2d", "group_norm"}
 
 
 def test_a_cs231n_layers_file_loads_as_cache_pairs_and_passes():
@@ -36,6 +36,61 @@ def test_a_cs231n_layers_file_loads_as_cache_pairs_and_passes():
     assert set(ops) == CS231N_OPS and all(o["status"] == "pass" and o["examples"] == 60 for o in ops.values())
     assert "conv2d: checked conv_forward_naive / conv_backward_naive" in ops["conv2d"]["notes"]
     assert "cross_entropy: checked softmax_loss" in ops["cross_entropy"]["notes"]
+    # gamma (1, C, 1, 1) in, dgamma (1, C, 1, 1) out: read in group_norm's layout, (C,)
+    assert "group_norm: checked spatial_groupnorm_forward / spatial_groupnorm_backward" in ops["group_norm"]["notes"]
+
+
+def test_a_cs231n_rnn_layers_file_passes_lstm_step_with_one_gradient_per_output():
+    r, ops = check_all(os.path.join(HERE, "cs231n", "rnn_layers.py"), examples=40)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert set(ops) == {"rnn_step", "lstm_step", "embedding", "temporal_affine", "temporal_softmax_loss"}
+    assert all(o["status"] == "pass" and o["examples"] == 40 for o in ops.values()), ops
+    assert "lstm_step: checked lstm_step_forward / lstm_step_backward" in ops["lstm_step"]["notes"]
+
+
+RNN_BUGS = {  # op: words of its failure, the mistake in rnn_layers_buggy.py
+    "rnn_step": "dl/dx[",
+    "lstm_step": "dl/d",
+    "temporal_affine": "dl/db: gradient has shape",
+    "temporal_softmax_loss": "dl/dx[",
+}
+
+
+def test_each_classic_cs231n_rnn_mistake_fails_and_nothing_else():
+    r, ops = check_all(os.path.join(HERE, "cs231n", "rnn_layers_buggy.py"), examples=40)
+    assert r.returncode == 1
+    assert {n for n, o in ops.items() if o["status"] == "fail"} == set(RNN_BUGS), {n: o["status"] for n, o in ops.items()}
+    for name, words in RNN_BUGS.items():
+        assert words in ops[name]["failures"][0]["message"], ops[name]["failures"][0]
+    assert ops["embedding"]["status"] == "pass"
+
+
+def test_lstm_steps_missing_dnext_c_is_real_by_central_differences():
+    """The buggy LSTM step's FAIL confirmed through the file's own forward: dprev_c must carry dnext_c * f."""
+    sys.path.insert(0, os.path.join(HERE, "cs231n"))
+    try:
+        import rnn_layers_buggy as buggy
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(0)
+    N, D, H = 2, 3, 2
+    args = [rng.normal(size=s) for s in ((N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,))]
+    dh, dc = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+
+    def loss(prev_c):
+        h, c, _ = buggy.lstm_step_forward(args[0], args[1], prev_c, *args[3:])
+        return np.sum(h * dh) + np.sum(c * dc)
+
+    fd = np.zeros((N, H))
+    for idx in np.ndindex(N, H):
+        e = np.zeros((N, H))
+        e[idx] = 1e-6
+        fd[idx] = (loss(args[2] + e) - loss(args[2] - e)) / 2e-6
+    _, _, cache = buggy.lstm_step_forward(*args)
+    got = buggy.lstm_step_backward(dh, dc, cache)[2]
+    assert not np.allclose(got, fd, atol=1e-6)
+    report = derive.check("lstm_step", target=buggy, shapes=[s.shape for s in args], examples=5, database=None)
+    assert report.status == "fail"
 
 
 BUGS = {  # op: words of its failure, the mistake in layers_buggy.py
@@ -383,6 +438,23 @@ def test_a_needle_package_with_the_classic_mistakes_fails_where_they_are(tmp_pat
     assert failed == {"exp", "power_scalar", "transpose", "matmul", "sum", "logsumexp", "divide_scalar"}
     assert {n: ops[n]["status"] for n in ("add", "multiply", "reshape", "broadcast_to", "log")} == \
         dict.fromkeys(("add", "multiply", "reshape", "broadcast_to", "log"), "pass")
+
+
+def test_a_needle_matmul_that_sums_only_missing_batch_axes_fails_on_a_size_1_batch_axis(tmp_path):
+    """(1, 2, 3) @ (3, 3, 4): NumPy's @ in compute broadcasts the size-1 batch axis, and a gradient that
+    sums back only the axes an operand lacks has shape (3, 2, 3). A public needle solution had exactly
+    this, and derive used to skip the case as outside needle's promises."""
+    folder = _with_mistakes("needle", tmp_path, "ops.py", [
+        ("        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)",
+         "        return (summation(grad_a, tuple(range(len(grad_a.shape) - len(a.shape)))) "
+         "if len(grad_a.shape) > len(a.shape) else grad_a), "
+         "(summation(grad_b, tuple(range(len(grad_b.shape) - len(b.shape)))) "
+         "if len(grad_b.shape) > len(b.shape) else grad_b)")])
+    report = derive.check("matmul", target=folder, shapes=[(1, 2, 3), (3, 3, 4)], seed=0, database=None)
+    fine = derive.check("matmul", target=folder, shapes=[(2, 2, 3), (3, 4)], seed=0, database=None)
+    assert report.status == "fail", report.verdict()
+    assert "dl/dX: gradient has shape (3, 2, 3), input has shape (1, 2, 3)" in report.failures[0].message
+    assert fine.status == "pass", fine.verdict()  # the leading axes it lacks are summed back
 
 
 def test_no_gradient_for_an_exponent_is_a_constant_and_for_a_matrix_a_claimed_zero(tmp_path):

@@ -46,6 +46,9 @@ class Pair:
     output, upstream : callable
         The forward's ``out`` as the op's Z, and the op's G as the backward's ``dout``, where the
         course keeps another layout (``word_embedding_forward`` takes indices of shape (N, T)).
+    gradients : callable
+        ``gradients(grads, inputs) -> grads``: the backward's answer in the op's layout, where the
+        course keeps a parameter in another (``spatial_groupnorm``'s gamma is (1, C, 1, 1)).
     """
 
     op: str
@@ -56,6 +59,21 @@ class Pair:
     refuses: str = ""
     output: Callable = lambda out: out
     upstream: Callable = lambda G: G
+    gradients: Callable = lambda grads, inputs: grads
+
+
+def _channels(a):
+    """A channel parameter (C,) as CS231n's group norm keeps it, (1, C, 1, 1)."""
+    return np.reshape(a, (1, -1, 1, 1))
+
+
+def _channels_back(grads, inputs):
+    """``(dx, dgamma, dbeta)`` with dgamma and dbeta of (1, C, 1, 1) read as (C,); one of another
+    size is left as it is, to be reported with its shape."""
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        return grads
+    C = np.shape(inputs[1])[0]
+    return (grads[0], *(np.reshape(g, (C,)) if np.size(g) == C and np.ndim(g) == 4 else g for g in grads[1:]))
 
 
 #: the course layers whose names or arguments are not the catalog's (``affine_forward``,
@@ -63,6 +81,12 @@ class Pair:
 PAIRS = (
     Pair("batch_norm", ("batchnorm_forward",),
          args=lambda inputs, p: (*inputs, {"mode": "train", "eps": p["eps"], "momentum": 0.9})),
+    Pair("batch_norm2d", ("spatial_batchnorm_forward",),
+         args=lambda inputs, p: (*inputs, {"mode": "train", "eps": p["eps"], "momentum": 0.9})),
+    Pair("group_norm", ("spatial_groupnorm_forward",),
+         args=lambda inputs, p: (inputs[0], _channels(inputs[1]), _channels(inputs[2]), p["num_groups"],
+                                 {"eps": p["eps"]}),
+         gradients=_channels_back),
     Pair("layer_norm", ("layernorm_forward",), args=lambda inputs, p: (*inputs, {"eps": p["eps"]})),
     Pair("conv2d", ("conv_forward_naive", "conv_forward_im2col", "conv_forward_strides", "conv_forward_fast"),
          args=lambda inputs, p: (*inputs, {"stride": p["stride"], "pad": p["padding"]}),
@@ -77,6 +101,7 @@ PAIRS = (
          output=lambda out: np.asarray(out)[0], upstream=lambda G: np.asarray(G)[None]),
     Pair("cross_entropy", ("softmax_loss",), loss=True),
     Pair("svm_loss", ("svm_loss",), loss=True),
+    Pair("temporal_softmax_loss", ("temporal_softmax_loss",), loss=True),
     Pair("dropout", ("dropout_forward",),
          refuses="CS231n's dropout_forward draws its own mask from dropout_param['seed'], and derive checks "
                  "dropout with a mask it gives: not checked"),
@@ -169,21 +194,28 @@ class CachePairTarget(Target):
             result = fwd(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001  the forward's own error, shown as such
             raise ForwardError(exc) from exc
-        if not (isinstance(result, tuple) and len(result) == 2):
-            what = "(loss, dx)" if pair.loss else "(out, cache)"
+        expected = 2 if op.pieces is None or pair.loss else len(G) + 1  # (out, cache); (next_h, next_c, cache)
+        if not (isinstance(result, tuple) and len(result) == expected):
+            what = "(loss, dx)" if pair.loss else ("(out, cache)" if expected == 2 else
+                                                   f"{expected - 1} outputs and a cache")
             # a backward that names a cache was written for this protocol: its forward's answer is a bug
             raise ProtocolError(f"{fwd_name} returned {type(result).__name__}"
                                 f"{f' of {len(result)}' if isinstance(result, tuple) else ''}, not {what}",
                                 mismatch=not pair.loss and not _takes_cache(bwd))
-        out, second = result
+        *outs, second = result
         if pair.loss:  # a scalar loss: its VJP with the scalar G is G * dx
+            out = to_array(outs[0])
             grads = as_tuple(np.asarray(G) * to_array(second), op)
-        else:
-            out = pair.output(to_array(out))
+        elif op.pieces is not None:  # one output and one G per piece: backward(dnext_h, dnext_c, cache)
+            out = [to_array(o) for o in outs]
             with after_forward(out):
-                grads = as_tuple(bwd(pair.upstream(G), second), op)
-        return Outcome(to_array(out), grads, [f"{op.name}: checked {fwd_name}" +
-                                              ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
+                grads = as_tuple(pair.gradients(bwd(*G, second), inputs), op)
+        else:
+            out = pair.output(to_array(outs[0]))
+            with after_forward(out):
+                grads = as_tuple(pair.gradients(bwd(pair.upstream(G), second), inputs), op)
+        return Outcome(out, grads, [f"{op.name}: checked {fwd_name}" +
+                                    ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
 
 
 __all__ = ["CachePairTarget", "Pair", "PAIRS", "find_pairs"]

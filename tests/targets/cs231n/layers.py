@@ -180,3 +180,41 @@ def word_embedding_backward(dout, cache):
     dW = np.zeros_like(W)
     np.add.at(dW, x, dout)
     return dW
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """x: (N, C, H, W), gamma and beta (C,): batch norm per channel, through batchnorm_forward."""
+    N, C, H, W = x.shape
+    flat = x.transpose(0, 2, 3, 1).reshape(-1, C)
+    out, cache = batchnorm_forward(flat, gamma, beta, bn_param)
+    return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    N, C, H, W = dout.shape
+    dx, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)
+    return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """x: (N, C, H, W); gamma and beta (1, C, 1, 1); G groups of C // G channels."""
+    eps = gn_param.get("eps", 1e-5)
+    N, C, H, W = x.shape
+    grouped = x.reshape(N, G, -1)
+    mean = grouped.mean(axis=2, keepdims=True)
+    std = np.sqrt(grouped.var(axis=2, keepdims=True) + eps)
+    x_hat = ((grouped - mean) / std).reshape(x.shape)
+    return gamma * x_hat + beta, (x_hat, std, gamma, G)
+
+
+def spatial_groupnorm_backward(dout, cache):
+    x_hat, std, gamma, G = cache
+    N, C, H, W = dout.shape
+    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
+    dgamma = (dout * x_hat).sum(axis=(0, 2, 3), keepdims=True)
+    dx_hat = (dout * gamma).reshape(N, G, -1)
+    x_hat_g = x_hat.reshape(N, G, -1)
+    M = dx_hat.shape[2]
+    dx = (M * dx_hat - dx_hat.sum(axis=2, keepdims=True)
+          - x_hat_g * (dx_hat * x_hat_g).sum(axis=2, keepdims=True)) / (M * std)
+    return dx.reshape(dout.shape), dgamma, dbeta
