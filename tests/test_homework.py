@@ -110,6 +110,8 @@ def test_each_classic_cs231n_mistake_fails_and_nothing_else():
     for name, words in BUGS.items():
         assert words in ops[name]["failures"][0]["message"], ops[name]["failures"][0]
     assert "reshape the gradient back to the input's shape (x.shape)" in ops["affine"]["failures"][0]["diagnosis"]
+    # dgamma (1, D): the sum was done, its axis kept; said so, not "un-broadcast over the wrong axes"
+    assert "a sum with keepdims=True" in ops["batch_norm"]["failures"][0]["diagnosis"]
     assert {o["status"] for n, o in ops.items() if n not in BUGS} == {"pass"}
 
 

@@ -208,7 +208,7 @@ def test_seed_style_tensor_is_seeded_with_G_not_ones():
     assert derive.check("multiply", target=target, shapes=[(2, 3), (2, 3)], database=None)
     # it has no broadcasting: a broadcasting pair gives the output's shape back
     report = check("multiply", target, examples=60)
-    assert not report and "un-broadcast missing" in report.failures[0].diagnosis
+    assert not report and "un-broadcast missing" in report.failures[0].diagnosis, report.failures[0]
     # .T exists, transpose(axes) does not: those cases are skipped and counted
     report = check("transpose", target, examples=40)
     assert report.skipped_cases > 0

@@ -119,7 +119,7 @@ register(Op(
     canonical=Case((("N", "D"), ("N", "H"), ("N", "H"), ("D", 4 * _H), ("H", 4 * _H), (4 * _H,))),
     call=functools.partial(call_function, name="lstm_step"),
     pieces=Pieces(lambda A: np.split(A, 2, axis=1), lambda pieces: np.concatenate(pieces, axis=1),
-                  "np.concatenate([next_h, next_c], axis=1)"),
+                  "np.concatenate([Z_0, Z_1], axis=1) (_0 is next_h, _1 is next_c)"),
     doc="[next_h, next_c] = one LSTM step: gates i, f, o, g = the column blocks of x @ Wx + prev_h @ Wh + b "
         "(Wx (D, 4H)), next_c = f prev_c + i g, next_h = o tanh(next_c) (CS231n's lstm_step_forward)"))
 

@@ -299,6 +299,11 @@ def _check_structure(op, case, grads, evidence, out_shape):
             if sorted(g.shape) == sorted(shape):
                 failure.failure.diagnosis = ("the axes are permuted (a transpose missing or not inverted: "
                                              "the inverse of `axes` is np.argsort(axes))")
+            elif g.ndim > len(shape) and g.size == int(np.prod(shape, dtype=np.int64)) \
+                    and [n for n in g.shape if n != 1] == [n for n in shape if n != 1]:
+                failure.failure.diagnosis = (f"every entry is there with extra size-1 axes: a sum with keepdims=True "
+                                             f"(a dgamma of shape (1, D)), or an un-broadcast missing over the "
+                                             f"leading axes; sum without keepdims, or reshape to {spec.name}.shape")
             elif g.shape == out_shape and _broadcasting(case, out_shape):
                 failure.failure.diagnosis = ("un-broadcast missing: the gradient has the broadcast output's "
                                              "shape; sum it over the axes broadcasting added or stretched")
