@@ -31,8 +31,8 @@ def _tables(op, case, inputs, G):
         if spec.domain == "labels":
             onehot = np.zeros(tuple(case.shapes[0]), dtype=object)
             onehot[...] = sp.Integer(0)
-            for n, c in enumerate(a):
-                onehot[n, int(c)] = sp.Integer(1)
+            for idx in np.ndindex(*np.shape(a)):  # labels of any shape: (N,), or (N, T) per step
+                onehot[idx + (int(a[idx]),)] = sp.Integer(1)
             tables["onehot"] = onehot
         else:
             tables[spec.name] = a
