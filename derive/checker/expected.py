@@ -36,7 +36,7 @@ def derivation_for(op, case):
     if op.notation or op.declared_sizes:  # no broadcasting: one derivation, in the declared sizes, covers all
         _validate_notation_case(op, shapes, params)
         bindings = {dim(name): n for decl, shape in zip(op.canonical.shapes, shapes)
-                    for name, n in zip(decl, shape) if isinstance(name, str) or isinstance(name, sp.Symbol)}
+                    for name, n in zip(decl, shape) if isinstance(name, (str, sp.Symbol))}
         bindings.update({symbol: int(params[name]) for name, symbol in op.symbolic_params.items()})
         fixed = {k: v for k, v in params.items() if k not in op.symbolic_params}  # each value its own derivation
         return vjp(op, **fixed), bindings

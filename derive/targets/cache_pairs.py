@@ -62,6 +62,11 @@ class Pair:
     gradients: Callable = lambda grads, inputs: grads
 
 
+def _with_bn_param(inputs, params):
+    """``(x, gamma, beta, bn_param)`` in training mode, as batchnorm_forward and its spatial twin take them."""
+    return (*inputs, {"mode": "train", "eps": params["eps"], "momentum": 0.9})
+
+
 def _channels(a):
     """A channel parameter (C,) as CS231n's group norm keeps it, (1, C, 1, 1)."""
     return np.reshape(a, (1, -1, 1, 1))
@@ -79,10 +84,8 @@ def _channels_back(grads, inputs):
 #: the course layers whose names or arguments are not the catalog's (``affine_forward``,
 #: ``relu_forward`` need no row: they are named after their op)
 PAIRS = (
-    Pair("batch_norm", ("batchnorm_forward",),
-         args=lambda inputs, p: (*inputs, {"mode": "train", "eps": p["eps"], "momentum": 0.9})),
-    Pair("batch_norm2d", ("spatial_batchnorm_forward",),
-         args=lambda inputs, p: (*inputs, {"mode": "train", "eps": p["eps"], "momentum": 0.9})),
+    Pair("batch_norm", ("batchnorm_forward",), args=_with_bn_param),
+    Pair("batch_norm2d", ("spatial_batchnorm_forward",), args=_with_bn_param),
     Pair("group_norm", ("spatial_groupnorm_forward",),
          args=lambda inputs, p: (inputs[0], _channels(inputs[1]), _channels(inputs[2]), p["num_groups"],
                                  {"eps": p["eps"]}),
