@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, register
+from .registry import Case, Input, Op, call_function, format_shape, register
 from ..symbolic.expressions import Output, nested_sum, ravel, summation
 from .softmax import log_softmax_np
 
 
 def _function_call(name):
-    def call(api, *tensors):
-        fn = getattr(api, name, None) if api is not None else None
-        return fn(*tensors) if callable(fn) else None
-    return call
+    return functools.partial(call_function, name=name)
 
 
 def define_mse_loss(pred, target):

@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, register
+from .registry import Case, Input, Op, format_shape, operator_else, register
 from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes, nested_sum, summation
 
 X_ = Input("X")
@@ -41,7 +41,7 @@ def define_matmul(X, Y):
 register(Op(
     name="matmul", aliases=("mm", "dot", "matrix_multiply"), inputs=(Input("X"), Input("Y")),
     define=define_matmul, forward=np.matmul, cases=st.matmul_pair,
-    canonical=Case((("p", "q"), ("q", "r"))), exact=True, call=lambda api, x, y: x @ y,
+    canonical=Case((("p", "q"), ("q", "r"))), exact=True, call=operator_else("@", lambda x, y: x @ y, "matmul"),
     doc="Z = X @ Y (1-D, 2-D, batched with broadcasting)",
     variants=(("X @ Y.T", lambda X, Y: X @ np.swapaxes(Y, -1, -2)),
               ("X.T @ Y", lambda X, Y: np.swapaxes(X, -1, -2) @ Y),

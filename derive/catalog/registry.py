@@ -14,7 +14,7 @@ from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "SPELLED", "spelled"]
+__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "operator_else", "SPELLED", "PASSED_OVER", "label", "offered", "spelled"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
@@ -403,9 +403,43 @@ def _fits(value, default):
 SPELLED = contextvars.ContextVar("spelled", default=None)
 
 
+#: spellings a call passes over, by label: set while a target looks for its other spellings of an op
+#: (the operator, the method, the module function) and while it runs one of them
+PASSED_OVER = contextvars.ContextVar("passed_over", default=frozenset())
+
+
+#: what a target given as a file is imported as, before its own name: ``layers.py`` is ``_derive_target_layers``
+FILE_MODULE_PREFIX = "_derive_target_"
+
+
+def label(kind, owner, name):
+    """``method Tensor.exp``, ``function needle.exp``; ``operator +`` when ``owner`` is None."""
+    if owner is None:
+        return f"{kind} {name}"
+    owner = getattr(owner, "__name__", type(owner).__name__)
+    return f"{kind} {owner.removeprefix(FILE_MODULE_PREFIX)}.{name}"
+
+
+def offered(kind, owner, name):
+    """Whether the spelling ``kind owner.name`` may be taken (it is not being passed over)."""
+    return label(kind, owner, name) not in PASSED_OVER.get()
+
+
 def spelled(kind, owner, name):
-    """Record that a call went through ``kind`` (method, function) ``owner.name``."""
-    SPELLED.set(f"{kind} {getattr(owner, '__name__', type(owner).__name__)}.{name}")
+    """Record that a call went through ``kind`` (method, function, operator) ``owner.name``."""
+    SPELLED.set(label(kind, owner, name))
+
+
+def _names(name):
+    """``name``, and while other spellings are looked for (see :data:`PASSED_OVER`) its aliases too:
+    needle's ``summation`` for ``sum``.  An alias found so is kept only when its forward matches the
+    first spelling's, so a function of the same name that does something else is never checked."""
+    if not PASSED_OVER.get():
+        return (name,)
+    try:
+        return (name, *get_op(name).aliases)
+    except ValueError:  # a spelling under a name outside the catalog
+        return (name,)
 
 
 def call_function(api, *tensors, name, **params):
@@ -414,11 +448,12 @@ def call_function(api, *tensors, name, **params):
     For ops whose first input is data (``where``'s condition): a method of that
     input would be the array library's, not the op.
     """
-    fn = getattr(api, name, None) if api is not None else None
-    if not callable(fn):
-        return None
-    spelled("function", api, name)
-    return fn(*tensors, **_fitted(fn, params, name))
+    for alias in _names(name):
+        fn = getattr(api, alias, None) if api is not None else None
+        if callable(fn) and offered("function", api, alias):
+            spelled("function", api, alias)
+            return fn(*tensors, **_fitted(fn, params, name))
+    return None
 
 
 def _fitted(fn, params, name):
@@ -441,24 +476,41 @@ def takes_sizes_apart(method):
     return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
 
 
-def by_name_else(name, fallback):
-    """A spelling ``spell(api, x, **params)``: the op by name (:func:`call_by_name`), else
-    ``fallback(x, **params)``, the operator with a Python number (micrograd's ``x ** 3``, ``x * 2``)."""
+def by_name_else(name, *fallback):
+    """A spelling ``spell(api, x, **params)``: the op by name (:func:`call_by_name`), else each
+    ``(symbol, operator)`` of ``fallback`` in turn, ``operator(x, **params)``: the operator with a Python
+    number (micrograd's ``x ** 3``, ``x * 2``, and the reflected ``2 * x``)."""
     def spell(api, x, **params):
         result = call_by_name(api, x, name=name, **params)
-        return fallback(x, **params) if result is None else result
+        if result is not None:
+            return result
+        for symbol, operator in fallback:
+            if offered("operator", None, symbol):
+                spelled("operator", None, symbol)
+                return operator(x, **params)
+        return None
     spell.__name__ = f"call_{name}"
     return spell
 
 
 def call_by_name(api, *tensors, name, **params):
     """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
-    method = getattr(tensors[0], name, None) if tensors else None
-    if callable(method):
-        spelled("method", type(tensors[0]), name)
-        return method(*tensors[1:], **_fitted(method, params, name))
-    fn = getattr(api, name, None) if api is not None else None
-    if callable(fn):
-        spelled("function", api, name)
-        return fn(*tensors, **_fitted(fn, params, name))
-    return None
+    for alias in _names(name):
+        method = getattr(tensors[0], alias, None) if tensors else None
+        if callable(method) and offered("method", type(tensors[0]), alias):
+            spelled("method", type(tensors[0]), alias)
+            return method(*tensors[1:], **_fitted(method, params, name))
+    return call_function(api, *tensors, name=name, **params)
+
+
+def operator_else(symbol, fn, name):
+    """A spelling ``spell(api, *tensors, **params)``: the operator ``fn(*tensors, **params)`` (``X + Y``),
+    recorded as ``operator <symbol>``, else the op by name (:func:`call_by_name`): a target's other
+    spellings of the op are found by passing over the operator."""
+    def spell(api, *tensors, **params):
+        if offered("operator", None, symbol):
+            spelled("operator", None, symbol)
+            return fn(*tensors, **params)
+        return call_by_name(api, *tensors, name=name, **params)
+    spell.__name__ = f"call_{name}"
+    return spell

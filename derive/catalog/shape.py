@@ -9,7 +9,8 @@ import sympy as sp
 from hypothesis.extra import numpy as hnp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, call_function, format_shape, register, spelled, takes_sizes_apart
+from .registry import (PASSED_OVER, Case, Input, Op, call_by_name, call_function, format_shape, offered, register, spelled,
+                       takes_sizes_apart)
 from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
 
 X_ = Input("X")
@@ -36,24 +37,27 @@ def define_transpose(X, axes=None):
     return Output(tuple(X.shape[a] for a in perm), entry)
 
 
-def _call_reshape(x, shape):
-    """``x.reshape(shape)``, or a ``view`` (MiniTorch's name), with the sizes apart where it takes them so."""
-    method = getattr(x, "reshape", None) or getattr(x, "view", None)
-    if not callable(method):
-        return None
-    spelled("method", type(x), method.__name__)
-    return method(*shape) if takes_sizes_apart(method) else method(tuple(shape))
+def _call_reshape(api, x, shape):
+    """``x.reshape(shape)``, or a ``view`` (MiniTorch's name), with the sizes apart where it takes them
+    so; passing over those, the function ``reshape(x, shape)``."""
+    for name in ("reshape", "view"):
+        method = getattr(x, name, None)
+        if callable(method) and offered("method", type(x), name):
+            spelled("method", type(x), name)
+            return method(*shape) if takes_sizes_apart(method) else method(tuple(shape))
+    return call_function(api, x, name="reshape", shape=tuple(shape)) if PASSED_OVER.get() else None
 
 
 def _call_transpose(api, x, axes=None):
     order = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(axes)
-    if order == tuple(reversed(range(len(x.shape)))) and hasattr(x, "T"):
+    if order == tuple(reversed(range(len(x.shape)))) and hasattr(x, "T") and offered("attribute", type(x), "T"):
         spelled("attribute", type(x), "T")
         return x.T
-    if callable(getattr(x, "transpose", None)):
+    if callable(getattr(x, "transpose", None)) and offered("method", type(x), "transpose"):
         spelled("method", type(x), "transpose")
         return x.transpose(order)
-    if callable(getattr(x, "permute", None)):  # MiniTorch's and torch's name, the order as sizes apart
+    if callable(getattr(x, "permute", None)) and offered("method", type(x), "permute"):
+        # MiniTorch's and torch's name, the order as sizes apart
         spelled("method", type(x), "permute")
         return x.permute(*order) if takes_sizes_apart(x.permute) else x.permute(order)
     return None
@@ -91,7 +95,7 @@ register(Op(
     name="reshape", aliases=("view",), inputs=(X_,), params={"shape": None},
     define=define_reshape, forward=lambda X, shape: np.reshape(X, shape), cases=st.reshape_case,
     canonical=Case((("a", "b", "c"),), {"shape": ("c", -1)}), exact=True, shape_generic=False,
-    call=lambda api, x, shape: _call_reshape(x, shape),
+    call=_call_reshape,
     doc="Z = X.reshape(shape), C order, -1 allowed"))
 
 
@@ -106,10 +110,14 @@ def define_broadcast_to(X, shape=None):
 
 
 def _call_broadcast_to(api, x, shape):
-    if callable(getattr(x, "broadcast_to", None)):
+    if callable(getattr(x, "broadcast_to", None)) and offered("method", type(x), "broadcast_to"):
+        spelled("method", type(x), "broadcast_to")
         return x.broadcast_to(tuple(shape))
     fn = getattr(api, "broadcast_to", None)
-    return fn(x, tuple(shape)) if callable(fn) else None
+    if not callable(fn) or not offered("function", api, "broadcast_to"):
+        return None
+    spelled("function", api, "broadcast_to")
+    return fn(x, tuple(shape))
 
 
 register(Op(

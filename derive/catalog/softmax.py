@@ -6,7 +6,7 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, register
+from .registry import Case, Input, Op, call_by_name, register
 from ..symbolic.expressions import Output, normalize_axes, summation
 
 X_ = Input("X")
@@ -40,13 +40,7 @@ def log_softmax_np(X, axis=-1):
 
 
 def _call_axis_fn(name):
-    def call(api, x, axis=-1):
-        method = getattr(x, name, None)
-        if callable(method):
-            return method(axis=axis)
-        fn = getattr(api, name, None) if api is not None else None
-        return fn(x, axis=axis) if callable(fn) else None
-    return call
+    return lambda api, x, axis=-1: call_by_name(api, x, name=name, axis=axis)
 
 
 for _name, _define, _np, _doc in [("softmax", define_softmax, _softmax_np, "Z = exp(X) / sum(exp(X), axis)"),

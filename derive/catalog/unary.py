@@ -63,7 +63,7 @@ register(Op(
     forward=lambda X, exponent=2.0: np.power(X, exponent),
     cases=lambda: st.one_array().flatmap(lambda c: st.param_choices(c, exponent=[2.0, 3.0, 0.5, -1.0, 2.5, -1.5])),
     canonical=Case((("n", "m"),), {"exponent": 3.0}),
-    call=by_name_else("power_scalar", lambda x, exponent: x ** exponent),
+    call=by_name_else("power_scalar", ("**", lambda x, exponent: x ** exponent)),
     doc="Z = X ** p, a constant exponent p (X > 0)"))
 
 

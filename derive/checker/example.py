@@ -101,25 +101,27 @@ def _same_answer(a, b, dtype):
         return False
 
 
-def call_target(target, op, case, inputs, G, repeat=1):
+def call_target(target, op, case, inputs, G, repeat=1, spelling=None):
     """Run the target once; check structure (count, mutation); the :class:`Outcome`.
 
     ``repeat=2`` makes the same call again on fresh copies and keeps its gradients in
     ``Outcome.again`` (an isolated target makes both calls in its worker and sends back what they
-    left; every comparison is made here).
+    left; every comparison is made here).  ``spelling`` (a label of ``target.other_spellings(op)``)
+    makes the call through that spelling of the op.
     """
     if op.pieces is not None:  # a list of outputs: the backward gets one G per piece
         G = op.pieces.cut(G, **op.with_defaults(case.params))
+    more = {} if spelling is None else {"spelling": spelling}
     try:
         if isinstance(target, IsolatedTarget):  # both calls in its worker; ``modified`` judged on its reply
-            outcome = target.run(op, case, inputs, G, repeat=repeat)
+            outcome = target.run(op, case, inputs, G, repeat=repeat, **more)
         else:
             before = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
-            outcome = target.run(op, case, inputs, G)
+            outcome = target.run(op, case, inputs, G, **more)
             outcome.modified = modified_in_place(inputs, G, before)
             if repeat == 2:
                 outcome.again = target.run(op, case, [np.array(a, copy=True) for a in before[0]],
-                                           copy_upstream(before[1])).grads
+                                           copy_upstream(before[1]), **more).grads
     except ProtocolError as exc:
         if exc.mismatch:  # derive's call may not fit: judged in ``_settle`` (a FAIL only where other cases ran)
             raise Mismatch(Failure(op=op.name, input=None, case=case, kind="protocol", message=str(exc))) from None
@@ -590,6 +592,52 @@ def _none_as_zero(op, case, derivation, grads, notes):
     return tuple(out)
 
 
+def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, expected, np_dtype, notes, out_shape,
+                    ties, dtype_tolerance):
+    """The same example through another of the target's spellings of ``op`` (``method Tensor.add``
+    besides ``operator +``), its gradients compared with the same expected ones.
+
+    Its gradients are the student's: a wrong one, a backward that raises, one that modifies its
+    input, fails naming the spelling.  So is the forward of an operator, whose meaning Python fixes
+    (``2 * X`` is ``X * 2``).  A spelling found by name is checked only where it computes the op: a
+    forward that does not, or raises, is a function of that name doing something else (or called
+    another way) on this case, said in a note, never a failure.
+    """
+    try:
+        outcome = call_target(target, op, case, [np.array(a, copy=True) for a in arrays], copy_upstream(G),
+                              spelling=spelling)
+        check_forward(op, case, arrays, outcome.output)
+        notes.update(outcome.notes)
+        grads = _none_as_zero(op, case, derivation, outcome.grads, notes)
+        _check_structure(op, case, grads, "numeric", out_shape)
+        try:
+            _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
+                             dtype_tolerance)
+        except Mismatch:
+            convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
+            if convention is None:
+                raise
+            notes.add(f"at ties, {spelling} gives {convention}: a valid subgradient, not the declared convention")
+    except ForwardDiffers as exc:
+        if spelling.startswith("operator "):
+            exc.failure.spelling = spelling
+            raise
+        what = "raises" if exc.failure.message.startswith("the forward raised") else "gives other values"
+        notes.add(f"{op.name}: {spelling} is not checked on cases where its forward {what}: "
+                  f"a function of that name that is not {op.name} there")
+    except Mismatch as exc:
+        if exc.failure.kind == "protocol":
+            notes.add(f"{op.name}: {spelling} is not checked on cases where derive cannot call it")
+            return
+        exc.failure.spelling = spelling
+        raise
+    except BackwardRaised as exc:
+        exc.spelling = spelling
+        raise
+    except Unsupported as exc:  # this spelling cannot express the case: the first one's verdict stands
+        notes.add(f"{op.name}: {spelling} is not checked on cases it cannot express")
+
+
 def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None, ties="subgradient",
                 dtype_tolerance="inputs"):
     """Check one case.
@@ -650,6 +698,9 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
                   f"(torch's); --ties declared makes it a failure")
         evidence[SUBGRADIENT] = evidence.get(SUBGRADIENT, 0) + 1
     evidence["numeric"] = evidence.get("numeric", 0) + 1
+    for spelling in target.other_spellings(op):
+        _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, expected, np_dtype, notes,
+                        out_shape, ties, dtype_tolerance)
 
     # 4. finite differences guard the derivation itself
     sampled_enough = op.notation and evidence.get("finite differences", 0) >= FD_MAX_EXAMPLES_NOTATION

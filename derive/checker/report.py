@@ -62,13 +62,16 @@ class Failure:
     output: str = ""
     #: the op's input names (set by the check: an op outside the catalog, a whole expression's, has its own)
     input_names: tuple = ()
+    #: the target's spelling that failed, when it is not the first (``method Tensor.add``)
+    spelling: str | None = None
 
     def describe(self):
         try:
             op = get_op(self.op)
         except ValueError:  # an op that is not in the catalog (a whole expression's)
             op = None
-        lines = [f"{self.op}({self.case.describe(op, self.input_names)})", f"  {self.message}"]
+        through = f" through {self.spelling}" if self.spelling else ""
+        lines = [f"{self.op}({self.case.describe(op, self.input_names)}){through}", f"  {self.message}"]
         if self.diagnosis:
             lines.append(f"  diagnosis: {self.diagnosis}")
         if self.also:
@@ -88,7 +91,7 @@ class Failure:
                 "expected_formula": self.expected_formula,
                 "expected": _jsonable(self.expected), "got": _jsonable(self.got),
                 "evidence": self.evidence, "diagnosis": self.diagnosis, "also_fails_on": list(self.also),
-                "output": self.output}
+                "output": self.output, "spelling": self.spelling}
 
 
 @dataclass

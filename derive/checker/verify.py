@@ -221,7 +221,7 @@ class _Run:
             raise Mismatch(_crashed(op, case, exc, self)) from None
         except BackwardRaised as exc:
             failure = _raised(op, case, exc.exc)
-            failure.output = self.drain()
+            failure.output, failure.spelling = self.drain(), getattr(exc, "spelling", None)
             raise Mismatch(failure) from exc
         except (Unsupported, DerivationError, TargetError):
             raise

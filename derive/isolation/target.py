@@ -27,6 +27,7 @@ from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, Remo
 from .channel import (NODES_PER_ENTRY, MIN_NODES, Budget, ReplyError, decode_value, printable, reply_limit,
                       symbols_of)
 from .process import Worker
+from ..targets.engine import MAX_SPELLINGS
 
 __all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shutdown"]
 
@@ -101,6 +102,7 @@ class IsolatedTarget(Target):
         self._loaded_in = None
         self.uses_reference = False  # whether loading it imported derive's reference implementation
         self._supported = {}
+        self._others = {}
         self._wire = {}
 
     # -- loading -----------------------------------------------------------------------
@@ -189,17 +191,30 @@ class IsolatedTarget(Target):
         if key not in self._supported:
             reply = self._call("supports", op)
             if reply[0] == "ok":
-                ok, reason = reply[1]
-                self._supported[key] = (bool(ok), str(reason))
+                try:
+                    ok, reason, others = reply[1]
+                    if not (isinstance(others, list) and all(type(label) is str for label in others)):
+                        raise TypeError("labels that are not text")
+                except (TypeError, ValueError) as exc:
+                    raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
+                self._supported[key] = (bool(ok), printable(reason))
+                self._others[key] = tuple(printable(label) for label in others[:MAX_SPELLINGS])
             else:
                 _raise(reply)
         return self._supported[key]
 
-    def run(self, op, case, inputs, G, repeat=1):
+    def other_spellings(self, op):
+        """The labels of the target's other spellings of ``op``, as its worker found them."""
+        self.supports(op)
+        return self._others[(op.name, id(op))]
+
+    def run(self, op, case, inputs, G, repeat=1, spelling=None):
         """One call in the worker; what it observed is judged here: the inputs and G it sent back
         after the call are compared with the ones sent (``Outcome.modified``), and the gradients of
         a repeated call come back as they are (``Outcome.again``)."""
-        reply = self._call("run", op, case, inputs, G, repeat, limit=(2 + repeat) * reply_limit(*inputs, G))
+        if spelling is not None and spelling not in self.other_spellings(op):
+            raise ValueError(f"{op.name}: no spelling {spelling!r} in {self.name}")
+        reply = self._call("run", op, case, inputs, G, repeat, spelling, limit=(2 + repeat) * reply_limit(*inputs, G))
         if reply[0] != "ok":
             _raise(reply)
         try:

@@ -7,10 +7,11 @@ here (exit, crash, hang, print, patch derive's modules) stays here: the checker
 compares the answers in its own process.
 
 Requests (pickles from the checker): ``("load", spec, style, sys_path, cwd, user_ops)``,
-``("supports", op)``, ``("run", op, case, inputs, G, repeat)``, ``("graph", graph, leaf_values, G)``.
+``("supports", op)``, ``("run", op, case, inputs, G, repeat, spelling)``, ``("graph", graph, leaf_values, G)``.
 Replies (builtins only, values described as in :mod:`derive.isolation.channel`): ``("ok", value)``
 or an error ``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
-``exit``, ``target_error``.  A run's value is ``(output, grads, notes, (inputs, G) after the
+``exit``, ``target_error``.  A supports' value is ``(ok, reason, labels of the op's other
+spellings)``; a run's value is ``(output, grads, notes, (inputs, G) after the
 call, grads of the repeated call or None)``.
 """
 
@@ -91,27 +92,32 @@ def _op(wire):
 
 
 def _supports(op):
-    ok, reason = _TARGET.supports(_op(op))
-    return ("ok", (bool(ok), _text(reason)))
+    op = _op(op)
+    ok, reason = _TARGET.supports(op)
+    spellings = getattr(_TARGET, "other_spellings", None)
+    others = [_text(label, 200) for label in spellings(op)] if ok and callable(spellings) else []
+    return ("ok", (bool(ok), _text(reason), others))
 
 
-def _run(op, case, inputs, G, repeat=1):
+def _run(op, case, inputs, G, repeat=1, spelling=None):
     """One call, and what it left: the inputs and G after it (and with ``repeat=2`` the gradients of
-    the same call made again on fresh copies).  The checker compares them, never this process."""
+    the same call made again on fresh copies); ``spelling``, one of the labels ``supports`` sent,
+    makes the call through that spelling.  The checker compares them, never this process."""
     import numpy as np
     from derive.isolation.channel import encode_value
     from derive.targets.base import CONSTANT, copy_upstream, each_piece, to_array
     op = _op(op)
     encode = lambda v: encode_value(v, to_array, CONSTANT)  # noqa: E731
     pristine = [np.array(a, copy=True) for a in inputs], copy_upstream(G)
-    outcome = _TARGET.run(op, case, inputs, G)
+    more = {} if spelling is None else {"spelling": spelling}
+    outcome = _TARGET.run(op, case, inputs, G, **more)
     output = (("pieces", [encode(p) for p in outcome.output]) if isinstance(outcome.output, list)
               else encode(outcome.output))
     grads = [encode(g) for g in outcome.grads]
     after = [encode(a) for a in inputs], ("pieces", each_piece(encode, G)) if isinstance(G, list) else encode(G)
     again = None
     if repeat == 2:
-        again = [encode(g) for g in _TARGET.run(op, case, *pristine).grads]
+        again = [encode(g) for g in _TARGET.run(op, case, *pristine, **more).grads]
     return ("ok", (output, grads, [_text(n) for n in outcome.notes], after, again))
 
 

@@ -194,6 +194,11 @@ class Target:
         """``(True, "")`` or ``(False, reason)``: whether the target has ``op`` at all."""
         return True, ""
 
+    def other_spellings(self, op):
+        """Labels of the target's other ways to reach ``op`` (``method Tensor.add`` besides ``operator +``),
+        each checked besides the first: ``run(..., spelling=label)``.  None here."""
+        return ()
+
     def run(self, op, case, inputs, G):
         """Call forward and backward once; an :class:`Outcome`.
 

@@ -15,9 +15,11 @@ import numpy as np
 
 from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, after_forward,
                    output_value, same_values, to_array)
-from ..catalog.registry import SPELLED
+from ..catalog.registry import PASSED_OVER, SPELLED
 from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
+#: at most this many spellings of one op besides the first are checked (torch's add, Tensor.add, torch.add)
+MAX_SPELLINGS = 3
 #: where engines keep a leaf's gradient, in the order they are looked for
 GRAD_ATTRIBUTES = ("grad", "backwards_grad", "gradient", "_grad")
 #: names of backward() parameters that are flags, never the upstream gradient
@@ -147,6 +149,8 @@ class EngineTarget(ProbedTarget):
         self.grad = grad
         self._seeding = seeding
         self._spelled = {}  # op name -> the spelling its last forward went through, for the report
+        self._others = {}  # op name -> {label of another spelling: the labels passed over to reach it}
+        self._label = None  # the label of the last forward's spelling (None: the catalog's expression)
 
     #: how its ops are reached, when that is not plain (said in the report's target line)
     via = ""
@@ -194,26 +198,69 @@ class EngineTarget(ProbedTarget):
             self._route_checked = True
         return self
 
-    def forward(self, op, case, inputs):
+    def forward(self, op, case, inputs, spelling=None, passed_over=None):
+        """The op's forward on fresh leaves: ``(tensors, out)``.  ``spelling`` (a label of
+        :meth:`spellings`) reaches it through another of the target's spellings; ``passed_over``
+        (labels) through the first one not among them."""
         outside = self.contract(op, case) if self.contract is not None else None
         if outside:
             raise Unsupported(outside)
         params = op.with_defaults(case.params)
         tensors = [self.leaf(np.array(a, copy=True)) if not spec.data else a
                    for spec, a in zip(op.inputs, inputs)]
-        token = SPELLED.set(None)
+        if passed_over is None:
+            passed_over = frozenset() if spelling is None else self._others[op.name][spelling]
+        token, passing = SPELLED.set(None), PASSED_OVER.set(frozenset(passed_over))
         try:
             out = call_forward(op, self.spelling(op), self.api, tensors, params)
             how = SPELLED.get()
         finally:
             SPELLED.reset(token)
+            PASSED_OVER.reset(passing)
+        self._label = how
         self._spelled[op.name] = how or (f"its own spelling of {op.name}" if self.spellings.get(op.name) is not None
                                          else "the operators of " + op.doc.split(";")[0].split(" (")[0])
         return tensors, out
 
-    def run(self, op, case, inputs, G):
+    def supports(self, op):
+        found = super().supports(op)
+        if found[0] and op.name not in self._others:
+            self._others[op.name] = self._find_other_spellings(op)
+        return found
+
+    def other_spellings(self, op):
+        """Labels of the target's other spellings of ``op`` (``method Tensor.add`` where the first is
+        ``operator +``), each checked on every example besides the first; found by :meth:`supports`."""
+        return tuple(self._others.get(op.name, ()))
+
+    def _find_other_spellings(self, op):
+        """Label -> the labels passed over to reach it: each spelling the target offers besides the
+        first.  An operator is kept whatever it computes (``2 + X`` means ``X + 2``); one found by name
+        when its forward gives the first one's output on the probe case (a function of the same name
+        that computes something else is not a spelling of the op)."""
+        if op.pieces is not None:
+            return {}
+        case, inputs = probe_inputs(op)
+        try:
+            first = output_value(op, self.forward(op, case, inputs)[1], self.unwrap)
+        except Exception:  # noqa: BLE001  the first spelling's troubles are reported case by case
+            return {}
+        others, passed = {}, {self._label}
+        while self._label is not None and len(others) < MAX_SPELLINGS:
+            try:
+                out = output_value(op, self.forward(op, case, inputs, passed_over=passed)[1], self.unwrap)
+            except Exception:  # noqa: BLE001  no other spelling (or one that does not run here)
+                break
+            if self._label is None or self._label in passed:
+                break
+            if _agrees(first, out) or self._label.startswith("operator "):  # an operator's meaning is Python's
+                others[self._label] = frozenset(passed)
+            passed.add(self._label)
+        return others
+
+    def run(self, op, case, inputs, G, spelling=None):
         self.settle()
-        tensors, out = self.forward(op, case, inputs)
+        tensors, out = self.forward(op, case, inputs, spelling)
         try:
             output = output_value(op, out, self.unwrap)
         except Exception as exc:  # noqa: BLE001
@@ -306,6 +353,15 @@ class EngineTarget(ProbedTarget):
             return first, second, None
         backward()
         return first, second, grads()
+
+
+def _agrees(a, b):
+    """Whether two forward outputs hold the same values (a spelling of the same op on the same inputs)."""
+    try:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+    except Exception:  # noqa: BLE001  not comparable: not the same op
+        return False
 
 
 def _add(a, b):

@@ -11,6 +11,7 @@ import os
 import sys
 import types
 
+from ..catalog.registry import FILE_MODULE_PREFIX
 from .base import Target, TargetError
 from .binding import Binding
 from .discover import discover
@@ -27,7 +28,7 @@ def _import(spec):
                 raise TargetError(f"target file {module_part} does not exist")
             if os.path.isdir(path):
                 return _import_folder(spec, path, attr)
-            mod_name = "_derive_target_" + os.path.splitext(os.path.basename(path))[0]
+            mod_name = FILE_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0]
             loader_spec = importlib.util.spec_from_file_location(mod_name, path)
             module = importlib.util.module_from_spec(loader_spec)
             sys.modules[mod_name] = module

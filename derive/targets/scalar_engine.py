@@ -85,11 +85,11 @@ class ScalarEngineTarget(EngineTarget):
         self.value_type = value_type
         self.unwrap = self._numbers
 
-    def forward(self, op, case, inputs):
+    def forward(self, op, case, inputs, spelling=None, passed_over=None):
         """The op on arrays of Values; a NumPy loop that finds no such operator or method on a Value
         (``max`` needs ``>``, ``sqrt`` a ``sqrt`` method) is the engine lacking the op."""
         try:
-            tensors, out = super().forward(op, case, inputs)
+            tensors, out = super().forward(op, case, inputs, spelling, passed_over)
         except Exception as exc:  # noqa: BLE001
             cause = getattr(exc, "exc", None) or exc.__cause__ or exc
             text = str(cause)
@@ -101,6 +101,8 @@ class ScalarEngineTarget(EngineTarget):
             self._spelled[op.name] = f"{self.value_type.__name__}.{how.rsplit('.', 1)[1]}() on each entry"
         elif how.startswith("the operators of "):
             self._spelled[op.name] = f"{self.value_type.__name__}'s operators on each entry ({how[17:]})"
+        elif how.startswith(("operator ", "reflected ")):
+            self._spelled[op.name] = f"{self.value_type.__name__}'s {how} on each entry"
         return tensors, self._as_values(out)
 
     def _as_values(self, out):
