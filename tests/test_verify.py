@@ -348,6 +348,20 @@ def test_cli_list_reads_the_catalog():
     assert names == derive.names()
 
 
+def test_cli_version_is_the_package_version():
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"derive {derive.__version__}"
+
+
+def test_cli_list_into_a_reader_that_left_ends_quietly():
+    """``--list | head``: the reader closes the pipe before the catalog is written."""
+    p = subprocess.Popen([sys.executable, "-m", "derive.check", "--list", "--format", "markdown"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=HERE)
+    p.stdout.close()
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 1 and b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+
+
 def test_exact_evidence_on_integers_and_through_a_division():
     """Exact values run as Python ints first (fast while nothing divides); a backward that divides
     runs again on Fractions, so it keeps exact evidence, and a wrong one is still caught exactly."""

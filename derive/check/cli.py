@@ -22,6 +22,8 @@ import os
 import sys
 import time
 
+from .. import __version__
+
 __all__ = ["main"]
 
 
@@ -40,6 +42,7 @@ def _parser():
                             "backward against it on Hypothesis-generated shapes.")
     p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
     p.add_argument("--list", action="store_true", help="print the op catalog and exit")
+    p.add_argument("--version", action="version", version=f"derive {__version__}")
     p.add_argument("--expression", metavar="TEXT",
                    help="derive the gradient of a whole expression over catalog ops, e.g. "
                         "'mean((X @ W + b - y)**2)', with --input NAME=SIZES for each input")
@@ -556,3 +559,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("derive.check: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (``--list | head``): the rest goes nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
