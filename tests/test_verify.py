@@ -348,6 +348,13 @@ def test_cli_list_reads_the_catalog():
     assert names == derive.names()
 
 
+def test_cli_no_database_writes_nothing_to_the_working_folder(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "derive.check", "exp", "add", "--jobs", "2", "--examples", "5",
+                        "--no-database"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_version_is_the_package_version():
     r = cli("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"derive {derive.__version__}"

@@ -112,6 +112,19 @@ def _parser():
     return p
 
 
+def _no_storage():
+    """Hypothesis keeps more than examples in its folder (the constants it found in the code); with no
+    database nothing is written to the working folder: that goes to a folder of this run, removed at
+    exit (the variable reaches the grading workers too)."""
+    import atexit
+    import shutil
+    import tempfile
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def _catalog_lines(fmt):
     from ..catalog.registry import ops
     rows = []
@@ -134,6 +147,7 @@ def _catalog_lines(fmt):
 
 def _database(args):
     if args.no_database:
+        _no_storage()
         return None
     from hypothesis.database import DirectoryBasedExampleDatabase
     path = args.database or os.path.join(".hypothesis", "derive")

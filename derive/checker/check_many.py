@@ -108,12 +108,16 @@ def check_all(args, names, jobs, on_outcome):
 
 
 def _durations_path(args):
-    """Where the seconds of the last run are kept: next to the example database (its default place
-    when the run uses none: the record is of times, not examples)."""
+    """Where the seconds of the last run are kept: next to the example database; None with
+    ``--no-database``, which writes nothing to the working folder."""
+    if getattr(args, "no_database", False):
+        return None
     return os.path.join(getattr(args, "database", None) or os.path.join(".hypothesis", "derive"), "durations.json")
 
 
 def _read_durations(path):
+    if path is None:
+        return {}
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -123,6 +127,8 @@ def _read_durations(path):
 
 
 def _write_durations(path, durations):
+    if path is None:
+        return
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
