@@ -65,4 +65,4 @@ from .targets import Binding, Unsupported
 __all__ = ["Case", "Input", "Op", "Pieces", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
            "ops", "register", "unregister", "vjp", "vjp_expression", "check", "Report", "Binding", "Unsupported"]
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402

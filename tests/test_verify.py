@@ -360,6 +360,13 @@ def test_cli_version_is_the_package_version():
     assert r.returncode == 0 and r.stdout.strip() == f"derive {derive.__version__}"
 
 
+def test_cli_json_says_its_schema_the_version_and_the_seed():
+    from derive.checker.report import JSON_SCHEMA
+    data = json.loads(cli("exp", "--format", "json", "--examples", "3", "--seed", "7", "--no-database").stdout)
+    assert (data["schema"], data["derive"], data["seed"]) == (JSON_SCHEMA, derive.__version__, 7)
+    assert json.loads(cli("exp", "--format", "json", "--examples", "3", "--no-database").stdout)["seed"] is None
+
+
 def test_cli_list_into_a_reader_that_left_ends_quietly():
     """``--list | head``: the reader closes the pipe before the catalog is written."""
     p = subprocess.Popen([sys.executable, "-m", "derive.check", "--list", "--format", "markdown"],

@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from .. import __version__
+from .._version import __version__
 
 __all__ = ["main"]
 
@@ -354,7 +354,7 @@ def _run(argv):
     skipped = sum(1 for r in reports if r.status == "skipped")
     differs = sum(1 for r in reports if r.status == "differs")
     if args.format == "json":
-        print(json.dumps(run_summary(target, reports, elapsed), indent=2))
+        print(json.dumps(run_summary(target, reports, elapsed, seed=args.seed), indent=2))
     elif args.format == "markdown":
         print(f"Target: `{target.name}` ({target.style})\n")
         print("| op | status | examples | evidence | first failure |")

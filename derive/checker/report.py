@@ -202,9 +202,18 @@ def one_line(report):
     return report.status.upper()
 
 
-def run_summary(target, reports, seconds):
-    """One target's run as JSON-able data: what ``--format json`` prints and a gradebook row reads."""
-    return {"target": target.name, "style": target.style, "seeding": target.seeding,
+#: the version of the JSON layout of :func:`run_summary`, raised when a field changes meaning or goes
+JSON_SCHEMA = 1
+
+
+def run_summary(target, reports, seconds, seed=None):
+    """One target's run as JSON-able data: what ``--format json`` prints and a gradebook row reads.
+
+    ``schema`` is :data:`JSON_SCHEMA`, ``derive`` the version that checked, ``seed`` the run's
+    (None: Hypothesis's own, a run that is not repeated exactly)."""
+    from .._version import __version__
+    return {"schema": JSON_SCHEMA, "derive": __version__, "seed": seed,
+            "target": target.name, "style": target.style, "seeding": target.seeding,
             "ops": [r.to_dict() for r in reports],
             "passed": sum(1 for r in reports if r),
             "failed": sum(1 for r in reports if r.status in ("fail", "error")),

@@ -146,7 +146,8 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
                                  dtype=options.dtype, database=None, ties=options.ties,
                                  op_timeout=min(options.op_timeout or DEFAULT_OP_TIMEOUT, remaining),
                                  dtype_tolerance=options.dtype_tolerance))
-        data = json.loads(outside(json.dumps(run_summary(target, reports, time.perf_counter() - start))))
+        data = json.loads(outside(json.dumps(run_summary(target, reports, time.perf_counter() - start,
+                                                             seed=options.seed))))
         why = f"not checked: the submission's budget of {options.budget:g} s was spent (--budget)"
         data["ops"] += [_not_checked(op, why) for op in left]
         data["skipped"] = data.get("skipped", 0) + len(left)
