@@ -347,6 +347,16 @@ def sigmoid_wrong_sign(grad, x):
     return grad * s * (1 + s)
 
 
+@mutant("elementwise", "silu", "s(X) only: the product rule's X s(X)(1 - s(X)) forgotten")
+def silu_missing_product_rule(grad, x):
+    return grad / (1 + np.exp(-x))
+
+
+@mutant("elementwise", "softplus", "1 / (1 + exp(X)), which is s(-X), for s(X)")
+def softplus_sigmoid_of_minus_x(grad, x):
+    return grad / (1 + np.exp(x))
+
+
 @mutant("elementwise", "relu", "lets the gradient through where X < 0")
 def relu_passes_negative(grad, x):
     return grad * (x != 0)

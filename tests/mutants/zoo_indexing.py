@@ -36,6 +36,16 @@ def flip_unflipped(grad, x, axis=0):
     return (grad,)
 
 
+@mutant("indexing", "expand_dims", "np.squeeze(G): every size-1 axis goes, X's own ones too")
+def expand_dims_squeezes_all(grad, x, axis=0):
+    return (np.squeeze(grad),)
+
+
+@mutant("indexing", "expand_dims", "sums G over axis 0, whatever the axis was")
+def expand_dims_sums_the_first_axis(grad, x, axis=0):
+    return (np.sum(grad, axis=0),)
+
+
 @mutant("indexing", "concatenate", "splits G at Y's length instead of X's")
 def concatenate_split_at_y(grad, x, y, axis=0):
     n = np.shape(grad)[axis] - np.shape(x)[axis]
