@@ -200,7 +200,7 @@ class EngineTarget(ProbedTarget):
 
     def forward(self, op, case, inputs, spelling=None, passed_over=None):
         """The op's forward on fresh leaves: ``(tensors, out)``.  ``spelling`` (a label of
-        :meth:`spellings`) reaches it through another of the target's spellings; ``passed_over``
+        :meth:`other_spellings`) reaches it through another of the target's spellings; ``passed_over``
         (labels) through the first one not among them."""
         outside = self.contract(op, case) if self.contract is not None else None
         if outside:
