@@ -580,6 +580,21 @@ def _other_subgradient(op, case, arrays, G, grads):
         return None
 
 
+def _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance,
+                     ties):
+    """The numeric comparison; a gradient that differs from the declared one but is a valid subgradient
+    at this case's ties (with ``ties="subgradient"``) gives the convention it follows, else None.
+    Raises :class:`Mismatch` when it is neither."""
+    try:
+        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance)
+        return None
+    except Mismatch:
+        convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
+        if convention is None:
+            raise
+        return convention
+
+
 def _none_as_zero(op, case, derivation, grads, notes):
     """``grads`` with a None read as zeros for an input whose derived gradient is identically 0 (a
     comparison's): None is how torch.autograd.Function's backward and MiniTorch say "no gradient"
@@ -610,13 +625,9 @@ def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, ex
         notes.update(outcome.notes)
         grads = _none_as_zero(op, case, derivation, outcome.grads, notes)
         _check_structure(op, case, grads, "numeric", out_shape)
-        try:
-            _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
-                             dtype_tolerance)
-        except Mismatch:
-            convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
-            if convention is None:
-                raise
+        convention = _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
+                                      dtype_tolerance, ties)
+        if convention is not None:
             notes.add(f"at ties, {spelling} gives {convention}: a valid subgradient, not the declared convention")
     except ForwardDiffers as exc:
         if spelling.startswith("operator "):
@@ -688,12 +699,9 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
         k = op.input_names.index(name)
         if again is not None and not _same_answer(grads[k], again[k], np_dtype):
             raise _structural(op, case, name, "two calls with the same arguments gave different results")
-    try:
-        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance)
-    except Mismatch:
-        convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
-        if convention is None:
-            raise
+    convention = _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
+                                  dtype_tolerance, ties)
+    if convention is not None:
         notes.add(f"at ties, {convention}: a valid subgradient, not the declared convention "
                   f"(torch's); --ties declared makes it a failure")
         evidence[SUBGRADIENT] = evidence.get(SUBGRADIENT, 0) + 1

@@ -94,8 +94,7 @@ def _op(wire):
 def _supports(op):
     op = _op(op)
     ok, reason = _TARGET.supports(op)
-    spellings = getattr(_TARGET, "other_spellings", None)
-    others = [_text(label, 200) for label in spellings(op)] if ok and callable(spellings) else []
+    others = [_text(label, 200) for label in _TARGET.other_spellings(op)] if ok else []
     return ("ok", (bool(ok), _text(reason), others))
 
 

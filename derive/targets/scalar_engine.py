@@ -101,7 +101,7 @@ class ScalarEngineTarget(EngineTarget):
             self._spelled[op.name] = f"{self.value_type.__name__}.{how.rsplit('.', 1)[1]}() on each entry"
         elif how.startswith("the operators of "):
             self._spelled[op.name] = f"{self.value_type.__name__}'s operators on each entry ({how[17:]})"
-        elif how.startswith(("operator ", "reflected ")):
+        elif how.startswith("operator "):
             self._spelled[op.name] = f"{self.value_type.__name__}'s {how} on each entry"
         return tensors, self._as_values(out)
 
