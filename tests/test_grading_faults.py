@@ -163,6 +163,15 @@ def test_a_planted_derive_in_the_working_folder_is_refused(tmp_path):
     assert "./derive in the working directory is not the installed derive" in r.stderr
 
 
+def test_a_folder_named_derive_in_the_working_folder_is_one_line(tmp_path):
+    """Run from the folder that holds a checkout called derive/: its root has no __init__.py."""
+    (tmp_path / "derive").mkdir()
+    r = subprocess.run([sys.executable, "-m", "derive.check", "exp", "--examples", "3"], capture_output=True,
+                       text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "./derive in the working directory is a folder, not the derive package" in r.stderr
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--budget", "0"], "--budget must be a positive number of seconds"),
     (["--jobs", "0"], "--jobs must be at least 1"),

@@ -552,6 +552,9 @@ def _own_imports():
     import derive
     cwd = os.path.realpath(os.getcwd())
     clean = [p for p in sys.path if p and os.path.realpath(p) != cwd]
+    if getattr(derive, "__file__", None) is None:  # ./derive is a folder with no __init__.py (a checkout's root)
+        raise _UsageError("./derive in the working directory is a folder, not the derive package; "
+                          "run from another folder, or use the derive-check script")
     running = os.path.dirname(os.path.realpath(derive.__file__))
     if os.path.dirname(running) == cwd:
         installed = _installed_derive(clean)
