@@ -25,7 +25,7 @@ def check_all(path, *extra, examples=60):
 
 
 CS231N_OPS = {"affine", "relu", "batch_norm", "layer_norm", "conv2d", "max_pool2d", "embedding", "cross_entropy",
-              "svm_loss", "batch_norm2d", "group_norm"}
+              "svm_loss", "batch_norm2d", "group_norm", "dropout"}
 
 
 def test_a_cs231n_layers_file_loads_as_cache_pairs_and_passes():
@@ -99,6 +99,7 @@ BUGS = {  # op: words of its failure, the mistake in layers_buggy.py
     "batch_norm": "dl/dweight: gradient has shape (1, ",
     "conv2d": "dl/dX: gradient has shape (1, 1, 0, 0)",
     "max_pool2d": "dl/dX[",
+    "dropout": "dl/dX[",
 }
 
 
@@ -254,18 +255,63 @@ def test_hw2p1s_flat_layout_loads_with_its_bare_imports_and_a_one_entry_loss():
     assert "mytorch_flat.broken could not be imported: ModuleNotFoundError" in ops["relu"]["message"]
 
 
-def test_cs231ns_dropout_is_skipped_with_its_reason_not_failed(tmp_path):
-    (tmp_path / "layers.py").write_text(
-        "import numpy as np\n\n\n"
-        "def dropout_forward(x, dropout_param):\n"
-        "    p, mode = dropout_param['p'], dropout_param['mode']\n"
-        "    np.random.seed(dropout_param.get('seed', 0))\n"
-        "    mask = (np.random.rand(*x.shape) < p) / p\n"
-        "    return (x * mask if mode == 'train' else x), (dropout_param, mask)\n\n\n"
-        "def dropout_backward(dout, cache):\n"
-        "    return dout * cache[1]\n")
-    report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=10, database=None)
-    assert report.status == "skipped" and "draws its own mask" in report.message
+DROPOUT_2016 = """import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p = dropout_param['p']  # 2016: the probability of dropping an entry
+    np.random.seed(dropout_param['seed'])
+    mask = (np.random.rand(*x.shape) >= p) / (1 - p)
+    return x * mask, (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    return dout * cache[1]
+"""
+
+
+def test_cs231ns_dropout_draws_its_own_mask_and_is_checked_against_it():
+    """The mask comes from dropout_param['seed']: derive reads it back from the output (X is drawn
+    nonzero) and checks the backward against that mask, and its keep rate over the whole run."""
+    report = derive.check("dropout", target=os.path.join(HERE, "cs231n", "layers.py"), examples=60, seed=0,
+                          database=None)
+    assert report.status == "pass" and report.examples == 60, report
+    assert "dropout: checked dropout_forward / dropout_backward" in report.notes
+
+
+def test_the_2016_drop_probability_convention_is_told_at_load_and_passes(tmp_path):
+    (tmp_path / "layers.py").write_text(DROPOUT_2016)
+    report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=60, seed=0, database=None)
+    assert report.status == "pass", report
+    assert any("CS231n's 2016 convention" in n for n in report.notes), report.notes
+
+
+def test_a_dropout_that_never_scales_differs_and_is_never_a_fail(tmp_path):
+    """Dropout scaled at test time (out = x * mask) is another op than inverted dropout: its forward
+    differs, and its (consistent) backward is not blamed."""
+    (tmp_path / "layers.py").write_text(DROPOUT_2016.replace("/ (1 - p)", ""))
+    report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=60, seed=0, database=None)
+    assert report.status == "differs" and report.forward_cases > 0, report
+
+
+@pytest.mark.parametrize("threshold, keeps", [("-1", "all"), ("2", "none")])
+def test_a_dropout_that_keeps_all_or_nothing_differs_over_the_whole_run(tmp_path, threshold, keeps):
+    """Keeping every entry (scaled), or none with a backward of zeros, agrees with itself on each
+    example; only the count of kept entries over the run shows that it is not dropout.  Keeping none
+    is the hostile one: without the count it would pass."""
+    (tmp_path / "layers.py").write_text(DROPOUT_2016.replace(">= p", f">= {threshold}"))
+    report = derive.check("dropout", target=str(tmp_path / "layers.py"), examples=100, seed=0, database=None)
+    assert report.status == "differs" and report.forward_cases == 0, report
+    assert "over the whole run" in report.verdict()
+    message = report.forward[0].message
+    kept, total = (int(n.replace(",", "")) for n in message.split("True on ")[1].split(" entries")[0].split(" of "))
+    assert total > 100 and kept == (total if keeps == "all" else 0), message
+
+
+def test_a_dropout_mask_drawn_on_too_few_entries_is_no_pass():
+    report = derive.check("dropout", target=os.path.join(HERE, "cs231n", "layers.py"), shapes=[(2, 3), (2, 3)],
+                          params={"p": 0.5}, database=None)
+    assert report.status == "error" and "too few to tell it from one that keeps none" in report.message, report
 
 
 MICROGRAD_OPS = {"add", "multiply", "subtract", "divide", "negative", "exp", "tanh", "relu", "power_scalar", "sum",

@@ -91,6 +91,27 @@ def test_a_forward_that_raises_on_every_case_fails_as_a_forward_never_as_a_gradi
     assert "the forward raised RuntimeError: forward not written yet (on every case tried" in str(report)
 
 
+def test_a_forward_left_as_a_stub_is_skipped_as_not_implemented_never_failed():
+    """MiniTorch's module 2 keeps the course's matmul stub (``NotImplementedError("Not implemented in
+    this assignment")``): nothing can be checked, and it is not a wrong gradient."""
+    import types
+
+    class Stub:
+        @staticmethod
+        def forward(ctx, x, y):
+            raise NotImplementedError("Not implemented in this assignment")
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    report = derive.check("matmul", target=load_target(types.SimpleNamespace(MatMul=Stub), "function-class"),
+                          database=None, examples=10)
+    assert report.status == "skipped" and not report.failures and not report, report
+    assert report.message.startswith("not implemented: forward raised NotImplementedError: Not implemented in "
+                                     "this assignment"), report.message
+
+
 def test_no_protocol_is_one_clear_error_naming_what_was_tried(tmp_path):
     (tmp_path / "opaque.py").write_text("def frobnicate(x):\n    return x\n")
     with pytest.raises(TargetError, match="looked for backward functions.*Binding"):

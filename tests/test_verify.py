@@ -279,6 +279,15 @@ def test_cli_json_and_failure_exit_code(tmp_path):
     assert again["failures"][0]["shapes"] == first_sum["shapes"]
 
 
+def test_each_op_and_target_keeps_its_failures_under_its_own_key():
+    from hypothesis.database import InMemoryExampleDatabase
+    db = InMemoryExampleDatabase()
+    for op in ("transpose", "sum"):
+        assert derive.check(op, target=BUGGY, examples=50, database=db).status == "fail"  # a seed saves nothing
+    prefixes = {key.split(b":")[1] for key in db.data if db.data[key]}
+    assert prefixes == {b"transpose", b"sum"}, list(db.data)
+
+
 def test_many_ops_over_processes_report_in_order_and_remember_their_durations(tmp_path):
     db = tmp_path / "db"
     args = ("exp", "sum", "add", "--jobs", "2", "--examples", "5", "--format", "json", "--database", str(db))
@@ -365,6 +374,16 @@ def test_cli_json_says_its_schema_the_version_and_the_seed():
     data = json.loads(cli("exp", "--format", "json", "--examples", "3", "--seed", "7", "--no-database").stdout)
     assert (data["schema"], data["derive"], data["seed"]) == (JSON_SCHEMA, derive.__version__, 7)
     assert json.loads(cli("exp", "--format", "json", "--examples", "3", "--no-database").stdout)["seed"] is None
+
+
+@pytest.mark.parametrize("argv, words", [(("nosuchop",), "unknown op 'nosuchop'"),
+                                         (("exp", "--target", "no_such_module_xyz"), "no_such_module_xyz")])
+def test_cli_json_on_a_usage_error_is_json_that_says_so(argv, words):
+    for fmt in (("--format", "json"), ("--format=json",)):
+        r = cli(*argv, *fmt, "--no-database")
+        data = json.loads(r.stdout)
+        assert r.returncode == 2 and words in data["error"] and data["ops"] == [], r.stdout
+        assert words in r.stderr
 
 
 def test_cli_list_into_a_reader_that_left_ends_quietly():

@@ -22,7 +22,7 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, call_function, register
+from .registry import Case, Drawn, Input, Op, call_by_name, call_function, register
 from ..symbolic.expressions import Bracket, Output, broadcast_index, broadcast_shapes
 
 
@@ -115,8 +115,16 @@ register(Op(
     cases=st.broadcast_triple, canonical=Case((("n", "m"), ("n", "m"), ("n", "m"))), exact=True, broadcasts=True,
     call=functools.partial(call_function, name="where"), doc="Z = np.where(condition, X, Y) (broadcasting); the condition is data"))
 
+def _kept(Z, X, mask, p=0.5):
+    """The mask a forward drew itself, read off its output: X is drawn nonzero, so Z is zero exactly
+    where the entry was dropped."""
+    return np.asarray(Z) != 0
+
+
 register(Op(
-    name="dropout", inputs=(Input("X"), Input("mask", domain="mask")), params={"p": 0.5},
+    name="dropout", inputs=(Input("X", domain="nonzero"),
+                            Input("mask", domain="mask", drawn=Drawn(recover=_kept, rate=lambda p=0.5: 1 - p))),
+    params={"p": 0.5},
     define=lambda X, mask, p=0.5: Output(X.shape, lambda *k: X[k] * mask[k] / (1 - sp.nsimplify(p))),
     forward=lambda X, mask, p=0.5: X * mask / (1 - p),
     cases=lambda: st.one_array().map(lambda c: Case(c.shapes * 2)).flatmap(

@@ -14,12 +14,31 @@ from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "operator_else", "SPELLED", "PASSED_OVER", "label", "offered", "spelled"]
+__all__ = ["Input", "Drawn", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "operator_else", "SPELLED", "PASSED_OVER", "label", "offered", "spelled"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
 #: Domains of data inputs: integer or boolean arrays, passed as they are, never differentiated.
 DATA_DOMAINS = ("labels", "indices", "mask")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """How a data input that a target may draw itself is read back and judged: CS231n's
+    ``dropout_forward`` draws its mask from a seed, so the mask is whatever its output shows.
+
+    Attributes
+    ----------
+    recover : callable
+        ``recover(output, *inputs, **params) -> values``: the input as the forward's output shows
+        it (dropout's kept entries are the nonzero ones of Z, its X being drawn nonzero).
+    rate : callable
+        ``rate(**params) -> probability``: how often an entry is drawn True (dropout keeps ``1 - p``);
+        the checker counts the entries kept over a whole run and compares them with it.
+    """
+
+    recover: Callable
+    rate: Callable
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,9 @@ class Input:
         Whether a library may hold it constant and give it no gradient (power's exponent, a
         loss's target): no gradient for it is reported as that, and it is not compared.  No
         gradient for any other input claims that its gradient is zero, and is compared so.
+    drawn : Drawn, optional
+        For a data input that some targets draw themselves (a dropout mask): how it is read back
+        from their output and how often it should be True.
     """
 
     name: str
@@ -54,6 +76,7 @@ class Input:
     #: that holds the axis (``(0, "axis")``: the size of the input 0's axis ``axis``)
     bound: tuple = (0, -1)
     may_be_constant: bool = False
+    drawn: Optional[Drawn] = None
 
     def __post_init__(self):
         if self.domain not in DOMAINS:

@@ -649,14 +649,39 @@ def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, ex
         notes.add(f"{op.name}: {spelling} is not checked on cases it cannot express")
 
 
+def _read_back(op, case, drawn, output, arrays, arrays64, draws):
+    """``arrays`` and ``arrays64`` with each input the target drew itself as its output shows it (the
+    input's ``Drawn.recover``); each distinct example's draws are counted in ``draws``, by input name.
+    An output of another shape leaves them as given: the forward's check says what is wrong with it."""
+    arrays, arrays64 = list(arrays), list(arrays64)
+    params = op.with_defaults(case.params)
+    given = b"".join(np.ascontiguousarray(a).tobytes() for k, a in enumerate(arrays64) if k not in drawn)
+    for k in drawn:
+        spec = op.inputs[k]
+        try:
+            values = np.asarray(spec.drawn.recover(output, *arrays64, **params)).astype(arrays64[k].dtype)
+        except Exception:  # noqa: BLE001  an output it cannot be read from (None, a list): judged as a forward
+            continue
+        if values.shape != arrays64[k].shape:
+            continue
+        arrays[k] = arrays64[k] = values
+        if draws is not None:  # a replayed example (shrinking) draws the same mask: counted once
+            rate = float(spec.drawn.rate(**params))
+            draws.setdefault(spec.name, {})[(case.describe(op), given)] = (
+                case, int(np.count_nonzero(values)), rate * values.size, values.size)
+    return arrays, arrays64
+
+
 def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True, notes=None, ties="subgradient",
-                dtype_tolerance="inputs"):
+                dtype_tolerance="inputs", draws=None):
     """Check one case.
 
     Raises :class:`ForwardDiffers` when the target's forward is not the op's,
     :class:`Mismatch` with a :class:`Failure` when a gradient is wrong or the
     backward broke; ``evidence`` (a dict) counts the evidence levels used and
-    ``notes`` (a set) collects what the report should say besides.
+    ``notes`` (a set) collects what the report should say besides.  An input the target
+    draws itself (``target.draws(op)``, a dropout mask) is read back from its output, and
+    counted in ``draws`` (a dict), whose rates only a whole run can judge.
     """
     op = get_op(op)
     evidence = {} if evidence is None else evidence
@@ -673,7 +698,11 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     G64 = dst.make_upstream(out_shape, seed)
     arrays = [a.astype(np_dtype) if not spec.data else a for spec, a in zip(op.inputs, arrays64)]
     G = G64.astype(np_dtype)
-    outcome = call_target(target, op, case, arrays, G, repeat=2)
+    drawn = [k for k, spec in enumerate(op.inputs) if spec.drawn is not None and spec.name in target.draws(op)]
+    # a forward that draws its own mask may not follow the seed it is given: no second call to compare
+    outcome = call_target(target, op, case, arrays, G, repeat=1 if drawn else 2)
+    if drawn:
+        arrays, arrays64 = _read_back(op, case, drawn, outcome.output, arrays, arrays64, draws)
     check_forward(op, case, arrays, outcome.output, notes)
     notes.update(outcome.notes)
     grads = _none_as_zero(op, case, derivation, outcome.grads, notes)
@@ -682,13 +711,13 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
 
     # 2. exact
     entries = sum(int(np.prod(s, dtype=np.int64)) for s in case.shapes)
-    if op.exact and target.exact_capable and entries <= EXACT_MAX_ENTRIES:
+    if op.exact and target.exact_capable and not drawn and entries <= EXACT_MAX_ENTRIES:
         verdict = _exact_rationals(op, target, case, seed, derivation, out_shape)
         if isinstance(verdict, Failure):
             _exact_symbols(op, target, case, derivation, out_shape, verdict)  # raises the symbolic report
         if verdict == "equal":
             evidence["exact"] = evidence.get("exact", 0) + 1
-    elif op.exact and target.exact_capable:  # counted, so that a missing exact check is visible
+    elif op.exact and target.exact_capable and not drawn:  # counted, so that a missing exact check is visible
         evidence[TOO_LARGE_FOR_EXACT] = evidence.get(TOO_LARGE_FOR_EXACT, 0) + 1
 
     # 3. numeric

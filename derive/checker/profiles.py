@@ -36,7 +36,8 @@ DEFAULT_TIME_LIMITS = (10.0, 300.0)
 def time_limits(profile=None):
     """``(timeout, op_timeout)`` of ``profile`` (default: the active Hypothesis profile)."""
     if profile is None:
-        profile = getattr(settings, "_current_profile", None)
+        current = getattr(settings, "get_current_profile_name", None)  # an old Hypothesis has none: defaults
+        profile = current() if current is not None else None
     return TIME_LIMITS.get(profile, DEFAULT_TIME_LIMITS)
 
 

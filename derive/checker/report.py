@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass, field
 
@@ -9,11 +10,41 @@ import numpy as np
 
 from ..catalog.registry import get_op
 
-__all__ = ["Report", "Failure", "format_pair", "STATUSES", "run_summary", "one_line"]
+__all__ = ["Report", "Failure", "Status", "format_pair", "run_summary"]
 
-#: pass; fail (a gradient is wrong or the backward broke); differs (the forward is not the op's,
-#: so its gradient could not be checked there); skipped (the target lacks the op); error (derive's fault)
-STATUSES = ("pass", "fail", "differs", "skipped", "error")
+
+class Status(str, enum.Enum):
+    """A check's verdict.  A ``str``, so that ``status == "pass"`` and the JSON stay plain text.
+
+    pass; fail (a gradient is wrong or the backward broke); differs (the forward is not the op's, so its
+    gradient could not be checked there); skipped (the target lacks the op); error (derive could not
+    check it: derive's fault, a protocol it cannot settle, or too little evidence).
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    DIFFERS = "differs"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    def __str__(self):
+        return self.value
+
+    def __repr__(self):  # shown as the text it is equal to, as before it was an enum
+        return repr(self.value)
+
+    __format__ = str.__format__
+
+    @property
+    def label(self):
+        """The verdict's word in reports and gradebooks: ``PASS``, ``SKIP``..."""
+        return "SKIP" if self is Status.SKIPPED else self.value.upper()
+
+    @property
+    def counts_as_failed(self):
+        """Whether a run counts it among the failed: a FAIL, or an op derive could not check."""
+        return self in (Status.FAIL, Status.ERROR)
+
 #: lines of a target's output shown with its failure in text reports (JSON keeps all that was captured)
 MAX_OUTPUT_LINES = 20
 
@@ -65,13 +96,17 @@ class Failure:
     #: the target's spelling that failed, when it is not the first (``method Tensor.add``)
     spelling: str | None = None
 
-    def describe(self):
+    def where(self):
+        """The failing call on one line: ``matmul(X(1, 2), Y(2, 1))``, and the spelling if not the first."""
         try:
             op = get_op(self.op)
         except ValueError:  # an op that is not in the catalog (a whole expression's)
             op = None
         through = f" through {self.spelling}" if self.spelling else ""
-        lines = [f"{self.op}({self.case.describe(op, self.input_names)}){through}", f"  {self.message}"]
+        return f"{self.op}({self.case.describe(op, self.input_names)}){through}"
+
+    def describe(self):
+        lines = [self.where(), f"  {self.message}"]
         if self.diagnosis:
             lines.append(f"  diagnosis: {self.diagnosis}")
         if self.also:
@@ -84,7 +119,7 @@ class Failure:
         return "\n".join(lines)
 
     def to_dict(self):
-        return {"op": self.op, "input": self.input, "shapes": [list(s) for s in self.case.shapes],
+        return {"op": self.op, "input": self.input, "case": self.where(), "shapes": [list(s) for s in self.case.shapes],
                 "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.case.params.items()},
                 "kind": self.kind, "message": self.message,
                 "index": list(self.index) if self.index is not None else None,
@@ -104,7 +139,7 @@ class Report:
 
     op: str
     target: str
-    status: str = "pass"
+    status: Status = Status.PASS
     examples: int = 0
     skipped_cases: int = 0
     #: why cases were skipped: reason -> count (``numeric.conv1d takes no `groups` ...``)
@@ -121,7 +156,7 @@ class Report:
     notes: list = field(default_factory=list)
 
     def __bool__(self):
-        return (self.status == "pass" and self.examples > 0 and not self.failures
+        return (self.status == Status.PASS and self.examples > 0 and not self.failures
                 and self.evidence.get("numeric", 0) >= self.examples)
 
     def __repr__(self):
@@ -149,18 +184,25 @@ class Report:
         ev = ", ".join(f"{k} {v}" for k, v in self.evidence.items() if v) or "none passed"
         skipped = (f", {self.skipped_cases} case(s) the target cannot express skipped ({self.skipped_why()})"
                    if self.skipped_cases else "")
-        if self.status == "pass":
+        if self.status == Status.PASS:
             return f"PASS {self.op}: {self.examples} examples ({ev}){skipped} in {self.seconds:.2f}s"
-        if self.status == "skipped":
+        if self.status == Status.SKIPPED:
             return f"SKIP {self.op}: {self.message}"
-        if self.status == "error":
+        if self.status == Status.ERROR:
             return f"ERROR {self.op}: {self.message}"
-        if self.status == "differs":
-            checked = (f"; the backward passed on the other {self.examples} ({ev})" if self.examples
+        if self.status == Status.DIFFERS:
+            other = "the other " if self.forward_cases else ""
+            checked = (f"; the backward passed on {other}{self.examples} ({ev})" if self.examples
                        else "; the gradient was not checked")
-            return (f"DIFFERS {self.op}: the forward is not NumPy's {self.op} on {self.forward_cases} case(s)"
-                    f"{checked}")
+            where = f"on {self.forward_cases} case(s)" if self.forward_cases else "over the whole run"
+            return f"DIFFERS {self.op}: the forward is not NumPy's {self.op} {where}{checked}"
         return f"FAIL {self.op}: {len(self.failures)} failure(s) after {self.examples} examples ({ev}){skipped}"
+
+    def first_problem(self):
+        """What a one-line summary (a gradebook cell, a markdown row) shows: the first failure, or the
+        first case whose forward differs, with its case; else the report's message."""
+        shown = self.failures or (self.forward if self.status == Status.DIFFERS else [])
+        return f"{shown[0].message} (at {shown[0].where()})" if shown else self.message
 
     def __str__(self):
         lines = [str(self.derivation)] if self.derivation is not None else []
@@ -172,7 +214,7 @@ class Report:
         for f in self.failures:
             lines.append(f.describe())
         if self.forward:
-            lines.append(("forward differs: " if self.status != "differs" else "") + self.forward[0].describe())
+            lines.append(("forward differs: " if self.status != Status.DIFFERS else "") + self.forward[0].describe())
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -191,17 +233,6 @@ class Report:
         return json.dumps(self.to_dict(), **kwargs)
 
 
-def one_line(report):
-    """A report in one line: its verdict and, when it did not pass, the first failure's message."""
-    if report.status == "fail" and report.failures:
-        return f"FAIL: {report.failures[0].message}"
-    if report.status == "differs" and report.forward:
-        return f"DIFFERS: {report.forward[0].message}"
-    if report.status in ("skipped", "error"):
-        return f"{'SKIP' if report.status == 'skipped' else 'ERROR'}: {report.message}"
-    return report.status.upper()
-
-
 #: the version of the JSON layout of :func:`run_summary`, raised when a field changes meaning or goes
 JSON_SCHEMA = 1
 
@@ -216,6 +247,6 @@ def run_summary(target, reports, seconds, seed=None):
             "target": target.name, "style": target.style, "seeding": target.seeding,
             "ops": [r.to_dict() for r in reports],
             "passed": sum(1 for r in reports if r),
-            "failed": sum(1 for r in reports if r.status in ("fail", "error")),
-            "forward_differs": sum(1 for r in reports if r.status == "differs"),
-            "skipped": sum(1 for r in reports if r.status == "skipped"), "seconds": round(seconds, 3)}
+            "failed": sum(1 for r in reports if Status(r.status).counts_as_failed),
+            "forward_differs": sum(1 for r in reports if r.status == Status.DIFFERS),
+            "skipped": sum(1 for r in reports if r.status == Status.SKIPPED), "seconds": round(seconds, 3)}

@@ -14,11 +14,13 @@ that is not the op's, or a backward that raised is never a pass.
 from __future__ import annotations
 
 import inspect
+import math
 import operator
 import time
 import types
 
 import numpy as np
+from hypothesis.database import ExampleDatabase
 
 from ..catalog import strategies as dst
 from ..catalog.registry import Case, get_op
@@ -26,7 +28,7 @@ from ..symbolic.derivation import vjp
 from .example import (TOLERANCES, BackwardRaised, DerivationError, ForwardDiffers, Mismatch, derivation_for,
                       expected_gradients, run_example)
 from .families import families, ordinariness
-from .report import Failure, Report
+from .report import Failure, Report, Status
 from ..targets import FunctionsTarget, Target, TargetError, Unsupported, load_target
 from ..targets.base import TargetCrashed, describe_raised
 
@@ -38,6 +40,8 @@ MAX_ROUNDS = 4
 DEFAULT_OP_TIMEOUT = 300.0
 #: more examples than this per op is a usage error (the op time limit ends long runs anyway)
 MAX_EXAMPLES = 100_000
+#: a count of drawn entries this far from its expectation happens by chance less often than this
+DRAWN_ALPHA = 1e-9
 #: how gradients at ties are judged: any subgradient (named), or only the catalog's declared convention
 TIES = ("subgradient", "declared")
 #: the tolerance a gradient in a lower precision than its inputs is compared at
@@ -166,7 +170,7 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         start += time.perf_counter() - waited  # loading is not the check's time
     report = Report(op=op.name, target=tgt.name, dtype=dtype, derivation=derivation)
     if derivation is None:
-        report.status, report.message = "error", failed
+        report.status, report.message = Status.ERROR, failed
         return report
     run = _Run(tgt, dtype, fd, start + op_timeout if op_timeout else None, progress, examples, ties,
                dtype_tolerance)
@@ -178,14 +182,17 @@ def check(op, target="numeric", style=None, examples=100, seed=None, shapes=None
         report.failures.append(_crashed(op, probe_case(op), exc, run, "while its forward was probed"))
     else:
         if not ok:
-            report.status, report.message = "skipped", reason
+            report.status, report.message = Status.SKIPPED, reason
             return report
         if case is not None:
             _run_single(report, op, run, case, seed or 0)
         else:
             _run_rounds(report, op, run, examples, seed, database)
     report.seconds = time.perf_counter() - start
+    unjudged = _judge_draws(report, op, run.draws)
     _settle(report, tgt, op)
+    if report.status == Status.PASS and unjudged:  # a mask that kept nothing could not be told from dropout
+        report.status, report.message = Status.ERROR, unjudged
     for f in report.failures + report.forward:
         f.input_names = tuple(spec.name for spec in op.inputs)  # an op outside the catalog has its own names
     return report
@@ -200,6 +207,7 @@ class _Run:
         self.deadline, self.progress, self.examples = deadline, progress, examples
         self.out_of_time = False
         self.printed = 0
+        self.draws = {}  # input name -> the draws of each distinct example (see run_example)
 
     def example(self, report, op, case, seed, notes):
         """Run one example, with the target's output kept for its failure.
@@ -213,7 +221,7 @@ class _Run:
         self.drain()
         try:
             run_example(op, self.target, case, seed, self.dtype, report.evidence, self.fd, notes, ties=self.ties,
-                        dtype_tolerance=self.dtype_tolerance)
+                        dtype_tolerance=self.dtype_tolerance, draws=self.draws)
         except (Mismatch, ForwardDiffers) as exc:
             exc.failure.output = self.drain()
             raise
@@ -291,20 +299,28 @@ def _settle(report, tgt, op):
         if _calling_mismatch(first.message):
             # the forward refuses what derive passes (a Tensor it wants, an argument it takes another way):
             # derive's question to settle, never a verdict on the student's code
-            report.status = "error"
+            report.status = Status.ERROR
             report.message = (f"{tgt.name} cannot be called the way derive tried: {first.message[len('the '):]} "
                               f"on every case tried ({report.forward_cases}); a protocol mismatch, not a verdict "
                               f"on the code (--style or a Binding says how it is called)")
             report.forward = []
             return
-        # a forward that raised on every case tried otherwise is broken (a typo, not written yet)
+        if all(_raised_kind(f.message) == "NotImplementedError" for f in raised):
+            # a stub the course or the student left (MiniTorch's matmul in module 2): nothing to check,
+            # and not a wrong gradient either
+            report.status = Status.SKIPPED
+            report.message = (f"not implemented: {first.message[len('the '):]} on every case tried "
+                              f"({report.forward_cases}); nothing was checked")
+            report.forward = []
+            return
+        # a forward that raised on every case tried otherwise is broken (a typo)
         first.message += f" (on every case tried: {report.forward_cases})"
         report.failures.append(first)
         report.forward = []
     if report.failures and not any(report.evidence.values()) and all(f.kind == "protocol" for f in report.failures):
         # every call failed to fit the protocol derive guessed (a pair whose forward returns no cache,
         # and whose backward takes none): derive called the code the wrong way, never the student's FAIL
-        report.status = "error"
+        report.status = Status.ERROR
         report.message = (f"{tgt.name} cannot be called the way derive tried: {report.failures[0].message} "
                           "on every case tried; a protocol mismatch, not a verdict on the code (--style or a "
                           "Binding says how it is called)")
@@ -318,25 +334,51 @@ def _settle(report, tgt, op):
                         f"the backward also failed: {f.message}")
         report.failures = []
     if report.failures:
-        report.status = "fail"
-    elif report.status == "error":
+        report.status = Status.FAIL
+    elif report.status == Status.ERROR:
         return
     elif report.forward:
         report.forward.sort(key=lambda f: (f.message.startswith("the forward raised"), ordinariness(f.case)))
-        report.status = "differs"
+        report.status = Status.DIFFERS
     elif report.examples == 0:
-        report.status = "skipped" if report.skipped_cases else "error"
+        report.status = Status.SKIPPED if report.skipped_cases else Status.ERROR
         report.message = (f"every case was one {tgt.name} cannot express ({report.skipped_cases} skipped: "
                           f"{report.skipped_why()})"
                           if report.skipped_cases else "no example ran")
     elif report.evidence.get("numeric", 0) < report.examples:  # a pass needs each example's evidence
-        report.status, report.message = "error", f"{report.examples} example(s) ran but none gave evidence"
+        report.status, report.message = Status.ERROR, f"{report.examples} example(s) ran but none gave evidence"
+
+
+def _judge_draws(report, op, draws):
+    """Whether the inputs the target drew itself were drawn at their rate over the whole run, a
+    DIFFERS if not.  A forward whose mask keeps nothing, with a backward of zeros, agrees with itself
+    on every example: only the count of kept entries tells it is not dropout.  Returns why the rate
+    could not be judged ("" if it was)."""
+    for name, counted in draws.items():
+        cases = [case for case, *_ in counted.values()]
+        kept, mean, n = (sum(row[k] for row in counted.values()) for k in (1, 2, 3))
+        bound = math.sqrt(n * math.log(2 / DRAWN_ALPHA) / 2)  # Hoeffding, for a sum of independent draws
+        if abs(kept - mean) > bound:
+            report.forward.append(Failure(
+                op=op.name, input=name, case=min(cases, key=ordinariness), kind="forward",
+                message=(f"the {name} it drew itself is True on {kept:,} of {n:,} entries over {len(counted)} "
+                         f"example(s), where {op.name}'s parameters keep about {mean:,.0f} (a count this far off "
+                         f"happens by chance with probability under {DRAWN_ALPHA:g})")))
+        elif mean <= bound:
+            return (f"the {name} {report.target} drew itself covered {n:,} entries, too few to tell it from one "
+                    f"that keeps none; check more examples or larger shapes")
+    return ""
+
+
+def _raised_kind(message):
+    """``NotImplementedError`` of ``the forward raised NotImplementedError: ...``."""
+    return message[len("the forward raised "):].split(":", 1)[0].split(" ", 1)[0]
 
 
 def _calling_mismatch(message):
     """Whether a forward's error says it was called the wrong way: a TypeError (the types or arguments
     derive passed), or an error about NumPy's arrays it was given where it wanted its own type."""
-    kind = message[len("the forward raised "):].split(":", 1)[0].split(" ", 1)[0]
+    kind = _raised_kind(message)
     if kind == "NotImplementedError":  # a function not written yet: the student's; an operator the
         return ", in __" in message  # Tensor leaves out on purpose (needle's Tensor ** Tensor): derive's
     if kind == "AssertionError":  # an assert on its arguments (micrograd's isinstance(other, (int, float)))
@@ -365,7 +407,7 @@ def _run_single(report, op, run, case, seed):
     except Unsupported as exc:
         report.skip(str(exc))
     except (DerivationError, TargetError) as exc:
-        report.status, report.message = "error", str(exc)
+        report.status, report.message = Status.ERROR, str(exc)
     except _OutOfTime:  # pragma: no cover - one example starts before any limit
         pass
     _finish(report, run, notes)
@@ -408,6 +450,27 @@ def _run_rounds(report, op, run, examples, seed, database):
     _finish(report, run, notes)
 
 
+class _Keyed(ExampleDatabase):
+    """``database`` with every key under ``prefix``.  Hypothesis keys a test's examples by its function,
+    the same one for every search here: each op, target, dtype and round keeps its own this way."""
+
+    def __init__(self, database, prefix):
+        super().__init__()
+        self.database, self.prefix = database, prefix
+
+    def save(self, key, value):
+        self.database.save(self.prefix + key, value)
+
+    def fetch(self, key):
+        return self.database.fetch(self.prefix + key)
+
+    def delete(self, key, value):
+        self.database.delete(self.prefix + key, value)
+
+    def move(self, src, dest, value):
+        self.database.move(self.prefix + src, self.prefix + dest, value)
+
+
 def _search(report, op, run, examples, seed, database, excluded, notes):
     from hypothesis import given, reject
     from hypothesis import seed as hseed
@@ -446,8 +509,9 @@ def _search(report, op, run, examples, seed, database, excluded, notes):
             raise
         report.examples += 1
 
-    one._hypothesis_internal_add_digest = (f"derive:{op.name}:{run.target.name}:{run.dtype}:"
-                                           f"{','.join(sorted(excluded))}").encode()
+    if database is not None:
+        database = _Keyed(database, (f"derive:{op.name}:{run.target.name}:{run.dtype}:"
+                                     f"{','.join(sorted(excluded))}:").encode())
     test = _settings(examples, database)(given(strategy)(one))
     if seed is not None:
         test = hseed(seed)(test)
@@ -456,7 +520,7 @@ def _search(report, op, run, examples, seed, database, excluded, notes):
     except Mismatch as m:
         return m.failure
     except (DerivationError, TargetError) as exc:
-        report.status, report.message = "error", str(exc)
+        report.status, report.message = Status.ERROR, str(exc)
     except Unsatisfiable:
         pass
     except _Unshrinkable as stop:

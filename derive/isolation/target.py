@@ -87,7 +87,9 @@ def _wire_op(op):
     except Exception:  # noqa: BLE001  a lambda: the worker spells the op by name
         call = functools.partial(call_by_name, name=op.name)
     pieces = op.pieces and Pieces(None, None, op.pieces.joined)  # the worker only needs to know there are pieces
-    return dataclasses.replace(op, define=None, forward=None, cases=None, variants=(), call=call, pieces=pieces)
+    inputs = tuple(dataclasses.replace(spec, drawn=None) for spec in op.inputs)  # read back here, not there
+    return dataclasses.replace(op, inputs=inputs, define=None, forward=None, cases=None, variants=(), call=call,
+                               pieces=pieces)
 
 
 class IsolatedTarget(Target):
@@ -103,6 +105,7 @@ class IsolatedTarget(Target):
         self.uses_reference = False  # whether loading it imported derive's reference implementation
         self._supported = {}
         self._others = {}
+        self._draws = {}
         self._wire = {}
 
     # -- loading -----------------------------------------------------------------------
@@ -192,13 +195,17 @@ class IsolatedTarget(Target):
             reply = self._call("supports", op)
             if reply[0] == "ok":
                 try:
-                    ok, reason, others = reply[1]
-                    if not (isinstance(others, list) and all(type(label) is str for label in others)):
+                    ok, reason, others, draws = reply[1]
+                    if not all(isinstance(names, list) and all(type(n) is str for n in names)
+                               for names in (others, draws)):
                         raise TypeError("labels that are not text")
                 except (TypeError, ValueError) as exc:
                     raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
                 self._supported[key] = (bool(ok), printable(reason))
                 self._others[key] = tuple(printable(label) for label in others[:MAX_SPELLINGS])
+                # only inputs the op says may be drawn: anything else the worker claims is ignored
+                self._draws[key] = tuple(spec.name for spec in op.inputs if spec.drawn is not None
+                                         and spec.name in draws)
             else:
                 _raise(reply)
         return self._supported[key]
@@ -207,6 +214,11 @@ class IsolatedTarget(Target):
         """The labels of the target's other spellings of ``op``, as its worker found them."""
         self.supports(op)
         return self._others[(op.name, id(op))]
+
+    def draws(self, op):
+        """The inputs of ``op`` the target draws itself, as its worker said (only those that may be)."""
+        self.supports(op)
+        return self._draws[(op.name, id(op))]
 
     def run(self, op, case, inputs, G, repeat=1, spelling=None):
         """One call in the worker; what it observed is judged here: the inputs and G it sent back

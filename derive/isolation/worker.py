@@ -11,7 +11,7 @@ Requests (pickles from the checker): ``("load", spec, style, sys_path, cwd, user
 Replies (builtins only, values described as in :mod:`derive.isolation.channel`): ``("ok", value)``
 or an error ``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
 ``exit``, ``target_error``.  A supports' value is ``(ok, reason, labels of the op's other
-spellings)``; a run's value is ``(output, grads, notes, (inputs, G) after the
+spellings, names of the inputs it draws itself)``; a run's value is ``(output, grads, notes, (inputs, G) after the
 call, grads of the repeated call or None)``.
 """
 
@@ -95,7 +95,8 @@ def _supports(op):
     op = _op(op)
     ok, reason = _TARGET.supports(op)
     others = [_text(label, 200) for label in _TARGET.other_spellings(op)] if ok else []
-    return ("ok", (bool(ok), _text(reason), others))
+    draws = [_text(name, 200) for name in _TARGET.draws(op)] if ok else []
+    return ("ok", (bool(ok), _text(reason), others, draws))
 
 
 def _run(op, case, inputs, G, repeat=1, spelling=None):

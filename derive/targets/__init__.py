@@ -19,7 +19,7 @@ it is loaded (:mod:`.discover`), in one of these styles:
 What discovery cannot find out is said in a :class:`Binding`.
 """
 
-from .base import (CONSTANT, CannotExpress, ForwardError, Outcome, ProtocolError, Target, TargetError,
+from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, Target, TargetError,
                    Unsupported, same_values, to_array)
 from .binding import Binding
 from .engine import EngineTarget
@@ -28,6 +28,6 @@ from .functional import FunctionalTarget
 from .functions import FunctionsTarget
 from .loading import STYLES, load_target
 
-__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "CannotExpress", "ProtocolError", "ForwardError",
+__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "ProtocolError", "ForwardError",
            "CONSTANT", "Binding", "EngineTarget", "FunctionClassTarget", "FunctionalTarget", "FunctionsTarget",
            "STYLES", "load_target", "same_values", "to_array"]

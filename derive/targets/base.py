@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "CannotExpress", "ProtocolError",
+__all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
            "describe_raised", "modified_in_place", "fit_params", "copy_upstream", "after_forward",
            "output_value", "each_piece", "missing_because"]
@@ -32,10 +32,6 @@ class Unsupported(Exception):
 class Missing(Unsupported):
     """The target has no such op at all (no spelling reaches one): the op is skipped whole.  Any
     other :class:`Unsupported` is about one case, and the op's other cases are still tried."""
-
-
-#: the name version one used; kept so that existing bindings keep working
-CannotExpress = Unsupported
 
 
 #: other names libraries give the catalog's parameters: needle's ``summation(a, axes)``,
@@ -197,6 +193,12 @@ class Target:
     def other_spellings(self, op):
         """Labels of the target's other ways to reach ``op`` (``method Tensor.add`` besides ``operator +``),
         each checked besides the first: ``run(..., spelling=label)``.  None here."""
+        return ()
+
+    def draws(self, op):
+        """Names of ``op``'s data inputs the target draws itself and ignores when given (CS231n's
+        ``dropout_forward`` draws its mask from a seed): the checker reads them back from the output
+        (the input's :class:`~derive.catalog.registry.Drawn`).  None here."""
         return ()
 
     def run(self, op, case, inputs, G):

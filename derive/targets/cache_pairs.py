@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+import zlib
 
 import numpy as np
 
@@ -41,14 +42,18 @@ class Pair:
         (``dilation=1``); a case with another value is skipped and counted.
     loss : bool
         The forward returns ``(loss, dx)``: no cache, no backward.
-    refuses : str
-        Why the course's layer cannot be checked as the op (it is found, and skipped with this).
     output, upstream : callable
         The forward's ``out`` as the op's Z, and the op's G as the backward's ``dout``, where the
         course keeps another layout (``word_embedding_forward`` takes indices of shape (N, T)).
     gradients : callable
         ``gradients(grads, inputs) -> grads``: the backward's answer in the op's layout, where the
         course keeps a parameter in another (``spatial_groupnorm``'s gamma is (1, C, 1, 1)).
+    draws : tuple of str
+        The op's inputs the course's forward draws itself (dropout's mask, from a seed): they are
+        not passed, and the checker reads them back from the output.
+    settle : callable, optional
+        ``settle(forward) -> (args, note)``, once at load: which of the course's conventions the
+        forward follows, as the ``args`` to call it with and a note naming it ("" for the usual one).
     """
 
     op: str
@@ -56,10 +61,11 @@ class Pair:
     args: Optional[Callable] = None
     requires: dict = field(default_factory=dict)
     loss: bool = False
-    refuses: str = ""
     output: Callable = lambda out: out
     upstream: Callable = lambda G: G
     gradients: Callable = lambda grads, inputs: grads
+    draws: tuple = ()
+    settle: Optional[Callable] = None
 
 
 def _with_bn_param(inputs, params):
@@ -79,6 +85,31 @@ def _channels_back(grads, inputs):
         return grads
     C = np.shape(inputs[1])[0]
     return (grads[0], *(np.reshape(g, (C,)) if np.size(g) == C and np.ndim(g) == 4 else g for g in grads[1:]))
+
+
+def _dropout_param(p):
+    """``args(inputs, params)`` of ``dropout_forward(x, dropout_param)`` in training mode, with the
+    catalog's drop probability given as the course's ``p`` by ``p(drop)``.  The seed comes from x, so
+    the same call draws the same mask and each example draws its own."""
+    def args(inputs, params):
+        x = np.asarray(inputs[0])
+        return x, {"p": p(params["p"]), "mode": "train", "seed": zlib.crc32(np.ascontiguousarray(x).tobytes())}
+    return args
+
+
+def _dropout_convention(forward):
+    """CS231n's ``p`` keeps an entry with probability p (since 2017); the 2016 assignment's drops it.
+    Told apart by the scale of the kept entries of a large probe, 1 / p or 1 / (1 - p)."""
+    try:
+        out = np.asarray(forward(np.ones((40, 50)), {"p": 0.8, "mode": "train", "seed": 0})[0], dtype=float)
+        kept = out[out != 0]
+        drops = kept.size > 0 and bool(np.allclose(kept, 1 / 0.2))
+    except Exception:  # noqa: BLE001  a forward that cannot run here is judged on the cases
+        drops = False
+    if drops:
+        return _dropout_param(lambda p: p), ("dropout_forward's p is the probability of dropping an entry "
+                                             "(CS231n's 2016 convention): derive passed it so")
+    return _dropout_param(lambda p: 1 - p), ""
 
 
 #: the course layers whose names or arguments are not the catalog's (``affine_forward``,
@@ -105,9 +136,7 @@ PAIRS = (
     Pair("cross_entropy", ("softmax_loss",), loss=True),
     Pair("svm_loss", ("svm_loss",), loss=True),
     Pair("temporal_softmax_loss", ("temporal_softmax_loss",), loss=True),
-    Pair("dropout", ("dropout_forward",),
-         refuses="CS231n's dropout_forward draws its own mask from dropout_param['seed'], and derive checks "
-                 "dropout with a mask it gives: not checked"),
+    Pair("dropout", ("dropout_forward",), draws=("mask",), settle=_dropout_convention),
 )
 
 
@@ -166,18 +195,31 @@ class CachePairTarget(Target):
     def __init__(self, namespace, name, pairs=None):
         self.namespace, self.name = namespace, name
         self.pairs = find_pairs(namespace) if pairs is None else pairs
+        self._settled = {}  # op name -> (args, note): the convention its forward follows
 
     def describe(self):
         names = ", ".join(f"{fwd}" for _, fwd, _, _ in self.pairs.values())
         return f"{self.name} ({self.style}: {names})"
 
     def supports(self, op):
-        if op.name in self.pairs and self.pairs[op.name][0].refuses:
-            return False, f"{self.pairs[op.name][1]}: {self.pairs[op.name][0].refuses}"
         if op.name not in self.pairs:
             return False, (f"no `{op.name}` pair (`{op.name}_forward` / `{op.name}_backward`) in {self.name}"
                            f"{missing_because(self.namespace)}")
+        pair, fwd = self.pairs[op.name][0], self.pairs[op.name][2]
+        if pair.settle is not None and op.name not in self._settled:
+            self._settled[op.name] = pair.settle(fwd)
         return True, ""
+
+    def draws(self, op):
+        return self.pairs[op.name][0].draws if op.name in self.pairs else ()
+
+    def _args(self, op, pair):
+        """The pair's ``args``: the one its forward's convention settled at load, if any."""
+        if pair.settle is None:
+            return pair.args, ""
+        if op.name not in self._settled:
+            self.supports(op)
+        return self._settled[op.name]
 
     def run(self, op, case, inputs, G):
         if op.name not in self.pairs:
@@ -188,11 +230,12 @@ class CachePairTarget(Target):
             if key in params and not same_param(params[key], value):
                 raise Unsupported(f"{self.name}: {fwd_name} takes no `{key}` (cases with {key} other than "
                                   f"{value!r})")
-        if pair.args is None:
+        make_args, convention = self._args(op, pair)
+        if make_args is None:
             args = tuple(inputs)
             kwargs = fit_params(fwd, params, op.params, f"{self.name}: {fwd_name}", per_axis=op.per_axis)
         else:
-            args, kwargs = pair.args(list(inputs), params), {}
+            args, kwargs = make_args(list(inputs), params), {}
         try:
             result = fwd(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001  the forward's own error, shown as such
@@ -218,7 +261,8 @@ class CachePairTarget(Target):
             with after_forward(out):
                 grads = as_tuple(pair.gradients(bwd(pair.upstream(G), second), inputs), op)
         return Outcome(out, grads, [f"{op.name}: checked {fwd_name}" +
-                                    ("" if pair.loss else f" / {_backward_name(fwd_name)}")])
+                                    ("" if pair.loss else f" / {_backward_name(fwd_name)}")] +
+                       ([f"{op.name}: {convention}"] if convention else []))
 
 
 __all__ = ["CachePairTarget", "Pair", "PAIRS", "find_pairs"]

@@ -149,6 +149,25 @@ def max_pool_backward_naive(dout, cache):
     return dx
 
 
+def dropout_forward(x, dropout_param):
+    """Inverted dropout; dropout_param: p (the probability of keeping an entry), mode, seed."""
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    mask = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        out = x * mask
+    else:
+        out = x
+    return out.astype(x.dtype, copy=False), (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask if dropout_param["mode"] == "train" else dout
+
+
 def svm_loss(x, y):
     N = x.shape[0]
     correct = x[np.arange(N), y][:, None]

@@ -1,5 +1,5 @@
-"""The CS231n-style layers of ``layers.py`` with one classic mistake in each of five backward functions
-(the rest imported correct): derive must FAIL exactly these five."""
+"""The CS231n-style layers of ``layers.py`` with one classic mistake in each of six backward functions
+(the rest imported correct): derive must FAIL exactly these six."""
 import numpy as np
 
 from layers import (affine_forward, batchnorm_forward, conv_forward_naive, layernorm_backward,  # noqa: F401
@@ -61,3 +61,17 @@ def max_pool_backward_naive(dout, cache):
                     k = np.unravel_index(np.argmax(window), window.shape)
                     dx[n, c, i * stride + k[0], j * stride + k[1]] = dout[n, c, i, j]
     return dx
+
+
+def dropout_forward(x, dropout_param):
+    p = dropout_param["p"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    mask = np.random.rand(*x.shape) < p
+    return x * mask / p, (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    """Mistake: the mask is kept as booleans, and the backward forgets the forward's 1 / p."""
+    _, mask = cache
+    return dout * mask
