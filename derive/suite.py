@@ -15,10 +15,11 @@ from derive.catalog.registry import names
 def test_backward_matches_derivation(op, derive_target, derive_dtype, derive_op_timeout):
     from hypothesis import settings
 
+    from derive.checker.report import Status
     from derive.checker.verify import check
     report = check(op, target=derive_target, examples=settings().max_examples, dtype=derive_dtype,
                    op_timeout=derive_op_timeout)
-    if report.status == "skipped":
+    if report.status == Status.SKIPPED:
         pytest.skip(report.message)
     assert report, str(report)
 

@@ -81,3 +81,22 @@ def test_ctrl_c_keeps_what_was_graded(tmp_path):
         rows = list(csv.DictReader(f))
     graded = int(err.split("interrupted: ")[1].split(" of ")[0])
     assert len(rows) == graded < len(os.listdir(tmp_path / "submissions"))
+
+
+def test_each_cell_names_its_failing_case_and_each_submission_gets_a_feedback_file(gradebook):
+    """A cell is enough to reproduce the failure; the feedback file is what a student is handed."""
+    out, expected, r = gradebook
+    with open(out / "gradebook.csv", newline="") as f:
+        table = {row["submission"]: row for row in csv.DictReader(f)}
+    detail = json.loads((out / "submissions" / "exp_times_x_0.json").read_text())
+    failure = next(o for o in detail["ops"] if o["op"] == "exp")["failures"][0]
+    assert failure["case"].startswith("exp(X(")
+    assert table["exp_times_x_0"]["exp"] == f"FAIL: {failure['message']} (at {failure['case']})"
+    text = (out / "submissions" / "exp_times_x_0.txt").read_text()
+    block = text.split("\nFAIL exp\n", 1)[1].split("\n\n", 1)[0]
+    assert f"  at {failure['case']}\n  {failure['message']}" in block
+    assert "dl/dX was checked against the derived entry exp(X[" in block
+    assert "PASS add (" in text
+    assert len(list((out / "submissions").glob("*.txt"))) == len(expected)
+    not_loaded = next(s for s in expected if s.startswith("syntax_error"))
+    assert "not checked: " in (out / "submissions" / f"{not_loaded}.txt").read_text()

@@ -301,7 +301,7 @@ def _run(argv):
     from ..grading import is_pattern
     if is_pattern(args.target):
         return _grade(args, selected)
-    from ..checker.report import run_summary
+    from ..checker.report import Status, run_summary
     from ..targets import TargetError, load_target
     from ..checker.verify import check
     setting = _sandbox_setting(args, grading=False)
@@ -349,10 +349,10 @@ def _run(argv):
             show(reports[-1])
         elapsed = time.perf_counter() - start
     passed = sum(1 for r in reports if r)
-    failed = sum(1 for r in reports if r.status in ("fail", "error"))
-    errors = sum(1 for r in reports if r.status == "error")  # derive could not check it: not the code's FAIL
-    skipped = sum(1 for r in reports if r.status == "skipped")
-    differs = sum(1 for r in reports if r.status == "differs")
+    failed = sum(1 for r in reports if Status(r.status).counts_as_failed)
+    errors = sum(1 for r in reports if r.status == Status.ERROR)  # derive could not check it: not the code's FAIL
+    skipped = sum(1 for r in reports if r.status == Status.SKIPPED)
+    differs = sum(1 for r in reports if r.status == Status.DIFFERS)
     if args.format == "json":
         print(json.dumps(run_summary(target, reports, elapsed, seed=args.seed), indent=2))
     elif args.format == "markdown":
@@ -565,13 +565,23 @@ def _own_imports():
     sys.path[:] = clean
 
 
+def _wants_json(argv):
+    """Whether ``argv`` asks for ``--format json`` (read without the parser, which may be what failed)."""
+    return any(a == "--format=json" or (a == "--format" and nxt == "json") for a, nxt in zip(argv, [*argv[1:], ""]))
+
+
 def main(argv=None):
     """Entry point of ``python -m derive.check`` and the ``derive-check`` script."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
         _own_imports()
-        return _run(sys.argv[1:] if argv is None else argv)
+        return _run(argv)
     except _UsageError as exc:
         print(f"derive.check: error: {exc}", file=sys.stderr)
+        if _wants_json(argv):  # a reader of stdout gets valid JSON that says so, not nothing
+            from ..checker.report import JSON_SCHEMA
+            print(json.dumps({"schema": JSON_SCHEMA, "derive": __version__, "error": str(exc),
+                              "ops": []}, indent=2))
         return 2
     except KeyboardInterrupt:
         print("derive.check: interrupted", file=sys.stderr)

@@ -48,7 +48,7 @@ class Outcome:
 
 def summarize(report):
     """The :class:`Outcome` of a :class:`~derive.checker.report.Report` (picklable, for another process)."""
-    first = report.failures[0].message if report.failures else report.message
+    first = report.first_problem()
     return Outcome(op=report.op, status=report.status, examples=report.examples, evidence=dict(report.evidence),
                    first=first or "", text=str(report), body_text=report.body(), data=report.to_dict(),
                    ok=bool(report))

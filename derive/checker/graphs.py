@@ -32,6 +32,7 @@ from hypothesis import strategies as hst
 from ..catalog.registry import Case, get_op, ops
 from ..targets.base import ForwardError, Unsupported
 from .expected import derivation_for, expected_gradients
+from .report import Status
 
 __all__ = ["Node", "Graph", "graph_ops", "graphs", "expected_leaf_gradients", "check_graphs", "GraphReport"]
 
@@ -288,14 +289,14 @@ class GraphReport:
     @property
     def status(self):
         if self.failure is not None:
-            return "fail"
-        return "pass" if self.examples > 0 else "error"
+            return Status.FAIL
+        return Status.PASS if self.examples > 0 else Status.ERROR
 
     def __bool__(self):
-        return self.status == "pass"
+        return self.status == Status.PASS
 
     def __str__(self):
-        head = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[self.status]
+        head = self.status.label
         lines = [f"{head} graphs: {self.examples} generated graph(s) over {len(self.ops)} op(s) "
                  f"in {self.seconds:.1f}s (target {self.target})"]
         if self.failure is not None:

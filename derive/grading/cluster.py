@@ -11,10 +11,9 @@ without a cluster.  A task whose Dask worker dies is run once more elsewhere
 
 from __future__ import annotations
 
-import json
 import os
 
-from .run import _failed, check_submission, detail_name, write_atomically
+from .run import _failed, check_submission, write_detail
 
 __all__ = ["grade_on_cluster"]
 
@@ -47,7 +46,7 @@ def grade_on_cluster(submissions, options, out_dir, address, progress=None, resu
                     data = _failed(name, spec, f"the cluster could not check this submission: "
                                                f"{type(exc).__name__}: {exc}", fault="checker")
                 data["target"] = spec
-                write_atomically(os.path.join(out_dir, "submissions", detail_name(name)), json.dumps(data, indent=2))
+                write_detail(out_dir, name, data)
                 results[name] = data
                 if progress is not None:
                     progress(len(results), len(submissions), data)

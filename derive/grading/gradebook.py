@@ -18,6 +18,7 @@ import io
 import json
 import os
 
+from ..checker.report import Status
 from ..isolation.channel import printable
 from .run import detail_name, write_atomically
 
@@ -34,21 +35,19 @@ def _csv_safe(value):
         return "'" + value
     return value
 
-_VERDICT = {"pass": "PASS", "fail": "FAIL", "differs": "DIFFERS", "skipped": "SKIP", "error": "ERROR"}
-
 
 def _cell(op_data):
-    status = op_data["status"]
-    if status == "pass":
-        return "PASS"
-    if status == "fail" and op_data["failures"]:
-        message = op_data["failures"][0]["message"]
-    elif status == "differs" and op_data["forward_differs"]:
-        message = op_data["forward_differs"][0]["message"]
+    status = Status(op_data["status"])
+    if status == Status.PASS:
+        return status.label
+    shown = (op_data["failures"] if status == Status.FAIL else
+             op_data["forward_differs"] if status == Status.DIFFERS else [])
+    if shown:  # the failing case too, so that the cell is enough to reproduce it
+        message = shown[0]["message"] + (f" (at {shown[0]['case']})" if shown[0].get("case") else "")
     else:
         message = op_data.get("message", "")
     message = plain(message)
-    return f"{_VERDICT.get(status, status.upper())}: {message}" if message else _VERDICT.get(status, status)
+    return f"{status.label}: {message}" if message else status.label
 
 
 def rows(results, ops):

@@ -22,7 +22,9 @@ import signal
 import time
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Options", "check_submission", "grade", "detail_name", "fingerprint", "source_digest",
+from ..checker.report import Status
+
+__all__ = ["Options", "check_submission", "grade", "detail_name", "write_detail", "fingerprint", "source_digest",
            "DEFAULT_BUDGET"]
 
 #: seconds one submission may take, load and every op (``--budget``)
@@ -86,6 +88,14 @@ def detail_name(name):
     return ("%2E" + text[1:] if text.startswith(".") else text) + ".json"
 
 
+def write_detail(out_dir, name, data):
+    """``out_dir/submissions/<name>.json``, the submission's data, and ``<name>.txt``, its feedback."""
+    from .feedback import feedback
+    path = os.path.join(out_dir, "submissions", detail_name(name))
+    write_atomically(path, json.dumps(data, indent=2))
+    write_atomically(path[:-len(".json")] + ".txt", feedback(data))
+
+
 def write_atomically(path, text):
     """Write ``text`` to ``path`` through a temporary file and a rename: a reader sees the old or the new."""
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -104,7 +114,7 @@ def write_atomically(path, text):
 
 
 def _not_checked(op, why):
-    return {"op": op, "status": "skipped", "message": why, "failures": [], "forward_differs": []}
+    return {"op": op, "status": Status.SKIPPED, "message": why, "failures": [], "forward_differs": []}
 
 
 def check_submission(name, spec, options, out_dir, own=None, hide=()):
@@ -163,7 +173,7 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     data["settings"] = fingerprint(options)
     data["source"] = source_digest(spec, own)
     if out_dir is not None:
-        write_atomically(os.path.join(out_dir, "submissions", detail_name(name)), json.dumps(data, indent=2))
+        write_detail(out_dir, name, data)
     return data
 
 
