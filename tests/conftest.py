@@ -1,11 +1,27 @@
 """Hypothesis profiles (see :mod:`derive.checker.profiles`): ``dev`` by default, ``ci`` when CI is set,
-``thorough`` on request (``--hypothesis-profile=thorough`` or ``HYPOTHESIS_PROFILE``)."""
+``thorough`` on request (``--hypothesis-profile=thorough`` or ``HYPOTHESIS_PROFILE``).  The suite runs
+on every core unless told otherwise."""
 
 import os
 
+import pytest
 from hypothesis import settings
 
 from derive.checker import profiles
 
 profiles.register(overwrite=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """xdist's ``-n auto`` by default, decided here rather than in ``addopts``: ``-n N`` and
+    ``-p no:xdist`` keep their meaning, and ``--lf``, ``--ff``, ``--pdb`` and ``-x`` run in this
+    process, where they mean what they say."""
+    option = config.option
+    if hasattr(config, "workerinput"):  # an xdist worker: it runs tests, it does not start workers
+        return
+    if not config.pluginmanager.hasplugin("xdist") or getattr(option, "numprocesses", None) is not None:
+        return
+    if not any(getattr(option, name, False) for name in ("lf", "failedfirst", "usepdb", "exitfirst")):
+        option.numprocesses = "auto"
