@@ -352,8 +352,9 @@ def _settle(report, tgt, op):
 def _judge_draws(report, op, draws):
     """Whether the inputs the target drew itself were drawn at their rate over the whole run, a
     DIFFERS if not.  A forward whose mask keeps nothing, with a backward of zeros, agrees with itself
-    on every example: only the count of kept entries tells it is not dropout.  Returns why the rate
-    could not be judged ("" if it was)."""
+    on every example: only the count of kept entries tells it is not dropout.  Returns why a rate
+    could not be judged ("" if every one was)."""
+    unjudged = ""
     for name, counted in draws.items():
         cases = [case for case, *_ in counted.values()]
         kept, mean, n = (sum(row[k] for row in counted.values()) for k in (1, 2, 3))
@@ -364,10 +365,10 @@ def _judge_draws(report, op, draws):
                 message=(f"the {name} it drew itself is True on {kept:,} of {n:,} entries over {len(counted)} "
                          f"example(s), where {op.name}'s parameters keep about {mean:,.0f} (a count this far off "
                          f"happens by chance with probability under {DRAWN_ALPHA:g})")))
-        elif mean <= bound:
-            return (f"the {name} {report.target} drew itself covered {n:,} entries, too few to tell it from one "
-                    f"that keeps none; check more examples or larger shapes")
-    return ""
+        elif mean <= bound and not unjudged:
+            unjudged = (f"the {name} {report.target} drew itself covered {n:,} entries, too few to tell it from "
+                        f"one that keeps none; check more examples or larger shapes")
+    return unjudged
 
 
 def _raised_kind(message):
@@ -379,8 +380,8 @@ def _calling_mismatch(message):
     """Whether a forward's error says it was called the wrong way: a TypeError (the types or arguments
     derive passed), or an error about NumPy's arrays it was given where it wanted its own type."""
     kind = _raised_kind(message)
-    if kind == "NotImplementedError":  # a function not written yet: the student's; an operator the
-        return ", in __" in message  # Tensor leaves out on purpose (needle's Tensor ** Tensor): derive's
+    if kind == "NotImplementedError":  # a stub (settled as not implemented); an operator the Tensor
+        return ", in __" in message  # leaves out on purpose (needle's Tensor ** Tensor): derive's
     if kind == "AssertionError":  # an assert on its arguments (micrograd's isinstance(other, (int, float)))
         return True
     # "only supporting int/float powers", "not supported for Tensor": it takes another kind of operand

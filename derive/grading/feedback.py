@@ -11,18 +11,25 @@ from __future__ import annotations
 from ..checker.report import Status
 from ..isolation.channel import printable
 
-__all__ = ["feedback"]
+__all__ = ["feedback", "shown"]
+
+
+def shown(op):
+    """The failures a summary of one op's data shows: its wrong gradients for a FAIL, the cases whose
+    forward differs for a DIFFERS, none otherwise (a gradebook cell, this file)."""
+    status = Status(op["status"])
+    return (op.get("failures") if status == Status.FAIL else
+            op.get("forward_differs") if status == Status.DIFFERS else None) or []
 
 
 def _problem(op):
     """The lines of one op that did not pass."""
     status = Status(op["status"])
-    shown = op.get("failures") if status == Status.FAIL else op.get("forward_differs") if status == Status.DIFFERS \
-        else None
     lines = [f"{status.label} {op['op']}"]
-    if not shown:
+    failures = shown(op)
+    if not failures:
         return lines + [f"  {op.get('message', '')}"]
-    first = shown[0]
+    first = failures[0]
     lines.append(f"  at {first.get('case') or first.get('shapes')}")
     lines.append(f"  {first['message']}")
     if first.get("diagnosis"):

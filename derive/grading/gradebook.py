@@ -20,6 +20,7 @@ import os
 
 from ..checker.report import Status
 from ..isolation.channel import printable
+from .feedback import shown
 from .run import detail_name, write_atomically
 
 __all__ = ["rows", "write", "plain", "not_graded"]
@@ -40,10 +41,9 @@ def _cell(op_data):
     status = Status(op_data["status"])
     if status == Status.PASS:
         return status.label
-    shown = (op_data["failures"] if status == Status.FAIL else
-             op_data["forward_differs"] if status == Status.DIFFERS else [])
-    if shown:  # the failing case too, so that the cell is enough to reproduce it
-        message = shown[0]["message"] + (f" (at {shown[0]['case']})" if shown[0].get("case") else "")
+    first = shown(op_data)
+    if first:  # the failing case too, so that the cell is enough to reproduce it
+        message = first[0]["message"] + (f" (at {first[0]['case']})" if first[0].get("case") else "")
     else:
         message = op_data.get("message", "")
     message = plain(message)
