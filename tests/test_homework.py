@@ -360,7 +360,7 @@ def test_a_micrograd_engine_with_the_classic_mistakes_fails_where_they_are(tmp_p
 
 
 MINITORCH_OPS = {"add", "subtract", "multiply", "divide", "negative", "transpose", "reshape", "exp", "log",
-                 "sigmoid", "relu"}
+                 "sigmoid", "relu", "less", "equal", "greater"}
 
 
 def test_a_minitorch_package_is_checked_through_its_tensor_not_its_scalar_classes():
@@ -386,6 +386,26 @@ def test_a_minitorch_sum_over_a_dim_keeps_it_and_is_checked_so(tmp_path, backwar
     report = derive.check("sum", target=folder, examples=40, seed=0, database=None)
     assert report.status == status, report
     assert report.examples > 0 and "keeps one reduced axis" in report.skipped_why()
+
+
+def test_a_minitorch_comparison_is_reached_through_its_operator_and_checked(tmp_path):
+    """MiniTorch spells lt/eq/gt only as ``<``, ``==``, ``>``: a backward that passes G on FAILs."""
+    folder = _with_mistakes("minitorch_like", tmp_path, "tensor_functions.py", [
+        ("return _t(np.zeros(grad_output.shape)), _t(np.zeros(grad_output.shape))\n\n\nclass EQ",
+         "return grad_output, grad_output\n\n\nclass EQ")])
+    reports = {op: derive.check(op, target=folder, examples=40, seed=0, database=None)
+               for op in ("less", "greater", "equal")}
+    assert {op: r.status for op, r in reports.items()} == {"less": "fail", "greater": "fail", "equal": "pass"}
+    assert "operator <" in str(reports["less"]) and reports["equal"].examples == 40
+
+
+def test_a_minitorch_view_that_infers_no_minus_one_gets_its_shapes_in_full():
+    """MiniTorch's ``view`` asserts the sizes multiply out, so ``-1`` is written out for it: those
+    cases are checked, not reported as a different forward."""
+    folder = os.path.join(HERE, "minitorch_like")
+    assert "reshape does not infer a -1 size" in load_target(folder).describe()
+    report = derive.check("reshape", target=folder, examples=60, seed=0, database=None)
+    assert report.status == "pass" and report.examples == 60, report
 
 
 def test_a_minitorch_exp_that_ignores_its_upstream_gradient_fails(tmp_path):

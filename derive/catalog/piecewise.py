@@ -16,13 +16,14 @@ too); its operands are drawn on the grid, so ties happen and ``equal`` is 1 some
 from __future__ import annotations
 
 import functools
+import operator
 
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Drawn, Input, Op, call_by_name, call_function, register
+from .registry import Case, Drawn, Input, Op, call_by_name, call_function, offered, register, spelled
 from ..symbolic.expressions import Bracket, Output, broadcast_index, broadcast_shapes
 
 
@@ -138,27 +139,38 @@ def _apart(X, Y):
     return bool(np.all(np.abs(np.subtract(X, Y, dtype=np.float64)) > 1e-3))
 
 
-def _compared(name, alias):
-    """``name`` by name, else MiniTorch's ``alias`` (``lt``); never ``<``, whose result leaves most graphs.
-    A result that is not a tensor of the target's (MyGrad's ``less`` gives a NumPy array) has no
-    backward to check: None, the op is not in the target."""
+def _compared(name, alias, symbol, compare):
+    """``name`` by name, else MiniTorch's ``alias`` (``lt``), else the operator ``symbol`` where the
+    tensor's own class defines it (MiniTorch's ``Tensor.__lt__`` is its only spelling of ``lt``).
+    A result that is not a tensor of the target's (MyGrad's ``less``, or a NumPy-backed ``<``, gives
+    a NumPy array) has no backward to check: None, the op is not in the target."""
+    dunder = f"__{compare.__name__}__"
     def call(api, x, y):
         result = call_by_name(api, x, y, name=name)
         result = call_by_name(api, x, y, name=alias) if result is None else result
+        if result is None and _defines(type(x), dunder) and offered("operator", None, symbol):
+            spelled("operator", None, symbol)
+            result = compare(x, y)
         return result if isinstance(result, type(x)) else None
     return call
 
 
+def _defines(cls, dunder):
+    """Whether ``cls`` (not ``object``, not a NumPy array) has its own ``dunder``."""
+    return not issubclass(cls, np.ndarray) and getattr(cls, dunder, None) is not getattr(object, dunder)
+
+
 _COMPARISONS = [
-    ("less", "lt", sp.StrictLessThan, np.less, _apart, "Z = (X < Y) as a float (broadcasting)"),
-    ("equal", "eq", sp.Eq, np.equal, None, "Z = (X == Y) as a float (broadcasting)"),
-    ("greater", "gt", sp.StrictGreaterThan, np.greater, _apart, "Z = (X > Y) as a float (broadcasting)"),
+    ("less", "lt", "<", operator.lt, sp.StrictLessThan, np.less, _apart, "Z = (X < Y) as a float (broadcasting)"),
+    ("equal", "eq", "==", operator.eq, sp.Eq, np.equal, None, "Z = (X == Y) as a float (broadcasting)"),
+    ("greater", "gt", ">", operator.gt, sp.StrictGreaterThan, np.greater, _apart,
+     "Z = (X > Y) as a float (broadcasting)"),
 ]
 
-for _name, _alias, _relation, _np, _at, _doc in _COMPARISONS:
+for _name, _alias, _symbol, _operator, _relation, _np, _at, _doc in _COMPARISONS:
     register(Op(
         name=_name, aliases=(_alias,), inputs=(Input("X", domain="grid"), Input("Y", domain="grid")),
         define=_broadcasting((lambda r: lambda x, y: Bracket(r(x, y)))(_relation), _name),
         forward=(lambda f: lambda X, Y: f(X, Y).astype(np.result_type(X, Y)))(_np), cases=st.broadcast_pair,
-        broadcasts=True, canonical=Case((("n", "m"), ("n", "m"))), call=_compared(_name, _alias), differentiable_at=_at,
+        broadcasts=True, canonical=Case((("n", "m"), ("n", "m"))), call=_compared(_name, _alias, _symbol, _operator), differentiable_at=_at,
         doc=f"{_doc}; a step, so the gradient is 0 for both (MiniTorch's {_alias}); ties drawn on purpose"))

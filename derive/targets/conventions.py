@@ -4,7 +4,9 @@ trial call at load time, and the spelling that asks it for the catalog's op:
 - a ``transpose()`` that swaps the last two axes (needle's, torch's ``transpose(dim0, dim1)``)
   rather than reversing them all: a permutation that swaps two axes is checked through it;
 - a ``sum(dim)`` that keeps the reduced axis (MiniTorch's): cases that keep one reduced axis
-  are checked through it, and the rest are skipped.
+  are checked through it, and the rest are skipped;
+- a ``view``/``reshape`` that does not infer a ``-1`` size (MiniTorch's ``view``): the shape is
+  passed with every size written out, so those cases are still checked.
 """
 
 from __future__ import annotations
@@ -93,6 +95,32 @@ def reduce_keeping_dims(name):
     return spell
 
 
+def infers_minus_one(target):
+    """Whether the target's reshape, asked for ``(-1,)`` of a (2, 3) leaf, gives 6 entries (NumPy's
+    ``-1``); True where it cannot be tried, so that nothing is changed."""
+    x = _leaf(target, (2, 3))
+    if x is None:
+        return True
+    try:
+        out = target.spelling("reshape")(target.api, x, shape=(-1,))
+        return out is None or tuple(np.shape(target.unwrap(out))) == (6,)
+    except Exception:  # noqa: BLE001  a reshape that refuses -1 does not infer it
+        return False
+
+
+def sizes_in_full(spell):
+    """``spell`` with a ``-1`` in ``shape`` replaced by the size it stands for."""
+    def spelled_out(api, x, shape):
+        shape = tuple(int(n) for n in shape)
+        if -1 in shape:
+            known = int(np.prod([n for n in shape if n != -1]))
+            size = int(np.prod(x.shape))
+            shape = tuple(size // known if n == -1 and known else n for n in shape)
+        return spell(api, x, shape=shape)
+    spelled_out.__name__ = getattr(spell, "__name__", "spell")
+    return spelled_out
+
+
 def settle_conventions(engine):
     """Install on ``engine`` the spellings its library's conventions need; what was found, in words."""
     found = []
@@ -103,4 +131,7 @@ def settle_conventions(engine):
         if keeps_reduced_dims(engine, name):
             engine.spellings[name] = reduce_keeping_dims(name)
             found.append(f"{name}(dim) keeps the reduced axis")
+    if not infers_minus_one(engine):
+        engine.spellings["reshape"] = sizes_in_full(engine.spelling("reshape"))
+        found.append("reshape does not infer a -1 size: shapes are passed in full")
     return found

@@ -84,6 +84,15 @@ class Tensor:
     def __matmul__(self, b):
         return tf.MatMul.apply(self, b)
 
+    def __lt__(self, b):
+        return tf.LT.apply(self, self._ensure(b))
+
+    def __gt__(self, b):
+        return tf.LT.apply(self._ensure(b), self)
+
+    def __eq__(self, b):
+        return tf.EQ.apply(self, self._ensure(b))
+
     def exp(self):
         return tf.Exp.apply(self)
 

@@ -170,10 +170,32 @@ class Permute(Function):
 class View(Function):
     @staticmethod
     def forward(ctx, a, shape):
+        shape = [int(s) for s in shape._storage]
+        assert int(np.prod(shape)) == a._storage.size  # as MiniTorch's view: no -1 inferred
         ctx.save_for_backward(a._storage.shape)
-        return _t(a._storage.reshape([int(s) for s in shape._storage]))
+        return _t(a._storage.reshape(shape))
 
     @staticmethod
     def backward(ctx, grad_output):
         (original,) = ctx.saved_values
         return _t(grad_output._storage.reshape(original)), 0.0
+
+
+class LT(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _t(a._storage < b._storage)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _t(np.zeros(grad_output.shape)), _t(np.zeros(grad_output.shape))
+
+
+class EQ(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _t(a._storage == b._storage)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _t(np.zeros(grad_output.shape)), _t(np.zeros(grad_output.shape))
