@@ -408,6 +408,45 @@ def test_a_minitorch_view_that_infers_no_minus_one_gets_its_shapes_in_full():
     assert report.status == "pass" and report.examples == 60, report
 
 
+MINITORCH_SCALAR_OPS = {"add", "subtract", "multiply", "divide", "negative", "exp", "log", "sigmoid", "relu",
+                        "reciprocal", "less", "equal", "greater"}
+
+
+def test_minitorch_module_one_scalars_are_checked_entry_by_entry():
+    """MiniTorch's module-1 Scalar holds one number and keeps its gradient in ``derivative``: its file
+    is a target of its own, driven on arrays of Scalars, and the package's run says so."""
+    package = os.path.join(HERE, "minitorch_like")
+    assert "its Scalar classes (one number each) are not checked here: --target " in load_target(package).describe()
+    file = os.path.join(package, "scalar.py")
+    assert "arrays of Scalar, one number each" in load_target(file).describe()
+    r, ops = check_all(file, examples=30)
+    assert {n: o["status"] for n, o in ops.items() if n in MINITORCH_SCALAR_OPS} == \
+        dict.fromkeys(MINITORCH_SCALAR_OPS, "pass")
+    assert {n for n, o in ops.items() if o["status"] in ("fail", "differs", "error")} == set()
+
+
+def test_minitorch_scalar_backwards_that_apply_d_output_twice_fail(tmp_path):
+    """The classic module-1 slip: ``d_output * sigmoid_back(a, d_output)``, G applied twice."""
+    folder = _with_mistakes("minitorch_like", tmp_path, "scalar.py", [
+        ("return out * (1.0 - out) * d_output", "return d_output * out * (1.0 - out) * d_output"),
+        ("return d_output if a > 0 else 0.0", "return d_output * d_output if a > 0 else 0.0")])
+    file = os.path.join(folder, "scalar.py")
+    verdicts = {op: derive.check(op, target=file, examples=40, seed=0, database=None).status
+                for op in ("sigmoid", "relu", "exp", "multiply")}
+    assert verdicts == {"sigmoid": "fail", "relu": "fail", "exp": "pass", "multiply": "pass"}
+
+
+def test_a_module_one_minitorch_package_is_its_scalars(tmp_path):
+    """A module-1 repository has no Tensor yet: the package itself is checked through its Scalar."""
+    folder = _with_mistakes("minitorch_like", tmp_path, "__init__.py", [
+        ("from .tensor import Tensor, tensor  # noqa: F401\nfrom .tensor_functions import *  # noqa: F401,F403\n", "")])
+    for name in ("tensor.py", "tensor_functions.py"):
+        os.remove(os.path.join(folder, name))
+    assert "arrays of Scalar, one number each" in load_target(folder).describe()
+    report = derive.check("sigmoid", target=folder, examples=30, seed=0, database=None)
+    assert report.status == "pass" and report.examples == 30, report
+
+
 def test_a_minitorch_exp_that_ignores_its_upstream_gradient_fails(tmp_path):
     folder = _with_mistakes("minitorch_like", tmp_path, "tensor_functions.py", [
         ("return _t(grad_output._storage * out)", "return _t(out)")])

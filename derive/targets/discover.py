@@ -205,16 +205,39 @@ def _tensor_ops(engine, namespace):
 def _static_engine(namespace, label, tensor):
     """Static Function classes beside a Tensor class whose operators and methods apply them
     (MiniTorch): checked through the Tensor's engine, which sums each gradient back to its input's
-    shape (a Function's backward alone returns it at the broadcast shape); None when no seeding fits."""
+    shape (a Function's backward alone returns it at the broadcast shape); a Tensor that holds one
+    number (MiniTorch's module-1 ``Scalar``) is driven on arrays of them; None when no seeding fits."""
     leaf, constant = leaf_factories(tensor, namespace)
     engine = EngineTarget(label, namespace, leaf, constant, tensor_type=tensor)
     try:
         engine.settle()
-    except TargetError:
-        return None
+    except Exception:  # noqa: BLE001  arrays do not fit it (a Scalar's float(array) raises TypeError)
+        if not holds_one_number(tensor):
+            return None
+        try:
+            return ScalarEngineTarget(label, namespace, tensor).settle()
+        except TargetError:
+            return None
     engine.via = "; ".join([f"its Function classes reached through {tensor.__name__}'s operators and methods"]
-                           + settle_conventions(engine))
+                           + settle_conventions(engine) + _second_engine(namespace, tensor))
     return engine
+
+
+def _second_engine(namespace, tensor):
+    """A line naming the target that checks the package's other engine, one whose Value holds one
+    number (MiniTorch's module-1 ``Scalar`` beside its ``Tensor``); nothing when there is none."""
+    import os
+    for obj in list(vars(namespace).values()) if hasattr(namespace, "__dict__") else []:
+        if obj is tensor or not is_tensor_class(obj) or not holds_one_number(obj):
+            continue
+        try:
+            where = inspect.getfile(obj)
+        except TypeError:
+            continue
+        relative = os.path.relpath(where)
+        where = where if relative.startswith("..") else relative
+        return [f"its {obj.__name__} classes (one number each) are not checked here: --target {where}"]
+    return []
 
 
 def _instance_engine(namespace, label, classes, tensor):

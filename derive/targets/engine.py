@@ -21,7 +21,7 @@ from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 #: at most this many spellings of one op besides the first are checked (torch's add, Tensor.add, torch.add)
 MAX_SPELLINGS = 3
 #: where engines keep a leaf's gradient, in the order they are looked for
-GRAD_ATTRIBUTES = ("grad", "backwards_grad", "gradient", "_grad")
+GRAD_ATTRIBUTES = ("grad", "backwards_grad", "gradient", "_grad", "derivative")  # MiniTorch's Scalar: derivative
 #: names of backward() parameters that are flags, never the upstream gradient
 FLAG_PARAMETERS = {"retain_graph", "create_graph", "retain_grad", "reset_grad", "zero_grad", "inputs",
                    "accumulate", "keep_graph", "clear_graph", "enable_higher_order", "higher_order"}

@@ -28,15 +28,12 @@ def _import(spec):
                 raise TargetError(f"target file {module_part} does not exist")
             if os.path.isdir(path):
                 return _import_folder(spec, path, attr)
-            mod_name = FILE_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0]
-            loader_spec = importlib.util.spec_from_file_location(mod_name, path)
-            module = importlib.util.module_from_spec(loader_spec)
-            sys.modules[mod_name] = module
-            sys.path.insert(0, os.path.dirname(path))
             try:
-                loader_spec.loader.exec_module(module)
-            finally:
-                sys.path.remove(os.path.dirname(path))
+                module = _import_file(path)
+            except ImportError as exc:
+                if "no known parent package" not in str(exc):
+                    raise
+                module = _import_in_package(spec, path)  # its relative imports need its package
         else:
             if os.getcwd() not in sys.path and "" not in sys.path:
                 sys.path.insert(0, os.getcwd())
@@ -56,6 +53,38 @@ def _import(spec):
         except AttributeError:
             raise TargetError(f"target {module_part} has no attribute {attr}") from None
     return module, obj
+
+
+def _import_file(path):
+    """The file at ``path`` as a module of its own, its folder on the path while it runs."""
+    mod_name = FILE_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0]
+    loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[mod_name] = module
+    sys.path.insert(0, os.path.dirname(path))
+    try:
+        loader_spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(os.path.dirname(path))
+    return module
+
+
+def _import_in_package(spec, path):
+    """A file inside a package (``minitorch/scalar.py``, whose ``from .autodiff import`` needs it),
+    imported as the package's submodule: ``minitorch.scalar``."""
+    parts, folder = [os.path.splitext(os.path.basename(path))[0]], os.path.dirname(path)
+    while os.path.isfile(os.path.join(folder, "__init__.py")) and os.path.basename(folder).isidentifier():
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if len(parts) == 1:
+        raise ImportError("attempted relative import with no known parent package")
+    for key in [k for k in sys.modules if k == parts[0] or k.startswith(parts[0] + ".")]:
+        del sys.modules[key]  # another package of that name: this one
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(".".join(parts))
+    finally:
+        sys.path.remove(folder)
 
 
 def _import_folder(spec, path, attr):

@@ -1,4 +1,5 @@
-"""Scalar engines: a ``Value`` that holds one number (micrograd's), checked on arrays of Values.
+"""Scalar engines: a ``Value`` that holds one number (micrograd's, MiniTorch's ``Scalar``), checked on
+arrays of Values.
 
 Each input becomes a NumPy array of Values (dtype object), so the catalog's spellings
 run elementwise on them: operators call the Values' own (``x * y``, ``x ** 3``),
@@ -6,16 +7,19 @@ NumPy's reductions and ``@`` add and multiply Values, and an op NumPy lacks on s
 arrays (``relu``, ``tanh``) is the Value's own method, applied to every entry.  G is
 seeded through a scalar ``sum(Z * G)`` built from the Values (``backward()`` seeds 1),
 once that route is verified to give G back.  Gradients are read from each Value's
-``grad``.
+``grad`` (MiniTorch's ``derivative``); an entry that no gradient reached holds None there, and
+its gradient is 0.
 """
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
 from .base import Missing
 from .binding import leaf_factories
-from .engine import SCALAR, EngineTarget
+from .engine import GRAD_ATTRIBUTES, SCALAR, EngineTarget, _instance_attributes
 
 __all__ = ["ScalarEngineTarget", "holds_one_number"]
 
@@ -29,9 +33,15 @@ def holds_one_number(value_type):
         return False
 
 
+#: comparisons a Value may define as operators (MiniTorch's ``Scalar.__lt__`` gives a Scalar), which
+#: NumPy's own ``less`` would turn into booleans
+_COMPARED = {"less": operator.lt, "equal": operator.eq, "greater": operator.gt}
+
+
 class _Elementwise:
     """The namespace spellings look functions up in: a Value's own method applied to every entry
-    (``relu``, ``tanh``, ``exp``), else NumPy's function (``sum``, ``matmul``)."""
+    (``relu``, ``tanh``, ``exp``), its own comparison operator on every pair of entries, else NumPy's
+    function (``sum``, ``matmul``)."""
 
     def __init__(self, value_type):
         self._value_type = value_type
@@ -41,6 +51,16 @@ class _Elementwise:
             def each(x, *args, **kwargs):
                 return _map(lambda v: getattr(v, name)(*args, **kwargs), x)
             return each
+        compare = _COMPARED.get(name)
+        if compare is not None and getattr(self._value_type, f"__{compare.__name__}__") \
+                is not getattr(object, f"__{compare.__name__}__"):
+            def pairs(x, y):
+                x, y = np.broadcast_arrays(np.asarray(x, dtype=object), np.asarray(y, dtype=object))
+                out = np.empty(x.shape, dtype=object)
+                for index in np.ndindex(x.shape):
+                    out[index] = compare(x[index], y[index])
+                return out.view(_Values)
+            return pairs
         fn = getattr(np, name, None)
         if fn is None:
             raise AttributeError(name)
@@ -76,6 +96,18 @@ def _map(fn, x):
 _MISSING = ("not supported between instances", "has no callable", "bad operand type", "unsupported operand")
 
 
+_SYMBOLS = {"less": "<", "equal": "==", "greater": ">"}
+
+
+def _holds_no_value(out, value_type):
+    """Whether ``out`` is an array of booleans (or holds only them), which no backward reaches."""
+    if isinstance(out, (list, tuple)) or not isinstance(out, np.ndarray) or not out.size:
+        return False
+    if out.dtype == bool:
+        return True
+    return out.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in out.flat)
+
+
 class ScalarEngineTarget(EngineTarget):
     """A scalar engine's ``value_type`` driven entry by entry (see the module's docstring)."""
 
@@ -84,6 +116,8 @@ class ScalarEngineTarget(EngineTarget):
         self.module = api
         self.value_type = value_type
         self.unwrap = self._numbers
+        names = _instance_attributes(value_type)
+        self.grad = next((a for a in GRAD_ATTRIBUTES if a in names), "grad")
 
     def forward(self, op, case, inputs, spelling=None, passed_over=None):
         """The op on arrays of Values; a NumPy loop that finds no such operator or method on a Value
@@ -96,9 +130,17 @@ class ScalarEngineTarget(EngineTarget):
             if isinstance(cause, TypeError) and any(w in text for w in _MISSING):
                 raise Missing(f"no `{op.name}` in target (TypeError: {text})") from None
             raise
+        if _holds_no_value(out, self.value_type):  # NumPy's ``less`` of Values: booleans, out of the graph
+            raise Missing(f"no `{op.name}` in target: on {self.value_type.__name__}s it gives no "
+                          f"{self.value_type.__name__}")
         how = self._spelled.get(op.name) or ""
-        if how.startswith("function "):  # NumPy's loop called each Value's own method
-            self._spelled[op.name] = f"{self.value_type.__name__}.{how.rsplit('.', 1)[1]}() on each entry"
+        name = how.rsplit(".", 1)[-1]
+        if how.startswith("function ") and name in _COMPARED:
+            self._spelled[op.name] = f"{self.value_type.__name__}'s operator {_SYMBOLS[name]} on each entry"
+        elif how.startswith("function ") and callable(getattr(self.value_type, name, None)):
+            self._spelled[op.name] = f"{self.value_type.__name__}.{name}() on each entry"
+        elif how.startswith("function "):  # NumPy's loop over the Values' operators
+            self._spelled[op.name] = f"NumPy's {name} on arrays of {self.value_type.__name__}"
         elif how.startswith("the operators of "):
             self._spelled[op.name] = f"{self.value_type.__name__}'s operators on each entry ({how[17:]})"
         elif how.startswith("operator "):
@@ -120,15 +162,17 @@ class ScalarEngineTarget(EngineTarget):
     def constant(self, array):
         return np.asarray(array, dtype=float)  # a Value times a number makes the number a Value of its own
 
-    def _numbers(self, out, attr="data"):
+    def _numbers(self, out, attr="data", unreached=None):
+        def number(v):
+            value = getattr(v, attr) if isinstance(v, self.value_type) else v
+            return unreached if value is None else float(value)
         if isinstance(out, self.value_type):
-            return np.asarray(float(getattr(out, attr)))
-        out = np.asarray(out, dtype=object)
-        numbers = _map(lambda v: float(getattr(v, attr) if isinstance(v, self.value_type) else v), out)
+            return np.asarray(number(out))
+        numbers = _map(number, np.asarray(out, dtype=object))
         return np.asarray(numbers.view(np.ndarray), dtype=float)
 
     def read_grad(self, tensor):
-        return self._numbers(tensor, "grad")
+        return self._numbers(tensor, self.grad, unreached=0.0)
 
     def describe(self):
         return (f"{self.name} (tensor: arrays of {self.value_type.__name__}, one number each; "
