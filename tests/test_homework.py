@@ -695,3 +695,23 @@ def test_a_word_embedding_that_unpacks_n_t_from_its_indices_is_checked_not_faile
         "    return dW\n")
     report = derive.check("embedding", target=str(tmp_path / "rnn_layers.py"), examples=30, seed=0, database=None)
     assert report.status == "pass" and report.examples == 30, report
+
+
+@pytest.mark.parametrize("backward, status", [
+    ("d_output / a", "pass"),
+    ("d_output / (a + EPS)", "pass"),  # both are what MiniTorch students write for log(x + EPS)
+    ("1.0 / a", "fail"),  # G forgotten
+    ("d_output / (a + 0.01)", "fail"),  # a guard a hundred times the forward's is another gradient
+    ("d_output * math.log(a)", "fail")])
+def test_a_minitorch_log_with_the_course_guard_is_log(tmp_path, backward, status):
+    """MiniTorch hands out ``log(x) = math.log(x + EPS)``: that forward is log, with a note, and its
+    gradient at X or at X + EPS passes, while a real mistake still FAILs."""
+    folder = _with_mistakes("minitorch_like", tmp_path, "scalar.py", [("return d_output / a\n", f"return {backward}\n")])
+    report = derive.check("log", target=os.path.join(folder, "scalar.py"), examples=40, seed=0, database=None)
+    assert report.status == status, report
+    assert any(n.startswith("the forward computes log(X + 1e-06), a guard against the singularity at 0")
+               for n in report.notes), report.notes
+    if status == "pass":
+        assert report.examples == 40 and report.evidence["numeric"] == 40
+    else:
+        assert report.failures[0].input == "X" and report.failures[0].kind == "value", report

@@ -210,6 +210,11 @@ class Op:
         Whether its inputs broadcast against each other elementwise, by NumPy's rules (add,
         maximum, where): a library whose elementwise ops take equal shapes only (needle's)
         is not asked for the other cases.
+    guarded : bool
+        Whether real code adds a small constant to ``X`` to keep off a singularity at 0 and
+        still calls it this op (MiniTorch's course-given ``log(x + EPS)``, EPS = 1e-6): a forward
+        that is the op at ``X + 10**-k`` (k = 4..12) is taken as the op, with a note, and its
+        gradient is accepted anywhere between the op's at ``X`` and at ``X + 10**-k``.
     """
 
     name: str
@@ -233,6 +238,7 @@ class Op:
     subgradient: Optional[Callable] = None
     declared_sizes: bool = False
     broadcasts: bool = False
+    guarded: bool = False
 
     @property
     def input_names(self):

@@ -47,14 +47,15 @@ _ELEMENTWISE = [
      "Z = log(1 + exp(X))"),
 ]
 
+#: ops real code computes with a guard ``X + eps`` under the op's own name (MiniTorch's log)
+_GUARDED = ("log",)
+
 for _name, _aliases, _fn, _np, _domain, _doc in _ELEMENTWISE:
     register(Op(
         name=_name, aliases=_aliases, inputs=(Input("X", domain=_domain),),
         define=(lambda f: lambda X: Output(X.shape, lambda *k: f(X[k])))(_fn), forward=_np,
         cases=st.one_array, canonical=Case((("n", "m"),)),
-        call=functools.partial(call_by_name, name=_name), doc=_doc))
-
-
+        call=functools.partial(call_by_name, name=_name), doc=_doc, guarded=_name in _GUARDED))
 
 register(Op(
     name="power_scalar", aliases=("pow_scalar",), inputs=(Input("X", domain="positive"),),

@@ -207,7 +207,8 @@ def check_forward(op, case, arrays, output, notes=None):
     """Raise :class:`ForwardDiffers` when the target's forward output is not the catalog's.
 
     A scalar (a loss) that comes back as a one-entry array (``ones.T @ se @ ones`` is (1, 1)) is
-    read as the scalar, and ``notes`` says so."""
+    read as the scalar, and ``notes`` says so.  Returns the ``eps`` of a guarded op's forward that
+    is the op at ``X + eps`` (see ``Op.guarded``), else None."""
     if output is None:
         return
     params = op.with_defaults(case.params)
@@ -244,7 +245,13 @@ def check_forward(op, case, arrays, output, notes=None):
             rtol, atol = TOLERANCES.get(got.dtype.name, TOLERANCES["float64"])
             bad, _ = out_of_tolerance(got64, expected, rtol, atol)
             if not np.any(bad):
-                return
+                return None
+            guard = _guard(op, arrays, params, got64, rtol, atol)
+            if guard is not None:
+                if notes is not None:
+                    notes.add(f"the forward computes {op.name}(X + {guard:g}), a guard against the singularity "
+                              f"at 0: taken as {op.name}, its gradient accepted at X, at X + {guard:g} or between")
+                return guard
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             se, sg, _ = format_pair(expected[idx], got64[idx])
             message = f"your {call} gives Z{_fmt_index(idx)} = {sg}; NumPy's gives {se}"
@@ -254,6 +261,28 @@ def check_forward(op, case, arrays, output, notes=None):
     raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message,
                                  diagnosis="the gradient is checked only where the forward is the catalog's; "
                                            "bind the op to its NumPy equivalent to check the rest"))
+
+
+#: the constants real code adds to keep off a singularity (``EPS = 1e-6``), tried for a guarded op
+GUARDS = tuple(10.0 ** -k for k in range(4, 13))
+
+
+def _guard(op, arrays, params, got64, rtol, atol):
+    """The ``eps`` of a guarded op's forward that is the op at ``X + eps`` (MiniTorch's
+    ``log(x + EPS)``), or None."""
+    if not op.guarded:
+        return None
+    for eps in GUARDS:
+        shifted = np.asarray(op.forward(*guarded_inputs(op, arrays, eps), **params))
+        if shifted.shape == got64.shape and not np.any(out_of_tolerance(got64, shifted, rtol, atol)[0]):
+            return eps
+    return None
+
+
+def guarded_inputs(op, arrays, eps):
+    """``arrays`` as float64, with ``eps`` added to the differentiable ones."""
+    return [a if s.data else np.asarray(a, dtype=np.float64) + (eps if s.differentiable else 0.0)
+            for s, a in zip(op.inputs, arrays)]
 
 
 def _not_an_array(output):
@@ -524,11 +553,13 @@ def _rounding_noise(op, case, derivation, arrays, G, name, dtype):
 
 
 def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
-                     dtype_tolerance="inputs"):
+                     dtype_tolerance="inputs", guarded=None):
     """Compare float gradients entry by entry; raise :class:`Mismatch` at the first wrong one.
 
     A gradient in a lower precision than the inputs is compared at the inputs' tolerance, with a
-    note naming its dtype (``dtype_tolerance="gradient"``: at its own dtype's, more leniently)."""
+    note naming its dtype (``dtype_tolerance="gradient"``: at its own dtype's, more leniently).
+    ``guarded`` holds the gradients at a guarded forward's ``X + eps``: an entry between the two
+    passes too."""
     for name, exp in expected.items():
         raw = grads[op.input_names.index(name)]
         if raw is CONSTANT:
@@ -546,6 +577,10 @@ def _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np
         if np.any(bad) and tol_dtype != np.float64:
             noise = _rounding_noise(op, case, derivation, arrays, G, name, tol_dtype)
             bad &= ~(np.abs(got - exp) <= CONDITIONING_MARGIN * noise)
+        if np.any(bad) and guarded is not None:
+            shifted = guarded[name]
+            bad &= out_of_tolerance(got, shifted, rtol, atol)[0]
+            bad &= ~((np.minimum(exp, shifted) <= got) & (got <= np.maximum(exp, shifted)))
         if not np.any(bad):
             continue
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -581,18 +616,24 @@ def _other_subgradient(op, case, arrays, G, grads):
 
 
 def _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance,
-                     ties):
+                     ties, guarded=None):
     """The numeric comparison; a gradient that differs from the declared one but is a valid subgradient
     at this case's ties (with ``ties="subgradient"``) gives the convention it follows, else None.
     Raises :class:`Mismatch` when it is neither."""
     try:
-        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance)
+        _compare_numeric(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes, dtype_tolerance,
+                         guarded)
         return None
     except Mismatch:
         convention = _other_subgradient(op, case, arrays, G, grads) if ties == "subgradient" else None
         if convention is None:
             raise
         return convention
+
+
+def _guarded_expected(op, case, arrays, G, derivation, eps):
+    """The derived gradients at a guarded forward's ``X + eps``."""
+    return _expected_or_error(op, case, guarded_inputs(op, arrays, eps), G.astype(np.float64), derivation)
 
 
 def _none_as_zero(op, case, derivation, grads, notes):
@@ -608,7 +649,7 @@ def _none_as_zero(op, case, derivation, grads, notes):
 
 
 def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, expected, np_dtype, notes, out_shape,
-                    ties, dtype_tolerance):
+                    ties, dtype_tolerance, guarded=None):
     """The same example through another of the target's spellings of ``op`` (``method Tensor.add``
     besides ``operator +``), its gradients compared with the same expected ones.
 
@@ -621,12 +662,14 @@ def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, ex
     try:
         outcome = call_target(target, op, case, [np.array(a, copy=True) for a in arrays], copy_upstream(G),
                               spelling=spelling)
-        check_forward(op, case, arrays, outcome.output)
+        guard = check_forward(op, case, arrays, outcome.output)
         notes.update(outcome.notes)
         grads = _none_as_zero(op, case, derivation, outcome.grads, notes)
         _check_structure(op, case, grads, "numeric", out_shape)
+        if guard is not None:
+            guarded = _guarded_expected(op, case, arrays, G, derivation, guard)
         convention = _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
-                                      dtype_tolerance, ties)
+                                      dtype_tolerance, ties, guarded)
         if convention is not None:
             notes.add(f"at ties, {spelling} gives {convention}: a valid subgradient, not the declared convention")
     except ForwardDiffers as exc:
@@ -703,7 +746,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     outcome = call_target(target, op, case, arrays, G, repeat=1 if drawn else 2)
     if drawn:
         arrays, arrays64 = _read_back(op, case, drawn, outcome.output, arrays, arrays64, draws)
-    check_forward(op, case, arrays, outcome.output, notes)
+    guard = check_forward(op, case, arrays, outcome.output, notes)
     notes.update(outcome.notes)
     grads = _none_as_zero(op, case, derivation, outcome.grads, notes)
     again = None if outcome.again is None else _none_as_zero(op, case, derivation, outcome.again, notes)
@@ -728,8 +771,9 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
         k = op.input_names.index(name)
         if again is not None and not _same_answer(grads[k], again[k], np_dtype):
             raise _structural(op, case, name, "two calls with the same arguments gave different results")
+    guarded = None if guard is None else _guarded_expected(op, case, arrays, G, derivation, guard)
     convention = _compare_at_ties(op, case, derivation, sizes, arrays, G, grads, expected, np_dtype, notes,
-                                  dtype_tolerance, ties)
+                                  dtype_tolerance, ties, guarded)
     if convention is not None:
         notes.add(f"at ties, {convention}: a valid subgradient, not the declared convention "
                   f"(torch's); --ties declared makes it a failure")
@@ -737,7 +781,7 @@ def run_example(op, target, case, seed, dtype="float64", evidence=None, fd=True,
     evidence["numeric"] = evidence.get("numeric", 0) + 1
     for spelling in target.other_spellings(op):
         _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, expected, np_dtype, notes,
-                        out_shape, ties, dtype_tolerance)
+                        out_shape, ties, dtype_tolerance, guarded)
 
     # 4. finite differences guard the derivation itself
     sampled_enough = op.notation and evidence.get("finite differences", 0) >= FD_MAX_EXAMPLES_NOTATION

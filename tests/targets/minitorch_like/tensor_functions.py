@@ -6,6 +6,8 @@ import numpy as np
 
 from .autodiff import Context
 
+EPS = 1e-6  # the guard of MiniTorch's log, as the course hands it out
+
 
 def wrap_tuple(x):
     return x if isinstance(x, tuple) else (x,)
@@ -104,12 +106,12 @@ class Log(Function):
     @staticmethod
     def forward(ctx, t1):
         ctx.save_for_backward(t1)
-        return _t(np.log(t1._storage))
+        return _t(np.log(t1._storage + EPS))
 
     @staticmethod
     def backward(ctx, grad_output):
         (t1,) = ctx.saved_values
-        return _t(grad_output._storage / t1._storage)
+        return _t(grad_output._storage / (t1._storage + EPS))
 
 
 class Exp(Function):
