@@ -198,6 +198,18 @@ def wall(cmd, repeat):
     return median_time(lambda: subprocess.run(cmd, check=False, capture_output=True, env=env), repeat)
 
 
+def plugin_cost(repeat):
+    """``pytest --collect-only`` of an unrelated one-test project, with derive's plugin and without."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "test_unrelated.py"), "w") as f:
+            f.write("def test_one():\n    assert 1 + 1 == 2\n")
+        base = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-n", "0", folder]
+        with_plugin = wall(base, repeat)
+        without = wall(base + ["-p", "no:derive"], repeat)
+    return with_plugin, without
+
+
 def derivation_times():
     code = ("import time, derive; t=time.perf_counter(); [derive.vjp(o) for o in derive.names()]; "
             "c=time.perf_counter()-t; t=time.perf_counter(); [derive.vjp(o) for o in derive.names()]; "
@@ -264,6 +276,7 @@ def main(argv=None):
     every = wall([sys.executable, "-m", "derive.check", "all", "--no-database"], 1 if args.quick else 3)
     every_serial = wall([sys.executable, "-m", "derive.check", "all", "--no-database", "--jobs", "1"], 1)
     every_local = wall([sys.executable, "-m", "derive.check", "all", "--no-database", "--in-process"], 1)
+    with_plugin, without_plugin = plugin_cost(repeat)
     isolated_example, local_example = per_example_overhead()
     cold, cached = derivation_times()
     emit("")
@@ -271,6 +284,9 @@ def main(argv=None):
     emit("|---|---|---|")
     emit(f"| `import numpy, sympy, hypothesis` (the floor) | {fmt(imports)} | |")
     emit(f"| `python -m derive.check matmul` | {fmt(one)} | {ratio(one, imports)} the import floor |")
+    emit(f"| `pytest --collect-only` of an unrelated project, derive installed | {fmt(with_plugin)} | "
+         f"+{(with_plugin / without_plugin - 1) * 100:.0f}% over {fmt(without_plugin)} without the plugin "
+         "(target at most +15%) |")
     emit(f"| `python -m derive.check all` (one process per core) | {fmt(every)} | target under 30 s |")
     emit(f"| `python -m derive.check all --jobs 1` (one op at a time) | {fmt(every_serial)} | "
          f"{ratio(every_serial, every)} the parallel run |")

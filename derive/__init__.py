@@ -53,16 +53,40 @@ if _sys.argv[:1] == ["-m"] and _sys.path and _sys.path[0] in ("", _os.getcwd()):
     # there (a student's folder) would replace the real module under derive itself.  It goes last.
     _sys.path.append(_sys.path.pop(0))
 
-from .catalog import Case, Input, Op, Pieces, elementwise, get_op, names, ops, register, unregister  # noqa: E402
-from . import display, targets  # noqa: F401  (public submodules)
-from .symbolic.derivation import Derivation, InputGradient, vjp
-from .symbolic.notation import define
-from .symbolic.composite import vjp_expression
-from .check import check  # noqa: E402  (after the package: `derive.check` is the function)
-from .checker.report import Report
-from .targets import Binding, Unsupported
+import importlib as _importlib
 
-__all__ = ["Case", "Input", "Op", "Pieces", "Derivation", "InputGradient", "define", "elementwise", "get_op", "names",
-           "ops", "register", "unregister", "vjp", "vjp_expression", "check", "Report", "Binding", "Unsupported"]
+#: the public surface, and where each name lives; imported on first use, so that
+#: ``import derive`` (the pytest plugin, ``--version``) does not pay for SymPy
+_PUBLIC = {
+    **dict.fromkeys(["Case", "Input", "Op", "Pieces", "elementwise", "get_op", "names", "ops", "register",
+                     "unregister"], "catalog"),
+    **dict.fromkeys(["Derivation", "InputGradient", "vjp"], "symbolic.derivation"),
+    "define": "symbolic.notation",
+    "vjp_expression": "symbolic.composite",
+    "check": "checker.verify",
+    "Report": "checker.report",
+    **dict.fromkeys(["Binding", "Unsupported"], "targets"),
+}
+
+__all__ = list(_PUBLIC)
+
+from . import check as _cli  # noqa: E402,F401  the package first: importing it later would rebind `check`
+del check  # `derive.check` is the function (the package stays importable as `derive.check.cli`)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(_importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    elif name in ("display", "targets", "catalog", "symbolic", "checker", "isolation", "grading", "bindings"):
+        value = _importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'derive' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 from ._version import __version__  # noqa: E402

@@ -3,6 +3,7 @@ assert_vjp, the public strategies, and the doctests."""
 
 import doctest
 import importlib
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -115,12 +116,30 @@ def test_masks_with_no_true_and_no_false_are_drawn():
     assert sum(0 < m.sum() < m.size for m in masks) > 30  # most are mixed
 
 
-@pytest.mark.parametrize("module", ["derive", "derive.catalog", "derive.catalog.registry", "derive.catalog.strategies",
-                                    "derive.symbolic", "derive.symbolic.expressions", "derive.symbolic.notation",
-                                    "derive.symbolic.derivation", "derive.symbolic.evaluate", "derive.symbolic.scatter",
-                                    "derive.testing", "derive.targets.binding", "derive.isolation", "derive.checker.graphs",
-                                    "derive.symbolic.composite",
-                                    "numeric", "numeric.tensor"])
+def _modules_with_doctests():
+    """Every module of derive and numeric whose source holds a ``>>>`` example: found, not listed."""
+    import os
+    import pkgutil
+    found = []
+    for package in ("derive", "numeric"):
+        root = importlib.import_module(package)
+        found.append(package)
+        found += [m.name for m in pkgutil.walk_packages(root.__path__, f"{package}.")]
+    def runs_examples(module):  # an example that is not all ``# doctest: +SKIP``
+        path = importlib.util.find_spec(module).origin
+        return os.path.basename(path) != "__main__.py" and any(
+            ">>> " in line and "doctest: +SKIP" not in line for line in open(path))
+    return [m for m in found if runs_examples(m)]
+
+
+DOCTESTED = _modules_with_doctests()
+
+
+def test_the_doctests_are_found_not_listed():
+    assert {"derive", "derive.symbolic.derivation", "numeric.tensor", "derive.isolation.channel"} <= set(DOCTESTED)
+
+
+@pytest.mark.parametrize("module", DOCTESTED)
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
@@ -144,3 +163,18 @@ def test_ready_suite_runs_the_graphs_of_an_engine(tmp_path):
                         "-q", "-p", "no:cacheprovider", "-k", "graphs"], capture_output=True, text=True,
                        cwd=tmp_path, timeout=600)
     assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr
+
+
+def test_an_unrelated_test_run_does_not_import_sympy(tmp_path):
+    """The plugin is loaded into every pytest run of anyone who installed derive: it registers its
+    profiles and options and imports nothing heavy until a derive fixture or suite is used."""
+    (tmp_path / "test_unrelated.py").write_text(textwrap.dedent('''
+        import sys
+
+        def test_the_plugin_is_loaded_and_light():
+            assert "derive.pytest_plugin" in sys.modules
+            assert [m for m in ("sympy", "derive.catalog.registry", "derive.checker.verify") if m in sys.modules] == []
+    '''))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+                             str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
