@@ -5,11 +5,14 @@ on every core unless told otherwise."""
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from derive.checker import profiles
 
 profiles.register(overwrite=True)
+# lighter than Hypothesis's own ci (100 examples): CI runs this whole suite
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

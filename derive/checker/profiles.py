@@ -2,14 +2,17 @@
 
 ``dev``
     quick: 25 examples per op;
-``ci``
-    derandomized (reproducible), 60 examples per op, no example database;
 ``thorough``
-    1000 examples per op.
+    1000 examples per op;
+``ci``
+    Hypothesis's own (derandomized, no example database, 100 examples), which
+    Hypothesis loads by itself when it detects a CI.  derive keeps it, and gives it
+    time limits.
 
 Select one the usual way: ``pytest --hypothesis-profile=thorough`` or
-``HYPOTHESIS_PROFILE=ci``.  The pytest plugin registers them (keeping any
-profile of the same name the project already registered).
+``HYPOTHESIS_PROFILE=thorough``.  The pytest plugin registers ``dev`` and ``thorough``,
+keeping any profile of the same name the project already registered; a project that
+wants a lighter ``ci`` registers its own (derive's own tests do, with 60 examples).
 
 Each profile also sets the time limits of an isolated target (:data:`TIME_LIMITS`):
 seconds per call and per op; ``thorough`` gives an op longer, since it draws more.
@@ -22,8 +25,6 @@ from hypothesis.errors import InvalidArgument
 
 PROFILES = {
     "dev": dict(max_examples=25, deadline=None),
-    "ci": dict(max_examples=60, deadline=None, derandomize=True, database=None,
-               suppress_health_check=[HealthCheck.too_slow]),
     "thorough": dict(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]),
 }
 
