@@ -55,7 +55,7 @@ def ratio(a, b):
 def bench_matmul(quick):
     import derive
     import numeric.backward as nb
-    from derive.checker.oracle import evaluate_closed_form
+    from derive.symbolic.oracle import evaluate_closed_form
     from derive.catalog.strategies import make_inputs, make_upstream
     from derive.checker.verify import derivation_for
     from derive.catalog.registry import Case
@@ -66,7 +66,7 @@ def bench_matmul(quick):
     except ImportError:
         torch = None
 
-    from derive.targets import load_target
+    from derive.isolation import load_target
     in_process = load_target("numeric.backward", isolate=False)
     rows = []
     for n in SIZES:
@@ -107,7 +107,7 @@ def bench_conv2d(repeat=5):
     """One conv2d case checked per entry, against one im2col forward + backward of numeric.convolution."""
     import derive
     from numeric import convolution as C
-    from derive.targets import load_target
+    from derive.isolation import load_target
     shapes, params = CONV2D["shapes"], CONV2D["params"]
     rng = np.random.default_rng(0)
     x, w, b = (rng.standard_normal(s) for s in shapes)
@@ -144,7 +144,7 @@ def peak_memory_512():
 def per_example_overhead(examples=200):
     """Seconds per drawn example of a matmul check, isolated and in-process."""
     import derive
-    from derive.targets import load_target
+    from derive.isolation import load_target
     times = []
     for target in (load_target("numeric"), load_target("numeric", isolate=False)):
         derive.check("matmul", target=target, examples=examples, seed=0, database=None)  # warm up
@@ -160,7 +160,7 @@ def sandbox_costs(submissions=4, examples=200):
     import tempfile
     import derive
     from derive.isolation.sandbox import Sandbox, available
-    from derive.targets import load_target
+    from derive.isolation import load_target
     if not available()[0]:
         return None
     sys.path.insert(0, os.path.join(HERE, "..", "tests"))

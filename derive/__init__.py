@@ -36,13 +36,15 @@ The teaching steps are kept:
 (see :mod:`derive.checker.verify`), and ``python -m derive.check matmul`` does the
 same from the command line.
 
-The package follows the pipeline, one subpackage per stage: :mod:`derive.catalog`
-(the ops and their declarations), :mod:`derive.symbolic` (the engine, from an index
-formula to its gradient), :mod:`derive.checker` (a target's backward against the
-derivation; its targets, bindings and process isolation in :mod:`derive.targets`,
-:mod:`derive.bindings` and :mod:`derive.isolation`), and the front-ends
-(:mod:`derive.check` for the command line, the pytest plugin and suite,
-:mod:`derive.testing`, :mod:`derive.display` for notebooks, :mod:`derive.grading`).
+The package follows the pipeline, one subpackage per stage, each importing only the
+ones before it: :mod:`derive.vocabulary` (the expression types), :mod:`derive.catalog`
+(the ops, their declarations and index notation), :mod:`derive.symbolic` (the engine,
+from an index formula to its gradient and its reference values), :mod:`derive.targets`
+and :mod:`derive.bindings` (the code under test and how it is called),
+:mod:`derive.isolation` (worker processes), :mod:`derive.checker` (a target's backward
+against the derivation, and the run loop), and the front-ends (:mod:`derive.check` for
+the command line, the pytest plugin and suite, :mod:`derive.testing`,
+:mod:`derive.display` for notebooks, :mod:`derive.grading`).
 """
 
 import os as _os
@@ -61,7 +63,7 @@ _PUBLIC = {
     **dict.fromkeys(["Case", "Input", "Op", "Pieces", "elementwise", "get_op", "names", "ops", "register",
                      "unregister"], "catalog"),
     **dict.fromkeys(["Derivation", "InputGradient", "vjp"], "symbolic.derivation"),
-    "define": "symbolic.notation",
+    "define": "catalog.notation",
     "vjp_expression": "symbolic.composite",
     "check": "checker.verify",
     "Report": "checker.report",

@@ -11,7 +11,7 @@ import sympy as sp
 
 from .catalog.registry import Case, get_op
 from .symbolic.derivation import vjp
-from .checker.oracle import SymbolValues, output_entry
+from .symbolic.oracle import SymbolValues, output_entry
 
 __all__ = ["Steps", "steps", "local_jacobian", "plot_jacobian", "plot_failure", "table"]
 
@@ -67,7 +67,7 @@ def local_jacobian(op, shapes, params=None, wrt=None):
     Returns ``(pattern, labels_out, labels_in)``: ``pattern[r, c]`` is the
     derivative of output entry ``r`` (C order) by input entry ``c``.
     """
-    from .checker.oracle import _Concrete, exact_inputs
+    from .symbolic.oracle import _Concrete, exact_inputs
     from .symbolic.derivation import define
     op = get_op(op)
     case = Case(tuple(tuple(s) for s in shapes), dict(params or {}))

@@ -72,7 +72,8 @@ def _load(config):
     if not spec:
         _missing()
     from derive.checker import profiles
-    from derive.targets import TargetError, load_target
+    from derive.targets import TargetError
+    from derive.isolation import load_target
     timeout = config.getoption("--derive-timeout") or profiles.time_limits()[0]
     try:
         config.stash[_TARGET] = load_target(spec, config.getoption("--derive-style"), timeout=timeout)

@@ -14,7 +14,8 @@ import inspect
 import types
 
 from .catalog.registry import get_op
-from .targets import FunctionsTarget, Target, load_target
+from .targets import FunctionsTarget, Target
+from .isolation import load_target
 from .checker.verify import check
 
 __all__ = ["assert_vjp", "as_target"]

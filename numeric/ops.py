@@ -22,19 +22,6 @@ from . import split as P
 from . import statistics as S
 from .tensor import Edge, Tensor
 
-__all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
-    "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
-    "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
-    "reciprocal", "less", "equal", "greater",
-    "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
-    "min",
-    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
-    "lstm_step", "temporal_affine", "temporal_softmax_loss", "batch_norm2d", "group_norm",
-]
 
 
 def _tensor(x):
@@ -497,3 +484,8 @@ def unstack(x, axis=0):
     x = _tensor(x)
     return [_node(p, _edge(x, P.unstack_piece_grad_x, x=x.value, index=k, axis=axis))
             for k, p in enumerate(P.unstack_forward(x.value, axis))]
+
+
+#: every op this module defines (the ones made by ``_binary``, ``_graph_op``... included); nothing else lists them
+__all__ = [name for name, value in list(globals().items())
+           if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == __name__]

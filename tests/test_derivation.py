@@ -13,8 +13,8 @@ from sympy.printing.pycode import PythonCodePrinter
 import derive
 from derive.catalog import strategies as dst
 from derive.symbolic.derivation import G_NAME
-from derive.symbolic.expressions import Bracket, unroll
-from derive.checker.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
+from derive.vocabulary.expressions import Bracket, unroll
+from derive.symbolic.oracle import evaluate_closed_form, exact_inputs, instantiate, oracle_gradients, symbol_array
 from derive.checker.verify import derivation_for, expected_gradients
 
 OPS = derive.names()
@@ -322,7 +322,7 @@ def test_a_bracket_on_an_index_inside_a_floor_is_kept():
     """``0 <= j - Cg*floor(l/2)`` is not decided by the ranges of j and l one at a time (l sits inside
     a floor, not affinely): it must stay, else a grouped conv's dX reads W at a negative channel."""
     from derive.symbolic.contraction import simplify_bracket
-    from derive.symbolic.expressions import bracket
+    from derive.vocabulary.expressions import bracket
 
     j, l, Cg = sp.symbols("j l Cg", integer=True, nonnegative=True)
     ranges = {j: 2 * Cg, l: sp.Integer(4)}

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from mutants.engines import ENGINE_MUTANTS  # noqa: E402
 
 from derive.checker.graphs import Graph, Node, check_graphs, expected_leaf_gradients, graph_ops  # noqa: E402
-from derive.targets import load_target  # noqa: E402
+from derive.isolation import load_target  # noqa: E402
 
 
 def test_the_composed_gradient_of_a_diamond_is_the_chain_rule_by_hand():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import derive
-from derive.targets import load_target
+from derive.isolation import load_target
 
 HERE = os.path.join(os.path.dirname(__file__), "targets")
 
@@ -655,7 +655,7 @@ def test_leaves_come_from_the_tensor_factory_when_the_class_wants_its_own_storag
     """Real MiniTorch builds a Tensor from TensorData, not from an array: leaves are made with
     ``minitorch.tensor(ls, requires_grad=True)``, constants with requires_grad=False."""
     import types
-    from derive.targets.binding import leaf_factories
+    from derive.targets.leaves import leaf_factories
 
     class TensorData:
         def __init__(self, values):

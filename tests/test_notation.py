@@ -9,10 +9,10 @@ import sympy as sp
 
 import derive
 from derive.catalog.registry import Case
-from derive.symbolic.evaluate import IndexFormula
+from derive.vocabulary.evaluate import IndexFormula
 from derive.symbolic.scatter import Scatter
-from derive.checker.expected import DerivationError, _cross_checked, derivation_for, expected_gradients
-from derive.checker.oracle import exact_inputs, oracle_gradients
+from derive.symbolic.expected import DerivationError, _cross_checked, derivation_for, expected_gradients
+from derive.symbolic.oracle import exact_inputs, oracle_gradients
 
 CONV = dict(inputs="X[N, L], W[K]", sizes={"o": "(L + 2*padding - K) // stride + 1"},
             params={"stride": 1, "padding": 0})
@@ -70,7 +70,7 @@ def test_the_generic_derivation_equals_the_oracle_entry_by_entry(op, shapes, par
     out_shape = derive.get_op(op).forward(*[np.ones(s) for s in shapes], **params).shape
     if params.get("groups", 1) > 1:  # a filter meets only the channels of its group
         assert "floor" in str(derivation["X"].index_formula)
-    from derive.checker.oracle import symbol_array
+    from derive.symbolic.oracle import symbol_array
     G = symbol_array("G", out_shape)
     expected = oracle_gradients(op, case, inputs, G)
     got = expected_gradients(op, case, inputs, G, derivation)
@@ -168,7 +168,7 @@ def test_malformed_declarations_get_one_clear_message(kwargs, message):
 
 def test_requirements_and_sizes_refuse_cases_that_do_not_fit():
     op = derive.get_op("avg_pool2d")
-    from derive.symbolic.expressions import SymArray
+    from derive.vocabulary.expressions import SymArray
     with pytest.raises(ValueError, match="2\\*padding <= kernel"):
         op.define(SymArray("X", (1, 1, 4, 4)), kernel=2, stride=1, padding=2)
     with pytest.raises(ValueError, match="range of y"):
@@ -178,7 +178,7 @@ def test_requirements_and_sizes_refuse_cases_that_do_not_fit():
 def test_a_stride_equal_to_the_window_does_not_wrap_around_when_it_does_not_divide():
     """kernel = stride = 2 looks like a reshape (2*y + u), but with H = 5 the last row is in no window."""
     d = derive.vjp("avg_pool2d", ("N", "C", "H", "L"), kernel=2, stride=2, padding=0)
-    assert not d["X"].index_formula.has(derive.symbolic.expressions.Unravel)
+    assert not d["X"].index_formula.has(derive.vocabulary.expressions.Unravel)
     rng = np.random.default_rng(0)
     x, G = rng.normal(size=(1, 2, 5, 4)), rng.normal(size=(1, 2, 2, 2))
     got = expected_gradients("avg_pool2d", Case((x.shape,), dict(kernel=2, stride=2, padding=0)), [x], G, d)["X"]
@@ -263,7 +263,7 @@ def test_a_grouped_convolution_with_an_equality_requirement():
         case = Case(((1, 4, 3), (2, 2, 2)), {"groups": 2})
         derivation, _ = derivation_for("grouped_conv", case)
         inputs = exact_inputs("grouped_conv", case)
-        from derive.checker.oracle import symbol_array
+        from derive.symbolic.oracle import symbol_array
         G = symbol_array("G", (1, 2, 2))
         expected = oracle_gradients("grouped_conv", case, inputs, G)
         got = expected_gradients("grouped_conv", case, inputs, G, derivation)

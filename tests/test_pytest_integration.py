@@ -178,3 +178,27 @@ def test_an_unrelated_test_run_does_not_import_sympy(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
                              str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("profile,own,expected", [
+    ("dev", False, (25, False)),
+    ("thorough", False, (1000, False)),
+    ("ci", False, (100, True)),  # Hypothesis's own ci: what it loads by itself on a CI machine
+    ("dev", True, (7, False)),  # the project's own profile is kept
+])
+def test_the_plugin_registers_its_profiles_and_keeps_a_projects_own(tmp_path, profile, own, expected):
+    if own:
+        (tmp_path / "conftest.py").write_text("from hypothesis import settings\n"
+                                              "settings.register_profile('dev', max_examples=7)\n")
+    (tmp_path / "test_profile.py").write_text(textwrap.dedent(f'''
+        from hypothesis import settings
+
+        def test_profile():
+            assert (settings().max_examples, settings().derandomize) == {expected!r}
+    '''))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+                             f"--hypothesis-profile={profile}", str(tmp_path)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                            env={k: v for k, v in __import__("os").environ.items()
+                                 if k not in ("CI", "HYPOTHESIS_PROFILE")})
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr

@@ -11,7 +11,8 @@ import pytest
 
 import derive
 from derive.checker.families import families
-from derive.targets import FunctionsTarget, TargetError, load_target
+from derive.targets import FunctionsTarget, TargetError
+from derive.isolation import load_target
 
 TARGETS = os.path.join(os.path.dirname(__file__), "targets")
 

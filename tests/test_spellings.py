@@ -6,7 +6,7 @@ import os
 import pytest
 
 import derive
-from derive.targets import load_target
+from derive.isolation import load_target
 
 HERE = os.path.join(os.path.dirname(__file__), "targets")
 SPELLINGS = os.path.join(HERE, "spellings.py")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import derive
-from derive.targets import TargetError, load_target
+from derive.targets import TargetError
+from derive.isolation import load_target
 
 HOSTILE = os.path.join(os.path.dirname(__file__), "targets", "hostile")
 
@@ -145,7 +146,7 @@ def test_exact_values_cross_as_whitelisted_trees_and_come_back_equal():
     import sympy as sp
 
     from derive.isolation.channel import encode_value
-    from derive.checker.oracle import symbol_array
+    from derive.symbolic.oracle import symbol_array
     from derive.targets import CONSTANT
     from derive.targets.base import to_array
     X, G = symbol_array("X", (2, 2)), symbol_array("G", (2,))

@@ -12,8 +12,9 @@ import importlib.util
 import pkgutil
 
 from ..targets.base import TargetError
+from ..targets.loading import load_here as _load_module
 
-__all__ = ["names", "has_ready", "ready"]
+__all__ = ["names", "has_ready", "ready", "load_here"]
 
 
 def names():
@@ -37,3 +38,18 @@ def ready(name):
     if hasattr(module, "binding"):
         return module.binding.target()
     return module.target()
+
+
+def load_here(target="numeric", style=None):
+    """:func:`derive.targets.loading.load_here`, with the ready bindings: ``--target torch`` is its
+    binding, and a module of a library that has one (``torch.nn``) is told so when it cannot load."""
+    if isinstance(target, str) and style is None and has_ready(target):
+        return ready(target)
+    try:
+        return _load_module(target, style)
+    except TargetError as exc:
+        label = target if isinstance(target, str) else ""
+        top = label.split(".")[0].split(":")[0]
+        if has_ready(top) and top != label:
+            raise TargetError(f"{exc}. There is a ready binding for {top}: --target {top}") from None
+        raise

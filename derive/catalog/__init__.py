@@ -15,5 +15,9 @@
 'multiply'
 """
 
-from .registry import *  # noqa: F401,F403  (the registry's API is the package's)
-from .registry import __all__  # noqa: F401
+from . import declare, registry, spelling
+from .registry import *  # noqa: F401,F403  (the registry's API, the spellings' and elementwise are the package's)
+from .spelling import *  # noqa: F401,F403
+from .declare import elementwise
+
+__all__ = registry.__all__ + spelling.__all__ + declare.__all__

@@ -7,8 +7,9 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, by_name_else, operator_else, register
-from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes
+from .registry import Case, Input, Op, register
+from .spelling import by_name_else, operator_else
+from ..vocabulary.expressions import Output, broadcast_index, broadcast_shapes
 
 X_ = Input("X")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import strategies as hst
 
 from .registry import Case
-from ..symbolic.notation import define
+from .notation import define
 
 _CONV = {"stride": 1, "padding": 0, "dilation": 1}
 _GROUPED = {**_CONV, "groups": 1}

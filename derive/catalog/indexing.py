@@ -18,8 +18,9 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_function, register
-from ..symbolic.expressions import Output, bracket
+from .registry import Case, Input, Op, register
+from .spelling import call_function
+from ..vocabulary.expressions import Output, bracket
 
 X_ = Input("X")
 

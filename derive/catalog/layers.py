@@ -8,8 +8,9 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_function, format_shape, register
-from ..symbolic.expressions import Output, nested_sum, ravel, summation
+from .registry import Case, Input, Op, format_shape, register
+from .spelling import call_function
+from ..vocabulary.expressions import Output, nested_sum, ravel, summation
 from .softmax import log_softmax_np
 
 

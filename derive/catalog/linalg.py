@@ -7,8 +7,9 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, format_shape, operator_else, register
-from ..symbolic.expressions import Output, broadcast_index, broadcast_shapes, nested_sum, summation
+from .registry import Case, Input, Op, format_shape, register
+from .spelling import operator_else
+from ..vocabulary.expressions import Output, broadcast_index, broadcast_shapes, nested_sum, summation
 
 X_ = Input("X")
 

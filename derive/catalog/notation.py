@@ -42,8 +42,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..catalog.registry import Case, Input, Op, call_by_name, register
-from .expressions import Bracket, MaxOver, MinOver, NegInfUnless, Output, Relu, Sigmoid, _fresh, dim, index
+from .registry import Case, Input, Op, register
+from .spelling import call_by_name
+from ..vocabulary.brackets import simplify_bracket
+from ..vocabulary.expressions import Bracket, MaxOver, MinOver, NegInfUnless, Output, Relu, Sigmoid, _fresh, dim, index
 
 __all__ = ["define", "Formula", "parse"]
 
@@ -258,7 +260,6 @@ class _Definition:
         by_name = dict(zip(self.formula.input_names, arrays))
         lhs = tuple(index(f"_{n}") for n in self.formula.lhs)
         known = {s: ranges[n] for s, n in zip(lhs, self.formula.lhs)}
-        from .contraction import simplify_bracket
 
         def read(name):
             array = by_name[name]
@@ -320,8 +321,8 @@ def _forward(definition, formula, params, fixed=()):
     the ``fixed`` ones); each call reads the sizes off the arrays and the parameters
     off the keywords.
     """
-    from .evaluate import IndexFormula
-    from .expressions import SymArray
+    from ..vocabulary.evaluate import IndexFormula
+    from ..vocabulary.expressions import SymArray
 
     compiled = {}
 
@@ -358,7 +359,7 @@ def _default_cases(formula, definition, params):
         return Case(shapes, chosen)
 
     def valid(case):
-        from .expressions import SymArray
+        from ..vocabulary.expressions import SymArray
         try:
             ranges, _ = definition.ranges([SymArray(n, s) for n, s in zip(formula.input_names, case.shapes)],
                                           case.params)
@@ -377,7 +378,7 @@ def define(formula, *, inputs, name=None, sizes=None, params=None, require=(), f
     Parameters
     ----------
     formula : str
-        ``"Z[n, o] = sum(j: W[j] * X[n, stride*o + j - padding])"``; see :mod:`derive.symbolic.notation`.
+        ``"Z[n, o] = sum(j: W[j] * X[n, stride*o + j - padding])"``; see :mod:`derive.catalog.notation`.
     inputs : str
         The inputs in call order with named sizes: ``"X[N, L], W[K]"`` (a bare
         name is a 0-d input).

@@ -23,8 +23,9 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Drawn, Input, Op, call_by_name, call_function, offered, register, spelled
-from ..symbolic.expressions import Bracket, Output, broadcast_index, broadcast_shapes
+from .registry import Case, Drawn, Input, Op, register
+from .spelling import call_by_name, call_function, offered, spelled
+from ..vocabulary.expressions import Bracket, Output, broadcast_index, broadcast_shapes
 
 
 def _call(name):

@@ -28,8 +28,9 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, Pieces, call_function, format_shape, register
-from ..symbolic.expressions import Output, Sigmoid, bracket, nested_sum, summation
+from .registry import Case, Input, Op, Pieces, format_shape, register
+from .spelling import call_function
+from ..vocabulary.expressions import Output, Sigmoid, bracket, nested_sum, summation
 from .softmax import log_softmax_np
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, call_function, register
-from ..symbolic.expressions import MaxOver, MinOver, Output, _fresh, nested_sum, normalize_axes
+from .registry import Case, Input, Op, register
+from .spelling import call_by_name, call_function
+from ..vocabulary.expressions import MaxOver, MinOver, Output, _fresh, nested_sum, normalize_axes
 
 X_ = Input("X")
 

@@ -7,14 +7,14 @@ Users add their own op with :func:`register` (or :func:`elementwise`).
 
 from __future__ import annotations
 
-import contextvars
 import difflib
-import functools
 from importlib import import_module
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Input", "Drawn", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "elementwise", "call_by_name", "by_name_else", "call_function", "operator_else", "SPELLED", "PASSED_OVER", "label", "offered", "spelled"]
+from . import spelling
+
+__all__ = ["Input", "Drawn", "Op", "Case", "Pieces", "register", "get_op", "ops", "names", "unregister", "on_change"]
 
 #: Input domains the strategies know how to draw from.
 DOMAINS = ("real", "positive", "nonzero", "away_from_zero", "grid", "ties", "labels", "indices", "mask")
@@ -154,7 +154,7 @@ class Op:
         The inputs, in call order.
     define : callable
         ``define(*sym_arrays, **params) -> Output``: the elementwise definition
-        (see :mod:`derive.symbolic.expressions`).
+        (see :mod:`derive.vocabulary.expressions`).
     forward : callable
         ``forward(*arrays, **params) -> ndarray``, the NumPy reference.
     cases : callable
@@ -306,9 +306,20 @@ def unregister(name: str) -> None:
     _clear_caches()
 
 
+#: what the stages above keep per op (the derivations), forgotten when the catalog changes
+_ON_CHANGE: list = []
+
+
+def on_change(forget):
+    """Call ``forget()`` whenever an op is registered or removed: how a stage above the catalog
+    (the derivation cache) hears of a change without the catalog importing it."""
+    _ON_CHANGE.append(forget)
+    return forget
+
+
 def _clear_caches():
-    from ..symbolic import derivation
-    derivation.clear_cache()
+    for forget in _ON_CHANGE:
+        forget()
 
 
 def _resolve(name):
@@ -357,42 +368,6 @@ def names() -> list:
     return [op.name for op in ops()]
 
 
-def elementwise(name, fn, forward, *, domain="real", aliases=(), exact=False, doc="", replace=False):
-    """Register an elementwise op ``Z = fn(X)`` from a SymPy function of one entry.
-
-    Parameters
-    ----------
-    name : str
-        The op's name.
-    fn : callable
-        ``fn(x) -> sympy.Expr`` for one entry ``x``.
-    forward : callable
-        NumPy reference, ``forward(X) -> ndarray``.
-    domain : str
-        Input domain (see :class:`Input`).
-
-    Examples
-    --------
-    >>> import numpy as np, sympy as sp
-    >>> import derive
-    >>> my_silu = derive.elementwise("my_silu", lambda x: x / (1 + sp.exp(-x)),
-    ...                              lambda X: X / (1 + np.exp(-X)))
-    >>> print(derive.vjp("my_silu")["X"].index_formula)
-    (1 + exp(-X[i, j])*X[i, j]/(1 + exp(-X[i, j])))*G[i, j]/(1 + exp(-X[i, j]))
-    >>> derive.unregister("my_silu")
-    """
-    from . import strategies as st
-    from ..symbolic.expressions import Output
-
-    def define(X):
-        return Output(X.shape, lambda *k: fn(X[k]))
-
-    op = Op(name=name, inputs=(Input("X", domain=domain),), define=define, forward=forward,
-            cases=st.one_array, canonical=Case((("n", "m"),)), aliases=tuple(aliases), exact=exact,
-            call=functools.partial(call_by_name, name=name), doc=doc or f"elementwise {name}")
-    return register(op, replace=replace)
-
-
 def _plain(value):
     """NumPy scalars (``np.int64(1)``) as Python's, inside tuples and lists too."""
     import numpy as np
@@ -427,119 +402,4 @@ def _fits(value, default):
     return value is None or _integer(value) or (isinstance(value, (tuple, list)) and all(_integer(v) for v in value))
 
 
-#: which spelling the last call reached (``method Tensor.exp``, ``function needle.exp``), for the report;
-#: None: the catalog's own expression (operators: ``X + Y``)
-SPELLED = contextvars.ContextVar("spelled", default=None)
-
-
-#: spellings a call passes over, by label: set while a target looks for its other spellings of an op
-#: (the operator, the method, the module function) and while it runs one of them
-PASSED_OVER = contextvars.ContextVar("passed_over", default=frozenset())
-
-
-#: what a target given as a file is imported as, before its own name: ``layers.py`` is ``_derive_target_layers``
-FILE_MODULE_PREFIX = "_derive_target_"
-
-
-def label(kind, owner, name):
-    """``method Tensor.exp``, ``function needle.exp``; ``operator +`` when ``owner`` is None."""
-    if owner is None:
-        return f"{kind} {name}"
-    owner = getattr(owner, "__name__", type(owner).__name__)
-    return f"{kind} {owner.removeprefix(FILE_MODULE_PREFIX)}.{name}"
-
-
-def offered(kind, owner, name):
-    """Whether the spelling ``kind owner.name`` may be taken (it is not being passed over)."""
-    return label(kind, owner, name) not in PASSED_OVER.get()
-
-
-def spelled(kind, owner, name):
-    """Record that a call went through ``kind`` (method, function, operator) ``owner.name``."""
-    SPELLED.set(label(kind, owner, name))
-
-
-def _names(name):
-    """``name``, and while other spellings are looked for (see :data:`PASSED_OVER`) its aliases too:
-    needle's ``summation`` for ``sum``.  An alias found so is kept only when its forward matches the
-    first spelling's, so a function of the same name that does something else is never checked."""
-    if not PASSED_OVER.get():
-        return (name,)
-    try:
-        return (name, *get_op(name).aliases)
-    except ValueError:  # a spelling under a name outside the catalog
-        return (name,)
-
-
-def call_function(api, *tensors, name, **params):
-    """Spell an op as the function ``api.<name>(*tensors, **params)``; None if ``api`` has none.
-
-    For ops whose first input is data (``where``'s condition): a method of that
-    input would be the array library's, not the op.
-    """
-    for alias in _names(name):
-        fn = getattr(api, alias, None) if api is not None else None
-        if callable(fn) and offered("function", api, alias):
-            spelled("function", api, alias)
-            return fn(*tensors, **_fitted(fn, params, name))
-    return None
-
-
-def _fitted(fn, params, name):
-    """``params`` as ``fn`` takes them (see :func:`derive.targets.base.fit_params`)."""
-    from ..targets.base import fit_params
-    try:
-        op = get_op(name)
-    except ValueError:  # a spelling under a name outside the catalog: everything, as given
-        return params
-    return fit_params(fn, params, op.params, f"`{name}`", per_axis=op.per_axis)
-
-
-def takes_sizes_apart(method):
-    """Whether ``method`` takes a shape as separate sizes (``reshape(self, *shape)``), not as one tuple."""
-    import inspect
-    try:
-        parameters = inspect.signature(method).parameters.values()
-    except (TypeError, ValueError):  # a builtin: NumPy's and torch's take a tuple
-        return False
-    return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
-
-
-def by_name_else(name, *fallback):
-    """A spelling ``spell(api, x, **params)``: the op by name (:func:`call_by_name`), else each
-    ``(symbol, operator)`` of ``fallback`` in turn, ``operator(x, **params)``: the operator with a Python
-    number (micrograd's ``x ** 3``, ``x * 2``, and the reflected ``2 * x``)."""
-    def spell(api, x, **params):
-        result = call_by_name(api, x, name=name, **params)
-        if result is not None:
-            return result
-        for symbol, operator in fallback:
-            if offered("operator", None, symbol):
-                spelled("operator", None, symbol)
-                return operator(x, **params)
-        return None
-    spell.__name__ = f"call_{name}"
-    return spell
-
-
-def call_by_name(api, *tensors, name, **params):
-    """Spell an op by its name: a method of the first tensor, else a function of ``api``; None if neither."""
-    for alias in _names(name):
-        method = getattr(tensors[0], alias, None) if tensors else None
-        if callable(method) and offered("method", type(tensors[0]), alias):
-            spelled("method", type(tensors[0]), alias)
-            return method(*tensors[1:], **_fitted(method, params, name))
-    return call_function(api, *tensors, name=name, **params)
-
-
-def operator_else(symbol, fn, name):
-    """A spelling ``spell(api, *tensors, **params)``: the operator ``fn(*tensors, **params)`` (``X + Y``),
-    recorded as ``operator <symbol>``, else the op by name (:func:`call_by_name`): a target's other
-    spellings of the op are found by passing over the operator."""
-    def spell(api, *tensors, **params):
-        if offered("operator", None, symbol):
-            spelled("operator", None, symbol)
-            return fn(*tensors, **params)
-        return call_by_name(api, *tensors, name=name, **params)
-    spell.__name__ = f"call_{name}"
-    return spell
+spelling._catalog.get_op = get_op

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as hst
 
 from .registry import Case
-from ..symbolic.notation import define
+from .notation import define
 
 
 def _upsample(X, k, axes):

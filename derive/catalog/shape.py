@@ -9,9 +9,9 @@ import sympy as sp
 from hypothesis.extra import numpy as hnp
 
 from . import strategies as st
-from .registry import (PASSED_OVER, Case, Input, Op, call_by_name, call_function, format_shape, offered, register, spelled,
-                       takes_sizes_apart)
-from ..symbolic.expressions import Output, broadcast_index, dim, ravel, unravel
+from .registry import Case, Input, Op, format_shape, register
+from .spelling import PASSED_OVER, call_function, offered, spelled, takes_sizes_apart
+from ..vocabulary.expressions import Output, broadcast_index, dim, ravel, unravel
 
 X_ = Input("X")
 

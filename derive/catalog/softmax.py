@@ -6,8 +6,9 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_by_name, register
-from ..symbolic.expressions import Output, normalize_axes, summation
+from .registry import Case, Input, Op, register
+from .spelling import call_by_name
+from ..vocabulary.expressions import Output, normalize_axes, summation
 
 X_ = Input("X")
 

@@ -21,8 +21,9 @@ from hypothesis import strategies as hst
 
 from . import strategies as st
 from .indexing import _axis
-from .registry import Case, Input, Op, Pieces, call_function, register
-from ..symbolic.expressions import Output
+from .registry import Case, Input, Op, Pieces, register
+from .spelling import call_function
+from ..vocabulary.expressions import Output
 
 X_ = Input("X")
 

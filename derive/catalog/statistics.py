@@ -22,8 +22,9 @@ import sympy as sp
 from hypothesis import strategies as hst
 
 from . import strategies as st
-from .registry import Case, Input, Op, call_function, register
-from ..symbolic.expressions import Output, Unravel, bracket, nested_sum, normalize_axes
+from .registry import Case, Input, Op, register
+from .spelling import call_function
+from ..vocabulary.expressions import Output, Unravel, bracket, nested_sum, normalize_axes
 
 
 def _reducer(name, statistic, least=1):
@@ -128,7 +129,7 @@ def _normalization(axis):
         def entry(n, j):
             def at(r):
                 return X[r, j] if axis == 0 else X[n, r]
-            from ..symbolic.expressions import summation
+            from ..vocabulary.expressions import summation
             mean = summation(at, n_red) / n_red
             var = summation(lambda r: (at(r) - mean) ** 2, n_red) / n_red
             return weight[j] * (X[n, j] - mean) / sp.sqrt(var + e) + bias[j]

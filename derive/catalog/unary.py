@@ -10,8 +10,9 @@ import numpy as np
 import sympy as sp
 
 from . import strategies as st
-from .registry import Case, Input, Op, by_name_else, call_by_name, register
-from ..symbolic.expressions import Output, Relu, Sigmoid
+from .registry import Case, Input, Op, register
+from .spelling import by_name_else, call_by_name
+from ..vocabulary.expressions import Output, Relu, Sigmoid
 
 X_ = Input("X")
 

@@ -112,19 +112,6 @@ def _parser():
     return p
 
 
-def _no_storage():
-    """Hypothesis keeps more than examples in its folder (the constants it found in the code); with no
-    database nothing is written to the working folder: that goes to a folder of this run, removed at
-    exit (the variable reaches the grading workers too)."""
-    import atexit
-    import shutil
-    import tempfile
-    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
-        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-
-
 def _catalog_lines(fmt):
     from ..catalog.registry import ops
     rows = []
@@ -145,13 +132,14 @@ def _catalog_lines(fmt):
     return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
 
 
-def _database(args):
-    if args.no_database:
-        _no_storage()
-        return None
-    from hypothesis.database import DirectoryBasedExampleDatabase
-    path = args.database or os.path.join(".hypothesis", "derive")
-    return DirectoryBasedExampleDatabase(path)
+def _run_options(args, shapes=None, params=None):
+    """The command line's options as the run loop's :class:`~derive.checker.run.RunOptions`."""
+    from ..checker.run import RunOptions
+    return RunOptions(target=args.target, style=args.style, isolate=not args.in_process, timeout=args.timeout,
+                      load_timeout=args.load_timeout, sandbox=getattr(args, "sandboxed", False),
+                      examples=args.examples, seed=args.seed, dtype=args.dtype, database=args.database,
+                      no_database=args.no_database, op_timeout=args.op_timeout, ties=args.ties,
+                      dtype_tolerance=args.dtype_tolerance, jobs=args.jobs, shapes=shapes, params=params or {})
 
 
 def _resolve_ops(names):
@@ -255,7 +243,8 @@ def _graphs(args):
     """``--graphs``: the engine on generated graphs; exit 0 pass, 1 fail or nothing run."""
     ops = [op.name for op in _resolve_ops(args.ops)] if args.ops else None
     from ..checker.graphs import check_graphs
-    from ..targets import TargetError, load_target
+    from ..targets import TargetError
+    from ..isolation import load_target
     try:
         target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
                              load_timeout=args.load_timeout)
@@ -279,7 +268,7 @@ def _run(argv):
     if args.list:
         print("\n".join(_catalog_lines(args.format)))
         return 0
-    from ..checker.verify import DEFAULT_OP_TIMEOUT, MAX_EXAMPLES
+    from ..checker.verify import MAX_EXAMPLES
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise _UsageError(f"--examples must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}")
     for option in ("timeout", "op_timeout", "load_timeout", "budget"):
@@ -302,52 +291,33 @@ def _run(argv):
     if is_pattern(args.target):
         return _grade(args, selected)
     from ..checker.report import Status, run_summary
-    from ..targets import TargetError, load_target
-    from ..checker.verify import check
+    from ..checker.run import load, run_ops
+    from ..targets import TargetError
     setting = _sandbox_setting(args, grading=False)
     if setting == "on" and args.in_process:
         raise _UsageError("--sandbox on runs the target in a worker process; drop --in-process")
     args.sandboxed = setting == "on"
     if args.sandbox == "auto" and not args.sandboxed:
         print(f"derive.check: the sandbox is {setting}", file=sys.stderr)
+    options = _run_options(args, shapes, params)
     try:
-        target = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
-                             load_timeout=args.load_timeout, wait=False,  # loads while the first op derives
-                             sandbox=args.sandboxed)
+        target = load(options, wait=False)  # loads while the first op derives
     except TargetError as exc:
         raise _UsageError(str(exc)) from None
-    from ..checker.check_many import check_all, jobs_for, summarize
     many = len(selected) > 1
+    progress = _Progress()
 
-    def show(outcome):
+    def show(summary):
+        progress.clear()
         if args.format == "text":
-            print(outcome.body() if many else outcome, flush=True)
+            print(summary.body() if many else summary, flush=True)
 
-    jobs = jobs_for(args, len(selected))
-    if jobs > 1:  # the ops shared out over processes, each with its own copy of the target
-        try:
-            if hasattr(target, "ready"):
-                target.ready()  # a target that cannot load is one usage error here, not one per process
-        except TargetError as exc:
-            raise _UsageError(str(exc)) from None
-        reports, elapsed = check_all(args, [op.name for op in selected], jobs, show)
-    else:
-        database = _database(args)
-        reports = []
-        progress = _Progress()
-        start = time.perf_counter()
-        for op in selected:
-            try:
-                report = check(op, target=target, examples=args.examples, seed=args.seed, dtype=args.dtype,
-                               database=database, shapes=shapes, params=params, ties=args.ties,
-                               dtype_tolerance=args.dtype_tolerance,
-                               op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT, progress=progress(op.name))
-            except ValueError as exc:  # a case that does not fit the op
-                raise _UsageError(str(exc)) from None
-            progress.clear()
-            reports.append(summarize(report))
-            show(reports[-1])
-        elapsed = time.perf_counter() - start
+    try:
+        reports, elapsed = run_ops(target, [op.name for op in selected], options, show, progress)
+    except TargetError as exc:  # over processes: a target that cannot load is one usage error
+        raise _UsageError(str(exc)) from None
+    except ValueError as exc:  # a given case that does not fit the op
+        raise _UsageError(str(exc)) from None
     passed = sum(1 for r in reports if r)
     failed = sum(1 for r in reports if Status(r.status).counts_as_failed)
     errors = sum(1 for r in reports if r.status == Status.ERROR)  # derive could not check it: not the code's FAIL

@@ -4,19 +4,15 @@
   on Hypothesis-drawn cases, shrunk to the most ordinary failing one;
 - :mod:`~derive.checker.example`: one case run through a target and compared
   (exact, numeric, or finite-difference evidence);
-- :mod:`~derive.checker.expected`: the reference gradients of a case, from the
-  derivation, cross-checked once against the index formula;
-- :mod:`~derive.checker.oracle`: exact symbolic inputs and the finite-difference
-  oracle;
 - :mod:`~derive.checker.diagnose`: what a wrong gradient most likely is
   (a transpose, a missing sum, a tie split the other way);
 - :mod:`~derive.checker.families`: the unusual shape families a failing case
   belongs to;
 - :mod:`~derive.checker.report`: the verdicts and how they print;
-- :mod:`~derive.checker.check_many`: many ops over worker processes;
+- :mod:`~derive.checker.run`: the run loop, every op of a run with one ``RunOptions``;
 - :mod:`~derive.checker.profiles`: the Hypothesis settings profiles.
 
-The targets the checker runs (``derive.targets``), the bindings of real
-libraries (``derive.bindings``) and the process isolation of untrusted code
-(``derive.isolation``) sit next to this package.
+It sits above the stages it reads: the reference gradients (``derive.symbolic``), the
+targets it runs (``derive.targets``, ``derive.bindings``) and the worker processes of
+untrusted code (``derive.isolation``).
 """

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from ..symbolic.expressions import normalize_axes
+from ..vocabulary.expressions import normalize_axes
 
 __all__ = ["diagnose"]
 
@@ -78,7 +78,7 @@ def _tie(op, case, name, got, expected, env, expected_all):
 
 def _exact_to_numeric(exact, env):
     """Substitute random values for the symbols of an exact failure, to reuse the numeric checks."""
-    from .oracle import SymbolValues
+    from ..symbolic.oracle import SymbolValues
     expected, got, expected_all = exact
     if env is None:
         return None

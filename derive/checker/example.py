@@ -23,9 +23,9 @@ from ..catalog import strategies as dst
 from ..catalog.registry import get_op
 from ..symbolic.derivation import G_NAME
 from .diagnose import diagnose
-from .expected import DerivationError, _env, _expected_or_error, _output_shape, derivation_for, expected_gradients
-from ..symbolic.expressions import unroll
-from .oracle import exact_inputs, symbol_array
+from ..symbolic.expected import DerivationError, _env, _expected_or_error, _output_shape, derivation_for, expected_gradients
+from ..vocabulary.expressions import unroll
+from ..symbolic.oracle import exact_inputs, symbol_array
 from .report import Failure, format_pair
 from ..isolation.channel import Unreadable
 from ..targets import CONSTANT, ForwardError, ProtocolError, TargetError, Unsupported
@@ -688,7 +688,7 @@ def _check_spelling(op, target, case, arrays, G, spelling, derivation, sizes, ex
     except BackwardRaised as exc:
         exc.spelling = spelling
         raise
-    except Unsupported as exc:  # this spelling cannot express the case: the first one's verdict stands
+    except Unsupported:  # this spelling cannot express the case: the first one's verdict stands
         notes.add(f"{op.name}: {spelling} is not checked on cases it cannot express")
 
 

@@ -8,7 +8,7 @@ reached twice and counted twice.  Here Hypothesis draws expression graphs over t
 catalog's ops (fan-out, diamonds, shared leaves, deep chains, size-1 axes that
 broadcast between branches), the expected gradient of every leaf is composed from
 the per-op derivations (reverse mode through the graph, each step
-:func:`~derive.checker.expected.expected_gradients`), and the engine computes its own
+:func:`~derive.symbolic.expected.expected_gradients`), and the engine computes its own
 through its normal ``backward()``.  A failure shrinks to the smallest graph, printed
 as an expression with the leaf and entry that is wrong.
 
@@ -31,7 +31,7 @@ from hypothesis import strategies as hst
 
 from ..catalog.registry import Case, get_op, ops
 from ..targets.base import ForwardError, Unsupported
-from .expected import derivation_for, expected_gradients
+from ..symbolic.expected import derivation_for, expected_gradients
 from .report import Status
 
 __all__ = ["Node", "Graph", "graph_ops", "graphs", "expected_leaf_gradients", "check_graphs", "GraphReport"]
@@ -105,7 +105,7 @@ def graph_ops(supported=None):
 def _smooth(op):
     """Whether the op's derived gradients are smooth in its inputs' values (index brackets allowed)."""
     from ..symbolic.derivation import vjp
-    from ..symbolic.expressions import Bracket, MaxOver, MinOver
+    from ..vocabulary.expressions import Bracket, MaxOver, MinOver
     names = {s.name for s in op.inputs}
     kinks = (Bracket, MaxOver, MinOver, sp.Piecewise, sp.Heaviside, sp.sign, sp.Abs, sp.Max, sp.Min)
     for grad in vjp(op):
@@ -399,7 +399,7 @@ def check_graphs(target="numeric", examples=100, seed=None, max_ops=6, timeout=N
     -------
     GraphReport
     """
-    from ..targets import load_target
+    from ..isolation import load_target
     start = time.perf_counter()
     loaded = load_target(target, timeout=timeout) if isinstance(target, str) else target
     report = GraphReport(target=str(getattr(loaded, "describe", lambda: loaded.name)()))

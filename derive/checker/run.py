@@ -1,10 +1,10 @@
-"""Checking many ops at once: the ops of one run shared out over worker processes.
+"""The run loop: every op of one run checked with one :class:`RunOptions`, one after another in this
+process or shared out over worker processes.
 
-``python -m derive.check all`` checks each op in one of ``--jobs`` processes
-(default: the number of cores), each with its own copy of the target, and
-prints the reports in catalog order as they complete.  A process gets the
-command line's options, not this process's state, so a run checks what one
-op at a time would check.
+``python -m derive.check all`` checks each op in one of ``jobs`` processes (default:
+the number of cores), each with its own copy of the target, and reports them in catalog
+order as they complete.  A process gets the run's options, not this process's state, so a
+run checks what one op at a time would check.
 """
 
 from __future__ import annotations
@@ -14,14 +14,48 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Optional
 
-__all__ = ["Outcome", "summarize", "check_all"]
+__all__ = ["RunOptions", "OpSummary", "summarize", "run_ops", "jobs_for", "example_database"]
+
+#: where the examples Hypothesis saves are kept, unless a run names another folder
+DEFAULT_DATABASE = os.path.join(".hypothesis", "derive")
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What the command line prints of one op's report, without the report's live objects."""
+class RunOptions:
+    """How one run loads its target and checks each op (the command line's options, as data).
+
+    ``database`` is the example database's folder (None: :data:`DEFAULT_DATABASE`);
+    ``no_database`` saves nothing and writes nothing to the working folder.  ``op_timeout``
+    None is the checker's default; ``jobs`` None is one process per core.  ``shapes`` and
+    ``params`` check one given case (of one op).
+    """
+
+    target: str = "numeric"
+    style: Optional[str] = None
+    isolate: bool = True
+    timeout: Optional[float] = None
+    load_timeout: Optional[float] = None
+    sandbox: bool = False
+    examples: int = 100
+    seed: Optional[int] = None
+    dtype: str = "float64"
+    database: Optional[str] = None
+    no_database: bool = False
+    op_timeout: Optional[float] = None
+    ties: str = "subgradient"
+    dtype_tolerance: str = "inputs"
+    jobs: Optional[int] = None
+    shapes: Optional[tuple] = None
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpSummary:
+    """What a front-end shows of one op's report, without the report's live objects (picklable, so it
+    crosses from a worker process)."""
 
     op: str
     status: str
@@ -47,72 +81,107 @@ class Outcome:
 
 
 def summarize(report):
-    """The :class:`Outcome` of a :class:`~derive.checker.report.Report` (picklable, for another process)."""
+    """The :class:`OpSummary` of a :class:`~derive.checker.report.Report`."""
     first = report.first_problem()
-    return Outcome(op=report.op, status=report.status, examples=report.examples, evidence=dict(report.evidence),
-                   first=first or "", text=str(report), body_text=report.body(), data=report.to_dict(),
-                   ok=bool(report))
+    return OpSummary(op=report.op, status=report.status, examples=report.examples, evidence=dict(report.evidence),
+                     first=first or "", text=str(report), body_text=report.body(), data=report.to_dict(),
+                     ok=bool(report))
+
+
+def example_database(options):
+    """The example database of a run: a folder's, or None with ``no_database``.  Hypothesis keeps more
+    than examples in its folder (the constants it found in the code), so with no database that goes to a
+    folder of this run, removed at exit (the variable reaches worker processes too)."""
+    if options.no_database:
+        if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+            import atexit
+            import shutil
+            import tempfile
+            folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
+            os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    return DirectoryBasedExampleDatabase(options.database or DEFAULT_DATABASE)
+
+
+def load(options, wait=True):
+    """The run's target, loaded as ``options`` say."""
+    from ..isolation import load_target
+    return load_target(options.target, options.style, isolate=options.isolate, timeout=options.timeout,
+                       load_timeout=options.load_timeout, wait=wait, sandbox=options.sandbox)
+
+
+def check_one(name, target, options, database, progress=None):
+    """The :class:`OpSummary` of checking op ``name`` on ``target``."""
+    from .verify import DEFAULT_OP_TIMEOUT, check
+    report = check(name, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
+                   database=database, shapes=options.shapes, params=options.params, ties=options.ties,
+                   dtype_tolerance=options.dtype_tolerance, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT,
+                   progress=progress)
+    return summarize(report)
 
 
 _STATE = {}
 
 
-def _start(args):
+def _start(options):
     """Worker initializer: load the target once for every op this process checks."""
-    from ..check.cli import _database
-    from ..targets import load_target
-    _STATE["args"] = args
-    _STATE["target"] = load_target(args.target, args.style, isolate=not args.in_process, timeout=args.timeout,
-                                   load_timeout=args.load_timeout, sandbox=getattr(args, "sandboxed", False))
-    _STATE["database"] = _database(args)
+    _STATE["options"] = options
+    _STATE["target"] = load(options)
+    _STATE["database"] = example_database(options)
 
 
-def _check_one(name):
-    from .verify import DEFAULT_OP_TIMEOUT, check
-    args = _STATE["args"]
-    report = check(name, target=_STATE["target"], examples=args.examples, seed=args.seed, dtype=args.dtype,
-                   database=_STATE["database"], op_timeout=args.op_timeout or DEFAULT_OP_TIMEOUT,
-                   ties=getattr(args, "ties", "subgradient"),
-                   dtype_tolerance=getattr(args, "dtype_tolerance", "inputs"))
-    return summarize(report)
+def _check_in_worker(name):
+    return check_one(name, _STATE["target"], _STATE["options"], _STATE["database"])
 
 
-def jobs_for(args, count):
-    """How many processes check ``count`` ops: ``--jobs``, else the cores; 1 in-process or for one op."""
-    if count < 2 or args.in_process:
+def jobs_for(options, count):
+    """How many processes check ``count`` ops: ``jobs``, else the cores; 1 in-process or for one op."""
+    if count < 2 or not options.isolate:
         return 1
-    return max(1, min(args.jobs or os.cpu_count() or 1, count))
+    return max(1, min(options.jobs or os.cpu_count() or 1, count))
 
 
-def check_all(args, names, jobs, on_outcome):
-    """Check ``names`` in ``jobs`` processes; ``on_outcome(outcome)`` in catalog order. Returns the outcomes
-    and the elapsed seconds.
+def run_ops(target, names, options, on_summary=lambda summary: None, progress=None):
+    """Check the ops ``names`` on ``target``; ``on_summary(summary)`` in the order given, as each is
+    known.  Returns the summaries and the elapsed seconds.
 
-    The ops start longest first, by the seconds each took last time (kept next to the example
-    database; an op not timed yet counts as long), so no process is left with a long op at the end.
+    Over more than one process (:func:`jobs_for`), each loads its own copy of the target, and the ops
+    start longest first, by the seconds each took last time (kept next to the example database; an op
+    not timed yet counts as long), so no process is left with a long op at the end.  In this process,
+    ``progress(name)`` gives an op's progress callback.
     """
     start = time.perf_counter()
+    jobs = jobs_for(options, len(names))
+    summaries = []
+    if jobs == 1:
+        database = example_database(options)
+        for name in names:
+            summaries.append(check_one(name, target, options, database, progress(name) if progress else None))
+            on_summary(summaries[-1])
+        return summaries, time.perf_counter() - start
+    if hasattr(target, "ready"):
+        target.ready()  # a target that cannot load is one error here, not one per process
     context = multiprocessing.get_context("spawn")  # no state of this process (or its threads) is inherited
-    path = _durations_path(args)
+    path = _durations_path(options)
     durations = _read_durations(path)
     order = sorted(names, key=lambda n: -durations.get(n, float("inf")))
-    outcomes = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(args,)) as pool:
-        futures = {name: pool.submit(_check_one, name) for name in order}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start, initargs=(options,)) as pool:
+        futures = {name: pool.submit(_check_in_worker, name) for name in order}
         for name in names:
-            outcome = futures[name].result()
-            outcomes.append(outcome)
-            on_outcome(outcome)
-    _write_durations(path, {**durations, **{o.op: o.data.get("seconds", 0.0) for o in outcomes}})
-    return outcomes, time.perf_counter() - start
+            summaries.append(futures[name].result())
+            on_summary(summaries[-1])
+    _write_durations(path, {**durations, **{s.op: s.data.get("seconds", 0.0) for s in summaries}})
+    return summaries, time.perf_counter() - start
 
 
-def _durations_path(args):
+def _durations_path(options):
     """Where the seconds of the last run are kept: next to the example database; None with
-    ``--no-database``, which writes nothing to the working folder."""
-    if getattr(args, "no_database", False):
+    ``no_database``, which writes nothing to the working folder."""
+    if options.no_database:
         return None
-    return os.path.join(getattr(args, "database", None) or os.path.join(".hypothesis", "derive"), "durations.json")
+    return os.path.join(options.database or DEFAULT_DATABASE, "durations.json")
 
 
 def _read_durations(path):

@@ -29,7 +29,8 @@ from .example import (TOLERANCES, BackwardRaised, DerivationError, ForwardDiffer
                       expected_gradients, run_example)
 from .families import families, ordinariness
 from .report import Failure, Report, Status
-from ..targets import FunctionsTarget, Target, TargetError, Unsupported, load_target
+from ..targets import FunctionsTarget, Target, TargetError, Unsupported
+from ..isolation import load_target
 from ..targets.base import TargetCrashed, describe_raised
 
 __all__ = ["check", "Report", "Failure", "TOLERANCES", "run_example", "expected_gradients", "DerivationError"]

@@ -57,7 +57,7 @@ class Options:
 
 def fingerprint(options):
     """What makes two gradings of one submission the same (``--resume`` reuses a row only then)."""
-    from .. import __version__
+    from .._version import __version__
     settings = {k: v for k, v in asdict(options).items() if k not in ("extra", "scratch")}
     settings["sandbox"] = settings["sandbox"] == "on"
     return hashlib.sha256(json.dumps([__version__, settings], sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -127,7 +127,8 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     from ..isolation import shutdown
     from ..isolation.sandbox import Sandbox, SandboxError
     from ..checker.report import run_summary
-    from ..targets import TargetError, load_target
+    from ..targets import TargetError
+    from ..isolation import load_target
     from ..checker.verify import DEFAULT_OP_TIMEOUT, check
     start = time.perf_counter()
     deadline = start + options.budget

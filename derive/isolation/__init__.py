@@ -5,7 +5,7 @@ discovered and called in a worker process; the checker sends the inputs and ``G`
 the worker sends back arrays, and every comparison happens in the checker::
 
     >>> import derive
-    >>> from derive.targets import load_target
+    >>> from derive.isolation import load_target
     >>> target = load_target("numeric")          # starts (or reuses) a worker
     >>> target.describe()
     'numeric (tensor; backward(grad=G)) [isolated]'
@@ -28,8 +28,9 @@ Targets given as objects (a function, a module object, a Binding) already live i
 the caller's process and run there.
 """
 
+from .loading import load_target
 from .process import MAX_OUTPUT_BYTES, OUTPUT_LIMIT, Worker
 from .target import DEFAULT_TIMEOUT, LOAD_TIMEOUT, IsolatedTarget, isolated, shutdown
 
-__all__ = ["IsolatedTarget", "Worker", "isolated", "shutdown", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT",
+__all__ = ["load_target", "IsolatedTarget", "Worker", "isolated", "shutdown", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT",
            "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]

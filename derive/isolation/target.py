@@ -80,7 +80,8 @@ def _wire_op(op):
     from ..catalog.registry import is_standard
     if is_standard(op):
         return op.name
-    from ..catalog.registry import Pieces, call_by_name
+    from ..catalog.registry import Pieces
+    from ..catalog.spelling import call_by_name
     call = op.call
     try:
         pickle.dumps(call)

@@ -68,13 +68,13 @@ def _load(spec, style, sys_path, cwd, user_ops=()):
     global _TARGET
     from derive.catalog.registry import register
     from derive.targets.base import TargetError
-    from derive.targets.loading import load_target
+    from derive.bindings import load_here
     for op in user_ops:  # the checker's own ops beyond the standard ones, as stand-ins
         register(op, replace=True)
     sys.path[:] = [p for p in sys_path if p not in ("", cwd)] + [cwd]
     try:
         os.chdir(cwd)
-        _TARGET = load_target(spec, style, isolate=False)
+        _TARGET = load_here(spec, style)
     except TargetError as exc:
         return ("target_error", _text(exc))
     t = _TARGET

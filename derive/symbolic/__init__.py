@@ -1,20 +1,21 @@
 """Stage 2: the symbolic engine, from an op's index formula to its gradient.
 
-One module per step of the pipeline:
+One module per step of the pipeline (the expressions it works on are
+:mod:`derive.vocabulary`'s, and index notation is parsed in :mod:`derive.catalog.notation`):
 
-- :mod:`~derive.symbolic.expressions`: the vocabulary definitions are written in
-  (:class:`~derive.symbolic.expressions.SymArray`, ``Output``, sums, brackets,
-  max/min over a set, broadcasting indices);
-- :mod:`~derive.symbolic.notation`: whiteboard index notation
-  (``Z[i, j] = sum(k: X[i, k] * Y[k, j])``) parsed into such a definition;
 - :mod:`~derive.symbolic.derivation`: the chain-rule sum
   ``dl/dX[i, j] = Sum_{k, l} G[k, l] dZ[k, l]/dX[i, j]`` and its steps;
 - :mod:`~derive.symbolic.contraction`: Kronecker deltas summed away, strided
   ones leaving a divisibility bracket, data-dependent ones an indicator;
 - :mod:`~derive.symbolic.closed_form`: the NumPy closed form a person would
   write (``G @ Y.T``), where one is known;
-- :mod:`~derive.symbolic.evaluate` and :mod:`~derive.symbolic.scatter`: the index
-  formula evaluated vectorized (one einsum), or as a scatter-add, where none is.
+- :mod:`~derive.symbolic.scatter`: the index formula as a scatter-add, where no
+  closed form is (the einsum evaluation is :mod:`derive.vocabulary.evaluate`);
+- :mod:`~derive.symbolic.expected`: the reference gradients of a case, from the
+  derivation, cross-checked once against the index formula;
+- :mod:`~derive.symbolic.oracle`: exact symbolic inputs, and the gradients entry by
+  entry from the definition itself;
+- :mod:`~derive.symbolic.composite`: a whole expression's derivation.
 
 A walk through the steps for a matrix product:
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .expressions import Unravel, ravel
+from ..vocabulary.expressions import Unravel, ravel
 
 __all__ = ["ClosedForm", "closed_form", "ClosedFormError"]
 

@@ -159,7 +159,7 @@ def _composed(steps, leaves):
 
 
 def _as_output(value):
-    from .expressions import Output
+    from ..vocabulary.expressions import Output
     if isinstance(value, _Intermediate):
         return Output(value.shape, lambda *k: value[k])
     return Output(tuple(value.shape), lambda *k: value[k])
@@ -185,7 +185,7 @@ class CompositeDerivation:
 
     def evaluate(self, G=1.0, **arrays):
         """Every input's gradient at concrete ``arrays`` (by name) and upstream ``G``, from the derivation."""
-        from ..checker.expected import derivation_for, expected_gradients
+        from .expected import derivation_for, expected_gradients
         missing = [n for n in self.leaves if n not in arrays]
         if missing:
             raise ValueError(f"give the value of {', '.join(missing)}")

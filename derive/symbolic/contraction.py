@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .expressions import Bracket, Unravel, _ExtremeOver, _fresh, bracket, expand_products, ravel
+from ..vocabulary.brackets import simplify_bracket
+from ..vocabulary.expressions import Bracket, Unravel, _ExtremeOver, _fresh, bracket, expand_products, ravel
 
-__all__ = ["entry_derivative", "contract", "tidy", "simplify_bracket", "settle_brackets"]
+__all__ = ["entry_derivative", "contract", "tidy", "settle_brackets"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -292,59 +293,6 @@ def _solve_delta(delta, limits, ranges, bound=frozenset()):
         conditions.append(sp.Eq(sp.Mod(sp.expand(-rest), coeff), 0))
     conditions += [sp.Le(0, value), sp.Le(value, sizes[k] - 1)]
     return {k: value}, {k}, conditions
-
-
-def _affine_bounds(expr, ranges):
-    """``(low, high)`` of an affine ``expr`` over the index ranges, or None."""
-    expr = sp.expand(expr)
-    low = high = expr
-    for i, n in ranges.items():
-        if not expr.has(i):
-            continue
-        c = expr.coeff(i)
-        if c.has(i) or any(c.has(j) for j in ranges) or sp.expand(expr - c * i).has(i):
-            return None  # not affine in i (i inside a floor, a product of indices): no bounds
-        if c.is_nonnegative:
-            low, high = low.subs(i, 0), high.subs(i, n - 1)
-        elif c.is_nonpositive:
-            low, high = low.subs(i, n - 1), high.subs(i, 0)
-        else:
-            return None
-    if any(low.has(i) or high.has(i) for i in ranges):
-        return None
-    return low, high
-
-
-def _decide(cond, ranges):
-    """True or False when the index ranges decide ``cond``, else None."""
-    if isinstance(cond, sp.And):
-        parts = [_decide(c, ranges) for c in cond.args]
-        return False if False in parts else True if all(parts) else None
-    if isinstance(cond, (sp.Le, sp.Lt, sp.Ge, sp.Gt)):
-        big, small = (cond.rhs, cond.lhs) if isinstance(cond, (sp.Le, sp.Lt)) else (cond.lhs, cond.rhs)
-        margin = big - small - (1 if isinstance(cond, (sp.Lt, sp.Gt)) else 0)  # holds iff margin >= 0
-        bounds = _affine_bounds(margin, ranges)
-        if bounds is None:
-            return None
-        if sp.expand(bounds[0]).is_nonnegative:
-            return True
-        if sp.expand(bounds[1]).is_negative:
-            return False
-    return None
-
-
-def simplify_bracket(factor, ranges):
-    """``[c1][c2]...`` without the conditions the index ranges already guarantee (0 if one fails)."""
-    cond = factor.args[0]
-    parts = cond.args if isinstance(cond, sp.And) else (cond,)
-    kept = []
-    for c in parts:
-        decided = _decide(c, ranges)
-        if decided is False:
-            return sp.Integer(0)
-        if decided is None:
-            kept.append(c)
-    return bracket(*kept)
 
 
 def _solve_flat(flat, flat_free, factors, used, remaining, flat_size):

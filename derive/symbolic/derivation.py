@@ -22,11 +22,11 @@ import numpy as np
 import sympy as sp
 
 from . import closed_form as cf
-from ..catalog.registry import format_shape, get_op
+from ..catalog.registry import format_shape, get_op, on_change
 from .contraction import contract, entry_derivative, settle_brackets, tidy
-from .evaluate import IndexFormula
+from ..vocabulary.evaluate import IndexFormula
 from .scatter import scatter_form
-from .expressions import Bracket, SymArray, _fresh, dim, index
+from ..vocabulary.expressions import Bracket, SymArray, _fresh, dim, index
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
 
@@ -37,6 +37,7 @@ _CACHE: dict = {}
 _LOCK = threading.RLock()
 
 
+@on_change
 def clear_cache():
     """Forget every cached derivation (the catalog changed)."""
     with _LOCK:

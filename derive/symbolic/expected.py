@@ -14,10 +14,10 @@ import numpy as np
 import sympy as sp
 
 from ..catalog.registry import get_op
-from ..symbolic.derivation import G_NAME, general_pattern, shape_pattern, vjp
-from ..symbolic.evaluate import IndexFormula
+from .derivation import G_NAME, general_pattern, shape_pattern, vjp
+from ..vocabulary.evaluate import IndexFormula
 from .oracle import evaluate_closed_form
-from ..symbolic.expressions import dim
+from ..vocabulary.expressions import dim
 
 __all__ = ["derivation_for", "expected_gradients", "DerivationError"]
 
@@ -64,7 +64,7 @@ def _validate_notation_case(op, shapes, params):
     if key not in _VALID:
         if len(_VALID) > 4096:
             _VALID.clear()
-        from ..symbolic.expressions import SymArray
+        from ..vocabulary.expressions import SymArray
         arrays = [SymArray(spec.name, s) for spec, s in zip(op.inputs, shapes)]
         if hasattr(op.define, "ranges"):
             op.define.ranges(arrays, params)  # sizes, params and requirements, without the formula

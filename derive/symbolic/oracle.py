@@ -15,8 +15,8 @@ import numpy as np
 import sympy as sp
 
 from ..catalog.registry import get_op
-from ..symbolic.derivation import G_NAME, define
-from ..symbolic.expressions import SymArray, unroll
+from .derivation import G_NAME, define
+from ..vocabulary.expressions import SymArray, unroll
 
 __all__ = ["symbol_array", "oracle_gradients", "instantiate", "evaluate_closed_form", "exact_inputs",
            "SymbolValues"]

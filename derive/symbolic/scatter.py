@@ -16,7 +16,7 @@ col2im of a convolution, with no loop over entries.
 
 It is a second evaluation of the same chain-rule sum, not the derivation: the
 first time it is used it is checked against the contracted index formula (see
-:func:`derive.checker.expected._cross_checked`), like any closed form.
+:func:`derive.symbolic.expected._cross_checked`), like any closed form.
 
 >>> import derive
 >>> grad = derive.vjp("conv1d", ("N", "C", "L"), ("F", "C", "K"), ("F",), stride=2, padding=1)["X"]
@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .evaluate import IndexFormula
-from .expressions import Bracket, expand_products
+from ..vocabulary.evaluate import IndexFormula
+from ..vocabulary.expressions import Bracket, expand_products
 
 __all__ = ["Scatter", "scatter_form"]
 

@@ -26,8 +26,8 @@ from .engine import EngineTarget
 from .function_class import FunctionClassTarget
 from .functional import FunctionalTarget
 from .functions import FunctionsTarget
-from .loading import STYLES, load_target
+from .loading import STYLES, load_here
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "ProtocolError", "ForwardError",
            "CONSTANT", "Binding", "EngineTarget", "FunctionClassTarget", "FunctionalTarget", "FunctionsTarget",
-           "STYLES", "load_target", "same_values", "to_array"]
+           "STYLES", "load_here", "same_values", "to_array"]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..catalog.spelling import Unsupported, fit_params, same_param  # noqa: F401  (targets' API too)
+
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
            "describe_raised", "modified_in_place", "fit_params", "copy_upstream", "after_forward",
@@ -17,70 +19,9 @@ class TargetError(ValueError):
     """The target cannot be loaded or its protocol cannot be settled (a usage error, never a FAIL)."""
 
 
-class Unsupported(Exception):
-    """Raise it from a binding (or a target) for a case its API cannot express.
-
-    The case is skipped and counted, never reported as a failure::
-
-        def matmul(api, x, y):
-            if x.ndim == 1 or y.ndim == 1:
-                raise derive.Unsupported("mylib's matmul is 2-D only")
-            return x @ y
-    """
-
-
 class Missing(Unsupported):
     """The target has no such op at all (no spelling reaches one): the op is skipped whole.  Any
     other :class:`Unsupported` is about one case, and the op's other cases are still tried."""
-
-
-#: other names libraries give the catalog's parameters: needle's ``summation(a, axes)``,
-#: ``power_scalar(a, scalar)``; a callee that names neither gets neither
-SYNONYMS = {"axis": ("axes",), "exponent": ("scalar",)}
-
-
-def fit_params(fn, params, defaults, who, per_axis=()):
-    """The ``params`` that ``fn`` can take, the way it takes them.
-
-    A parameter ``fn`` names by one of its :data:`SYNONYMS` goes by that name.
-    A parameter ``fn`` has no name for (a conv without ``groups``, a pool without
-    ``padding``) is left out where the case holds the op's default, which is what
-    leaving it out means; a case that sets it to anything else is :class:`Unsupported`
-    (skipped and counted, never a failure).  A parameter named in ``per_axis`` (one value
-    for every spatial axis) goes as a tuple where ``fn``'s own default for it is one
-    (``stride=(1, 1)`` gets ``(2, 2)`` for 2).  A function whose signature cannot be read,
-    or that takes ``**kwargs``, gets every parameter as it is.
-    """
-    import inspect
-    try:
-        accepted = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return params
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return params
-    out = {}
-    for key, value in params.items():
-        key = next((other for other in SYNONYMS.get(key, ()) if key not in accepted and other in accepted), key)
-        if key in accepted:
-            own = accepted[key].default
-            if key in per_axis and isinstance(value, int) and isinstance(own, (tuple, list)) and own \
-                    and all(isinstance(v, int) for v in own):
-                value = type(own)([value] * len(own))
-            out[key] = value
-        elif key in defaults and same_param(value, defaults[key]):
-            continue
-        else:
-            raise Unsupported(f"{who} takes no `{key}`" + (f" (cases with {key} other than {defaults[key]!r})"
-                                                            if key in defaults else ""))
-    return out
-
-
-def same_param(a, b):
-    """Whether two parameter values are the same (``1 == 1.0``; tuples and lists alike)."""
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        return isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) \
-            and all(same_param(x, y) for x, y in zip(a, b))
-    return a is b or (a is not None and b is not None and bool(a == b))
 
 
 class ProtocolError(Exception):

@@ -15,7 +15,7 @@ import inspect
 
 import numpy as np
 
-from ..catalog.registry import spelled
+from ..catalog.spelling import spelled
 from .base import Unsupported
 
 

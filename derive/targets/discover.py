@@ -24,7 +24,7 @@ import numpy as np
 
 from .base import ForwardError, TargetError, Unsupported
 from .base import to_array
-from .binding import Binding, leaf_factories
+from .leaves import leaf_factories
 from .cache_pairs import CachePairTarget, find_pairs
 from .scalar_engine import ScalarEngineTarget, holds_one_number
 from .engine import ARGUMENT, GRAD_ATTRIBUTES, SCALAR, STEPS, EngineTarget, Seeding, _instance_attributes, assign
@@ -136,8 +136,6 @@ def own_names(module):
 
 
 def _discover(obj, label, style=None):
-    if isinstance(obj, Binding):
-        return obj.target()
     whole, obj = obj, own_names(obj)  # the style is settled on what the folder defines itself
     functions = _op_functions(obj) if not inspect.isclass(obj) else {}
     backward_fns = {k: f for k, f in functions.items() if takes_grad_first(f)}

@@ -15,7 +15,7 @@ import numpy as np
 
 from .base import (CONSTANT, ForwardError, Outcome, ProtocolError, TargetError, Unsupported, after_forward,
                    output_value, same_values, to_array)
-from ..catalog.registry import PASSED_OVER, SPELLED
+from ..catalog.spelling import PASSED_OVER, SPELLED
 from .spelling import ProbedTarget, call_forward, looks_linear, probe_inputs
 
 #: at most this many spellings of one op besides the first are checked (torch's add, Tensor.add, torch.add)

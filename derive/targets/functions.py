@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from .base import Outcome, ProtocolError, Target, Missing, Unsupported, fit_params, missing_because, to_array
+from .base import Outcome, ProtocolError, Target, Missing, fit_params, missing_because, to_array
 
 #: first-parameter names that mark a function as a backward (VJP) function
 GRAD_FIRST = {"grad", "g", "grad_output", "grad_out", "out_grad", "dout", "upstream", "gy", "dy", "dz",

@@ -11,7 +11,7 @@ import os
 import sys
 import types
 
-from ..catalog.registry import FILE_MODULE_PREFIX
+from ..catalog.spelling import FILE_MODULE_PREFIX
 from .base import Target, TargetError
 from .binding import Binding
 from .discover import discover
@@ -159,21 +159,12 @@ def _import_submodule(info):
         return f"{type(exc).__name__}: {exc}"
 
 
-def load_target(target="numeric", style=None, isolate=True, timeout=None, load_timeout=None, wait=True,
-                sandbox=None):
-    """Resolve ``target`` (a name or an object) into a :class:`Target`, settling its protocol.
-
-    ``target`` is ``"numeric"`` (default), ``"numeric.backward"``, the name of a library
-    with a ready binding (``torch``, ``autograd``, ``jax``, ``mygrad``, ``mlfz``; see
-    :mod:`derive.bindings`), a ``module``, ``module:attr`` or ``path/to/file.py[:attr]``,
-    a :class:`~derive.targets.binding.Binding`, a module, a class, or a Target.
-
-    A target given by name runs in a worker process (:mod:`derive.isolation`) unless
-    ``isolate`` is False; ``timeout`` is then the seconds one call may take, and
-    ``load_timeout`` the seconds its import and discovery may take (default 60); with
-    ``wait=False`` loading finishes at the first use, and a failure raises there; ``sandbox``
-    (True, or a :class:`~derive.isolation.sandbox.Sandbox`) confines that worker.  A target given as an
-    object already lives in this process and runs here.
+def load_here(target="numeric", style=None):
+    """Resolve ``target`` (a name or an object) into a :class:`Target` in this process, settling its
+    protocol: ``"numeric"`` (default), ``"numeric.backward"``, a ``module``, ``module:attr`` or
+    ``path/to/file.py[:attr]``, a :class:`~derive.targets.binding.Binding`, a module, a class, or a
+    Target.  The ready bindings of libraries and the worker processes sit above this layer: see
+    :func:`derive.isolation.load_target`, which is what everything else calls.
 
     Raises
     ------
@@ -185,34 +176,19 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
         return target
     if style is not None and style not in STYLES:
         raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
-    if isinstance(target, str) and isolate:
-        if not target.strip():
-            raise TargetError("the target's name is empty")
-        from ..isolation import isolated
-        if sandbox is True:  # a sandbox of its own, on a scratch copy of the target's folder
-            import atexit
-            from ..isolation.sandbox import Sandbox, SandboxError
-            try:
-                sandbox = Sandbox()
-                target = sandbox.prepare(target)
-            except SandboxError as exc:
-                raise TargetError(f"--sandbox: {exc}") from None
-            atexit.register(sandbox.cleanup)
-        return isolated(target, style, timeout, load_timeout, wait, sandbox or None)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):
         import numeric
-        from .binding import leaf_factories
+        from .leaves import leaf_factories
         from .engine import EngineTarget
         from .discover import settle
         return settle(EngineTarget("numeric", numeric, *leaf_factories(numeric.Tensor), tensor_type=numeric.Tensor))
     if target == "numeric":
         target = "numeric.backward"
     if isinstance(target, str):
-        from .. import bindings
-        if style is None and bindings.has_ready(target):
-            return bindings.ready(target)
+        if not target.strip():
+            raise TargetError("the target's name is empty")
         module, obj = _import(target)
         label = target
     elif isinstance(target, (types.ModuleType, type, types.SimpleNamespace)):
@@ -222,17 +198,12 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
                           f"{type(target).__name__}")
     if isinstance(obj, Target):
         return obj
+    if isinstance(obj, Binding):  # ``module:binding``: it declares what discovery would find out
+        return obj.target()
     try:
-        try:
-            return discover(obj, label, style)
-        except TargetError:
-            package = _package_namespace(obj)
-            if package is None:
-                raise
-            return discover(package, label, style)  # a course package: mytorch/nn/linear.py's Linear
-    except TargetError as exc:
-        from .. import bindings
-        top = label.split(".")[0].split(":")[0] if isinstance(label, str) else ""
-        if bindings.has_ready(top) and top != label:
-            raise TargetError(f"{exc}. There is a ready binding for {top}: --target {top}") from None
-        raise
+        return discover(obj, label, style)
+    except TargetError:
+        package = _package_namespace(obj)
+        if package is None:
+            raise
+        return discover(package, label, style)  # a course package: mytorch/nn/linear.py's Linear

@@ -18,7 +18,7 @@ import operator
 import numpy as np
 
 from .base import Missing
-from .binding import leaf_factories
+from .leaves import leaf_factories
 from .engine import GRAD_ATTRIBUTES, SCALAR, EngineTarget, _instance_attributes
 
 __all__ = ["ScalarEngineTarget", "holds_one_number"]

@@ -20,10 +20,6 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
-
-from .base import Unsupported
-
 BROADCASTING = "the library's elementwise ops take operands of one shape (broadcasting is explicit, through broadcast_to)"
 MATMUL = "the library's matmul takes 2-D and batched operands"
 

@@ -15,7 +15,7 @@ It works on float arrays and on object arrays (SymPy symbols, fractions), so
 the exact checks use the same code.
 
 >>> import numpy as np, sympy as sp
->>> from derive.symbolic.expressions import SymArray, index
+>>> from derive.vocabulary.expressions import SymArray, index
 >>> i, j, n = index("i"), index("j"), sp.Symbol("n", positive=True, integer=True)
 >>> G = SymArray("G", (n,))
 >>> f = IndexFormula(G[n - 1 - i], (i,), (n,), {n: ("G", 0)})
