@@ -132,6 +132,19 @@ def _catalog_lines(fmt):
     return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
 
 
+def _no_storage():
+    """Hypothesis keeps more than examples in its folder (the constants it found in the code); with no
+    database nothing is written to the working folder: that goes to a folder of this run, removed at
+    exit (the variable reaches the processes this run starts too)."""
+    import atexit
+    import shutil
+    import tempfile
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def _run_options(args, shapes=None, params=None):
     """The command line's options as the run loop's :class:`~derive.checker.run.RunOptions`."""
     from ..checker.run import RunOptions
@@ -300,6 +313,8 @@ def _run(argv):
     if args.sandbox == "auto" and not args.sandboxed:
         print(f"derive.check: the sandbox is {setting}", file=sys.stderr)
     options = _run_options(args, shapes, params)
+    if options.no_database:
+        _no_storage()
     try:
         target = load(options, wait=False)  # loads while the first op derives
     except TargetError as exc:

@@ -29,8 +29,10 @@ class RunOptions:
 
     ``database`` is the example database's folder (None: :data:`DEFAULT_DATABASE`);
     ``no_database`` saves nothing and writes nothing to the working folder.  ``op_timeout``
-    None is the checker's default; ``jobs`` None is one process per core.  ``shapes`` and
-    ``params`` check one given case (of one op).
+    None is the checker's default; ``jobs`` None is one process per core.  ``budget`` is the
+    seconds the whole run may take, in one process (a graded submission's): an op not started
+    in time is a SKIP that says so, and none runs past it.  ``shapes`` and ``params`` check one
+    given case (of one op).
     """
 
     target: str = "numeric"
@@ -48,6 +50,7 @@ class RunOptions:
     ties: str = "subgradient"
     dtype_tolerance: str = "inputs"
     jobs: Optional[int] = None
+    budget: Optional[float] = None
     shapes: Optional[tuple] = None
     params: dict = field(default_factory=dict)
 
@@ -89,17 +92,8 @@ def summarize(report):
 
 
 def example_database(options):
-    """The example database of a run: a folder's, or None with ``no_database``.  Hypothesis keeps more
-    than examples in its folder (the constants it found in the code), so with no database that goes to a
-    folder of this run, removed at exit (the variable reaches worker processes too)."""
+    """The example database of a run: a folder's, or None with ``no_database``."""
     if options.no_database:
-        if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-            import atexit
-            import shutil
-            import tempfile
-            folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
-            os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
         return None
     from hypothesis.database import DirectoryBasedExampleDatabase
     return DirectoryBasedExampleDatabase(options.database or DEFAULT_DATABASE)
@@ -112,13 +106,21 @@ def load(options, wait=True):
                        load_timeout=options.load_timeout, wait=wait, sandbox=options.sandbox)
 
 
-def check_one(name, target, options, database, progress=None):
-    """The :class:`OpSummary` of checking op ``name`` on ``target``."""
+def check_one(name, target, options, database, progress=None, deadline=None):
+    """The :class:`OpSummary` of checking op ``name`` on ``target`` (by ``deadline``, a
+    ``time.perf_counter()`` value, or not at all)."""
+    from .report import Report, Status
     from .verify import DEFAULT_OP_TIMEOUT, check
+    op_timeout = options.op_timeout or DEFAULT_OP_TIMEOUT
+    if deadline is not None:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 1:
+            return summarize(Report(op=name, target=target.name, status=Status.SKIPPED,
+                                    message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"))
+        op_timeout = min(op_timeout, remaining)
     report = check(name, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
                    database=database, shapes=options.shapes, params=options.params, ties=options.ties,
-                   dtype_tolerance=options.dtype_tolerance, op_timeout=options.op_timeout or DEFAULT_OP_TIMEOUT,
-                   progress=progress)
+                   dtype_tolerance=options.dtype_tolerance, op_timeout=op_timeout, progress=progress)
     return summarize(report)
 
 
@@ -137,28 +139,32 @@ def _check_in_worker(name):
 
 
 def jobs_for(options, count):
-    """How many processes check ``count`` ops: ``jobs``, else the cores; 1 in-process or for one op."""
-    if count < 2 or not options.isolate:
+    """How many processes check ``count`` ops: ``jobs``, else the cores; 1 in-process, for one op or
+    with a budget."""
+    if count < 2 or not options.isolate or options.budget is not None:
         return 1
     return max(1, min(options.jobs or os.cpu_count() or 1, count))
 
 
-def run_ops(target, names, options, on_summary=lambda summary: None, progress=None):
+def run_ops(target, names, options, on_summary=lambda summary: None, progress=None, started=None):
     """Check the ops ``names`` on ``target``; ``on_summary(summary)`` in the order given, as each is
     known.  Returns the summaries and the elapsed seconds.
 
     Over more than one process (:func:`jobs_for`), each loads its own copy of the target, and the ops
     start longest first, by the seconds each took last time (kept next to the example database; an op
     not timed yet counts as long), so no process is left with a long op at the end.  In this process,
-    ``progress(name)`` gives an op's progress callback.
+    ``progress(name)`` gives an op's progress callback.  The budget counts from ``started`` (a
+    ``time.perf_counter()`` value; default now): a graded submission's includes its load.
     """
     start = time.perf_counter()
     jobs = jobs_for(options, len(names))
     summaries = []
     if jobs == 1:
         database = example_database(options)
+        deadline = None if options.budget is None else (start if started is None else started) + options.budget
         for name in names:
-            summaries.append(check_one(name, target, options, database, progress(name) if progress else None))
+            summaries.append(check_one(name, target, options, database, progress(name) if progress else None,
+                                       deadline))
             on_summary(summaries[-1])
         return summaries, time.perf_counter() - start
     if hasattr(target, "ready"):

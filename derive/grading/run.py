@@ -22,7 +22,6 @@ import signal
 import time
 from dataclasses import asdict, dataclass, field
 
-from ..checker.report import Status
 
 __all__ = ["Options", "check_submission", "grade", "detail_name", "write_detail", "fingerprint", "source_digest",
            "DEFAULT_BUDGET"]
@@ -113,8 +112,14 @@ def write_atomically(path, text):
         raise
 
 
-def _not_checked(op, why):
-    return {"op": op, "status": Status.SKIPPED, "message": why, "failures": [], "forward_differs": []}
+def run_options(options, spec):
+    """The run loop's options for one submission: one process (the checker processes share the
+    submissions out), no example database, the submission's budget."""
+    from ..checker.run import RunOptions
+    return RunOptions(target=spec, style=options.style, timeout=options.timeout, load_timeout=options.load_timeout,
+                      examples=options.examples, seed=options.seed, dtype=options.dtype, no_database=True,
+                      op_timeout=options.op_timeout, ties=options.ties, dtype_tolerance=options.dtype_tolerance,
+                      jobs=1, budget=options.budget)
 
 
 def check_submission(name, spec, options, out_dir, own=None, hide=()):
@@ -127,11 +132,10 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
     from ..isolation import shutdown
     from ..isolation.sandbox import Sandbox, SandboxError
     from ..checker.report import run_summary
+    from ..checker.run import run_ops
     from ..targets import TargetError
     from ..isolation import load_target
-    from ..checker.verify import DEFAULT_OP_TIMEOUT, check
     start = time.perf_counter()
-    deadline = start + options.budget
     box = None
     outside = str
     try:
@@ -147,21 +151,9 @@ def check_submission(name, spec, options, out_dir, own=None, hide=()):
             message += " (derive's reference implementation is off limits to graded code)"
         data = {"target": spec, "error": message, "ops": [], "seconds": round(time.perf_counter() - start, 3)}
     else:
-        reports, left = [], []
-        for op in options.ops:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 1:
-                left.append(op)
-                continue
-            reports.append(check(op, target=target, examples=options.examples, seed=options.seed,
-                                 dtype=options.dtype, database=None, ties=options.ties,
-                                 op_timeout=min(options.op_timeout or DEFAULT_OP_TIMEOUT, remaining),
-                                 dtype_tolerance=options.dtype_tolerance))
+        reports, _ = run_ops(target, list(options.ops), run_options(options, spec), started=start)
         data = json.loads(outside(json.dumps(run_summary(target, reports, time.perf_counter() - start,
                                                              seed=options.seed))))
-        why = f"not checked: the submission's budget of {options.budget:g} s was spent (--budget)"
-        data["ops"] += [_not_checked(op, why) for op in left]
-        data["skipped"] = data.get("skipped", 0) + len(left)
         data["target"] = spec
         if getattr(target, "uses_reference", False):
             data["flags"] = ["it imports derive's reference implementation (numeric)"]
