@@ -241,6 +241,36 @@ def test_each_classic_11785_mistake_fails_through_an_inherited_layer():
 
 
 
+
+@pytest.mark.parametrize("spelled", ["mytorch", "mytorch/"])
+def test_a_mytorch_with_no_init_files_is_checked_whole(tmp_path, spelled):
+    """Handed in as folders of modules with no ``__init__.py`` (as HW2P1's ``mytorch/nn/`` often is):
+    every layer below is found, by the folder's name or its path, and each classic mistake still fails."""
+    import shutil
+    for name in ("mytorch", "mytorch_buggy"):
+        shutil.copytree(os.path.join(HERE, name), tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for init in (tmp_path / name).rglob("__init__.py"):
+            init.unlink()
+    run = lambda target: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "derive.check", "all", "--target", target, "--format", "json", "--examples", "60",
+         "--seed", "0", "--no-database"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    r = run(spelled)
+    ops = {o["op"]: o for o in json.loads(r.stdout)["ops"] if o["status"] != "skipped"}
+    assert r.returncode == 0 and set(ops) == MYTORCH_OPS and {o["status"] for o in ops.values()} == {"pass"}, \
+        r.stdout[-2000:] + r.stderr
+    r = run(spelled.replace("mytorch", "mytorch_buggy"))
+    ops = {o["op"]: o for o in json.loads(r.stdout)["ops"] if o["status"] != "skipped"}
+    assert {n: o["status"] for n, o in ops.items()} == dict.fromkeys(MYTORCH_BUGS, "fail")
+
+
+def test_a_folder_of_modules_that_disagree_is_one_clear_error():
+    """A folder with no ``__init__.py`` holding two definitions of one name (layers.py and its
+    layers_buggy.py twin) does not say which is meant: one line, exit 2, never a silent pick."""
+    r = subprocess.run([sys.executable, "-m", "derive.check", "affine", "--target", "cs231n"],
+                       capture_output=True, text=True, timeout=600, cwd=HERE)
+    assert r.returncode == 2 and "both define affine_backward: name the file to check" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
 def test_hw2p1s_flat_layout_loads_with_its_bare_imports_and_a_one_entry_loss():
     """mytorch/Conv1d.py holds the class Conv1d (the module must not shadow it) and imports resampling by
     bare name; MSELoss returns ones.T @ se @ ones, a (1, 1) array; a submodule that cannot be imported is
@@ -528,6 +558,22 @@ def test_a_needle_package_is_checked_through_its_tensor_ops_as_needle_promises_t
     assert set(ops) == set(NEEDLE_OPS) | {"affine"}  # every other op: skipped, the library has none
     assert all(ops[n]["examples"] >= 40 for n in NEEDLE_OPS)
 
+
+
+def test_a_needle_whose_tensor_leaves_out_tensor_powers_skips_power(tmp_path):
+    """hw1's handout Tensor raises NotImplementedError in ``__pow__`` for a Tensor exponent: the library
+    does not offer power, so it is a SKIP that says so, not an ERROR that fails the run."""
+    folder = _with_mistakes("needle", tmp_path, "autograd.py", [
+        ("return ops.EWisePow()(self, other) if isinstance(other, Tensor) else ops.PowerScalar(other)(self)",
+         "if isinstance(other, Tensor):\n            raise NotImplementedError()\n"
+         "        return ops.PowerScalar(other)(self)")])
+    r = subprocess.run([sys.executable, "-m", "derive.check", "power", "power_scalar", "multiply", "--target",
+                        folder, "--format", "json", "--examples", "20", "--seed", "0", "--no-database"],
+                       capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    ops = {o["op"]: o for o in json.loads(r.stdout)["ops"]}
+    assert {n: o["status"] for n, o in ops.items()} == {"power": "skipped", "power_scalar": "pass", "multiply": "pass"}
+    assert "not offered" in ops["power"]["message"] and "in __pow__" in ops["power"]["message"]
+    assert r.returncode == 0, r.stderr
 
 def test_a_needle_package_with_the_classic_mistakes_fails_where_they_are(tmp_path):
     folder = _with_mistakes("needle", tmp_path, "ops.py", [

@@ -257,7 +257,7 @@ def check_forward(op, case, arrays, output, notes=None):
             message = f"your {call} gives Z{_fmt_index(idx)} = {sg}; NumPy's gives {se}"
     named = _name_variant(op, arrays, params, got)
     if named:
-        message += f" (it computes {named})"
+        message += f" (your {op.name} computes {named})"
     raise ForwardDiffers(Failure(op=op.name, input=None, case=case, kind="forward", message=message,
                                  diagnosis="the gradient is checked only where the forward is the catalog's; "
                                            "bind the op to its NumPy equivalent to check the rest"))

@@ -91,14 +91,8 @@ def _import_folder(spec, path, attr):
     """A folder given as a target: the package it is (its ``__init__.py``), imported under its own name
     so that its relative imports work; TargetError saying what is in it otherwise."""
     if not os.path.isfile(os.path.join(path, "__init__.py")):
-        try:
-            inside = sorted(n for n in os.listdir(path) if n.endswith(".py") or
-                            os.path.isfile(os.path.join(path, n, "__init__.py")))
-        except OSError as exc:
-            raise TargetError(f"cannot read target folder {spec}: {exc.strerror}") from None
-        hint = f"; it holds {', '.join(inside[:6])}{'...' if len(inside) > 6 else ''}: name one" if inside else \
-            "; it holds no Python module"
-        raise TargetError(f"target folder {spec} is not a package (no __init__.py){hint}")
+        if next(_submodules([path], "_"), None) is None:  # a folder of modules is a package without one
+            raise TargetError(f"target folder {spec} holds no Python module")
     name = os.path.basename(os.path.normpath(path))
     if not name.isidentifier():
         raise TargetError(f"target folder {spec}: {name!r} cannot be a package's name")
@@ -122,37 +116,66 @@ def _package_namespace(module):
     course's ``sys.path.append('mytorch')``) is imported again with its folder on the path; one that
     still fails is left out, and said in ``__derive_notes__``.
     """
-    import pkgutil
     path = getattr(module, "__path__", None)
     if not isinstance(module, types.ModuleType) or path is None:
         return None
-    merged, notes = {}, []
-    for info in pkgutil.walk_packages(path, prefix=module.__name__ + ".", onerror=lambda name: None):
-        sub = _import_submodule(info)
+    merged, notes, origin = {}, [], {}
+    for name, folder in _submodules(list(path), module.__name__):
+        sub = _import_submodule(name, folder)
         if isinstance(sub, str):
-            notes.append(f"{info.name} could not be imported: {sub}")
+            notes.append(f"{name} could not be imported: {sub}")
             continue
         for name, value in vars(sub).items():
             if not name.startswith("_") and getattr(value, "__module__", None) == sub.__name__:
+                if name in merged and getattr(module, "__file__", None) is None:
+                    # a folder with no __init__.py says nothing of which one is meant (layers.py, layers_buggy.py)
+                    raise TargetError(f"{module.__name__} is a folder of modules, and {origin[name]} and "
+                                      f"{sub.__name__} both define {name}: name the file to check")
                 merged.setdefault(name, value)
+                origin.setdefault(name, sub.__name__)
     merged.update({k: v for k, v in vars(module).items()
                    if not k.startswith("__") and not (isinstance(v, types.ModuleType) and k in merged)})
     merged["__derive_notes__"] = notes
     return types.SimpleNamespace(**merged)
 
 
-def _import_submodule(info):
-    """The module ``info`` names, or what its import raised (a line)."""
+def _submodules(folders, prefix):
+    """``(module name, its folder)`` for every module below ``folders``, depth first in name order: a
+    subfolder is a package with or without an ``__init__.py`` (11-785's ``mytorch/nn/`` has none)."""
+    for folder in folders:
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            full = os.path.join(folder, entry)
+            stem = entry[:-3] if entry.endswith(".py") else entry
+            if entry.startswith((".", "_")) or not stem.isidentifier():
+                continue
+            if entry.endswith(".py") and os.path.isfile(full):
+                yield f"{prefix}.{stem}", folder
+            elif os.path.isdir(full) and _holds_python(full):
+                yield from _submodules([full], f"{prefix}.{entry}")
+
+
+def _holds_python(folder):
     try:
-        return importlib.import_module(info.name)
+        return any(n.endswith(".py") for n in os.listdir(folder))
+    except OSError:
+        return False
+
+
+def _import_submodule(name, folder):
+    """The module ``name`` (found in ``folder``), or what its import raised (a line)."""
+    try:
+        return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        folder = getattr(info.module_finder, "path", None)
         if not folder or folder in sys.path:
             return f"{type(exc).__name__}: {exc}"
-        sys.modules.pop(info.name, None)
+        sys.modules.pop(name, None)
         sys.path.append(folder)
         try:
-            return importlib.import_module(info.name)
+            return importlib.import_module(name)
         except Exception as again:  # noqa: BLE001
             return f"{type(again).__name__}: {again}"
     except Exception as exc:  # noqa: BLE001  a broken submodule: the others may still be checked
