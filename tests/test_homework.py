@@ -271,6 +271,15 @@ def test_a_folder_of_modules_that_disagree_is_one_clear_error():
     assert r.returncode == 2 and "both define affine_backward: name the file to check" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
 
+
+def test_a_submodule_that_cannot_be_imported_is_said_once_in_the_run_line():
+    r = subprocess.run([sys.executable, "-m", "derive.check", "conv1d", "relu", "--target", "mytorch_flat",
+                        "--examples", "5", "--seed", "0", "--no-database"], capture_output=True, text=True,
+                       timeout=600, cwd=HERE)
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith("1 passed, 0 failed, 1 skipped") and "not imported, its ops skipped: mytorch_flat.broken " \
+        "(ModuleNotFoundError: No module named 'a_module_that_does_not_exist')" in last, r.stdout
+
 def test_hw2p1s_flat_layout_loads_with_its_bare_imports_and_a_one_entry_loss():
     """mytorch/Conv1d.py holds the class Conv1d (the module must not shadow it) and imports resampling by
     bare name; MSELoss returns ones.T @ se @ ones, a (1, 1) array; a submodule that cannot be imported is

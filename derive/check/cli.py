@@ -306,6 +306,7 @@ def _run(argv):
     from ..checker.report import Status, run_summary
     from ..checker.run import load, run_ops
     from ..targets import TargetError
+    from ..targets.base import describe_loaded
     setting = _sandbox_setting(args, grading=False)
     if setting == "on" and args.in_process:
         raise _UsageError("--sandbox on runs the target in a worker process; drop --in-process")
@@ -352,7 +353,7 @@ def _run(argv):
         extra = f", {differs} with a different forward" if differs else ""
         errored = f", {errors} could not be checked" if errors else ""
         print(f"{passed} passed, {failed - errors} failed{errored}, {skipped} skipped{extra} in {elapsed:.1f}s "
-              f"(target {target.describe()})")
+              f"(target {describe_loaded(target)})")
     if failed or not passed:
         return 1
     if args.strict and passed != len(reports):

@@ -67,7 +67,7 @@ def _exit_reply(exc):
 def _load(spec, style, sys_path, cwd, user_ops=()):
     global _TARGET
     from derive.catalog.registry import register
-    from derive.targets.base import TargetError
+    from derive.targets.base import TargetError, describe_loaded
     from derive.bindings import load_here
     for op in user_ops:  # the checker's own ops beyond the standard ones, as stand-ins
         register(op, replace=True)
@@ -81,7 +81,7 @@ def _load(spec, style, sys_path, cwd, user_ops=()):
     # derive itself never imports its reference implementation here: a target that did is said so
     reference = any(m == "numeric" or m.startswith("numeric.") for m in list(sys.modules))
     return ("ok", {"name": _text(t.name), "style": _text(t.style, 200), "seeding": _text(t.seeding),
-                   "exact_capable": bool(t.exact_capable), "describe": _text(t.describe(), 4000),
+                   "exact_capable": bool(t.exact_capable), "describe": _text(describe_loaded(t), 4000),
                    "reference": bool(reference)})
 
 

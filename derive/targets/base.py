@@ -11,7 +11,7 @@ from ..catalog.spelling import Unsupported, fit_params, same_param  # noqa: F401
 
 __all__ = ["Target", "Outcome", "TargetError", "Unsupported", "Missing", "ProtocolError",
            "ForwardError", "TargetCrashed", "RemoteError", "CONSTANT", "same_values", "to_array", "raised_name",
-           "describe_raised", "modified_in_place", "fit_params", "copy_upstream", "after_forward",
+           "describe_raised", "describe_loaded", "modified_in_place", "fit_params", "copy_upstream", "after_forward",
            "output_value", "each_piece", "missing_because"]
 
 
@@ -157,6 +157,17 @@ class Target:
     def drain_output(self):
         """What target code printed since the last call, ``(text, total_bytes)``; in-process: nothing."""
         return "", 0
+
+
+def describe_loaded(target):
+    """``target.describe()``, and what of a package target could not be imported, said once
+    (``...; not imported: mytorch.nn.activation (ModuleNotFoundError: No module named 'scipy')``)."""
+    notes = [n.replace(" could not be imported: ", " (", 1) + ")" for n in
+             getattr(getattr(target, "namespace", None) or getattr(target, "api", None), "__derive_notes__", None) or ()]
+    if not notes:
+        return target.describe()
+    more = f"; {len(notes) - 3} more" if len(notes) > 3 else ""
+    return f"{target.describe()}; not imported, its ops skipped: {', '.join(notes[:3])}{more}"
 
 
 def missing_because(namespace):
