@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..bindings import load_here
 from ..targets.base import Target, TargetError
-from ..targets.loading import STYLES
+from ..targets.loading import check_style
 
 __all__ = ["load_target"]
 
@@ -34,8 +34,7 @@ def load_target(target="numeric", style=None, isolate=True, timeout=None, load_t
     """
     if isinstance(target, Target):
         return target
-    if style is not None and style not in STYLES:
-        raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    check_style(style)  # here too: a usage error before any worker starts
     if isinstance(target, str) and isolate:
         if not target.strip():
             raise TargetError("the target's name is empty")

@@ -182,6 +182,12 @@ def _import_submodule(name, folder):
         return f"{type(exc).__name__}: {exc}"
 
 
+def check_style(style):
+    """TargetError unless ``style`` is None or one of :data:`STYLES`."""
+    if style is not None and style not in STYLES:
+        raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+
+
 def load_here(target="numeric", style=None):
     """Resolve ``target`` (a name or an object) into a :class:`Target` in this process, settling its
     protocol: ``"numeric"`` (default), ``"numeric.backward"``, a ``module``, ``module:attr`` or
@@ -197,8 +203,7 @@ def load_here(target="numeric", style=None):
     """
     if isinstance(target, Target):
         return target
-    if style is not None and style not in STYLES:
-        raise TargetError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    check_style(style)
     if isinstance(target, Binding):
         return target.target()
     if target == "numeric" and style in (None, "tensor"):
