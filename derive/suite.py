@@ -16,12 +16,14 @@ def test_backward_matches_derivation(op, derive_target, derive_dtype, derive_op_
     from hypothesis import settings
 
     from derive.checker.report import Status
-    from derive.checker.verify import check
-    report = check(op, target=derive_target, examples=settings().max_examples, dtype=derive_dtype,
-                   op_timeout=derive_op_timeout)
-    if report.status == Status.SKIPPED:
-        pytest.skip(report.message)
-    assert report, str(report)
+    from derive.checker.run import RunOptions, run_ops
+    active = settings()  # the active Hypothesis profile's examples and database
+    options = RunOptions(examples=active.max_examples, database=active.database, no_database=active.database is None,
+                         dtype=derive_dtype, op_timeout=derive_op_timeout)
+    (summary,), _ = run_ops(derive_target, [op], options)
+    if summary.status == Status.SKIPPED:
+        pytest.skip(summary.report.message)
+    assert summary, str(summary)
 
 
 def test_engine_on_generated_graphs(derive_target):

@@ -16,7 +16,7 @@ import types
 from .catalog.registry import get_op
 from .targets import FunctionsTarget, Target
 from .isolation import load_target
-from .checker.verify import check
+from .checker.run import RunOptions, run_ops
 
 __all__ = ["assert_vjp", "as_target"]
 
@@ -48,6 +48,20 @@ def assert_vjp(op, backward_or_target="numeric", *, shapes=None, params=None, ex
         Check this one case instead of drawing.
     examples : int, optional
         Hypothesis examples (default: the active Hypothesis profile's ``max_examples``).
+    seed : int, optional
+        Make the draw reproducible (a seeded check neither reads nor writes the database).
+    dtype : {"float64", "float32"}
+        The dtype of the inputs given to the backward.
+    style : str, optional
+        Force the target's style (default: discovered).
+    database : hypothesis.database.ExampleDatabase, optional
+        Where failing examples are saved and replayed first (default: the active Hypothesis
+        profile's, so a profile with ``database=None`` keeps none).
+
+    Returns
+    -------
+    Report
+        The passing report (``examples``, ``evidence``, ``notes``).
 
     Raises
     ------
@@ -55,12 +69,15 @@ def assert_vjp(op, backward_or_target="numeric", *, shapes=None, params=None, ex
         With the same report as the CLI: the minimal case, the wrong entry,
         the expected formula and value, and a diagnosis.
     """
-    if examples is None:
-        from hypothesis import settings
-        examples = settings().max_examples
-    target = as_target(op, backward_or_target, style)
-    report = check(op, target=target, examples=examples, seed=seed, shapes=shapes, params=params,
-                   dtype=dtype, database=database)
+    from hypothesis import settings
+    active = settings()  # the active Hypothesis profile's examples and database, unless given
+    database = active.database if database is None else database
+    options = RunOptions(examples=active.max_examples if examples is None else examples, seed=seed,
+                         shapes=None if shapes is None else tuple(shapes), params=params or {}, dtype=dtype,
+                         database=database, no_database=database is None)
+    target = as_target(get_op(op).name, backward_or_target, style)
+    (summary,), _ = run_ops(target, [get_op(op).name], options)
+    report = summary.report
     if not report:
         raise AssertionError(str(report))
     return report

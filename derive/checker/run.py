@@ -27,7 +27,8 @@ DEFAULT_DATABASE = os.path.join(".hypothesis", "derive")
 class RunOptions:
     """How one run loads its target and checks each op (the command line's options, as data).
 
-    ``database`` is the example database's folder (None: :data:`DEFAULT_DATABASE`);
+    ``database`` is the example database's folder (None: :data:`DEFAULT_DATABASE`), or a Hypothesis
+    ``ExampleDatabase`` itself (the pytest front-ends give the active profile's);
     ``no_database`` saves nothing and writes nothing to the working folder.  ``op_timeout``
     None is the checker's default; ``jobs`` None is one process per core.  ``budget`` is the
     seconds the whole run may take, in one process (a graded submission's): an op not started
@@ -44,7 +45,7 @@ class RunOptions:
     examples: int = 100
     seed: Optional[int] = None
     dtype: str = "float64"
-    database: Optional[str] = None
+    database: object = None
     no_database: bool = False
     op_timeout: Optional[float] = None
     ties: str = "subgradient"
@@ -58,7 +59,8 @@ class RunOptions:
 @dataclass(frozen=True)
 class OpSummary:
     """What a front-end shows of one op's report, without the report's live objects (picklable, so it
-    crosses from a worker process)."""
+    crosses from a worker process).  ``report`` is the :class:`~derive.checker.report.Report` itself
+    when the op was checked in this process, else None."""
 
     op: str
     status: str
@@ -69,6 +71,7 @@ class OpSummary:
     body_text: str
     data: dict
     ok: bool
+    report: object = field(default=None, repr=False, compare=False)
 
     def __bool__(self):
         return self.ok
@@ -83,19 +86,21 @@ class OpSummary:
         return self.data
 
 
-def summarize(report):
-    """The :class:`OpSummary` of a :class:`~derive.checker.report.Report`."""
+def summarize(report, keep=False):
+    """The :class:`OpSummary` of a :class:`~derive.checker.report.Report` (holding it, with ``keep``)."""
     first = report.first_problem()
     return OpSummary(op=report.op, status=report.status, examples=report.examples, evidence=dict(report.evidence),
                      first=first or "", text=str(report), body_text=report.body(), data=report.to_dict(),
-                     ok=bool(report))
+                     ok=bool(report), report=report if keep else None)
 
 
 def example_database(options):
-    """The example database of a run: a folder's, or None with ``no_database``."""
+    """The example database of a run: the one given, a folder's, or None with ``no_database``."""
     if options.no_database:
         return None
-    from hypothesis.database import DirectoryBasedExampleDatabase
+    from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+    if isinstance(options.database, ExampleDatabase):
+        return options.database
     return DirectoryBasedExampleDatabase(options.database or DEFAULT_DATABASE)
 
 
@@ -106,9 +111,9 @@ def load(options, wait=True):
                        load_timeout=options.load_timeout, wait=wait, sandbox=options.sandbox)
 
 
-def check_one(name, target, options, database, progress=None, deadline=None):
+def check_one(name, target, options, database, progress=None, deadline=None, keep=False):
     """The :class:`OpSummary` of checking op ``name`` on ``target`` (by ``deadline``, a
-    ``time.perf_counter()`` value, or not at all)."""
+    ``time.perf_counter()`` value, or not at all), holding its report with ``keep``."""
     from .report import Report, Status
     from .verify import DEFAULT_OP_TIMEOUT, check
     op_timeout = options.op_timeout or DEFAULT_OP_TIMEOUT
@@ -116,12 +121,13 @@ def check_one(name, target, options, database, progress=None, deadline=None):
         remaining = deadline - time.perf_counter()
         if remaining <= 1:
             return summarize(Report(op=name, target=target.name, status=Status.SKIPPED,
-                                    message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"))
+                                    message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"),
+                             keep)
         op_timeout = min(op_timeout, remaining)
     report = check(name, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
                    database=database, shapes=options.shapes, params=options.params, ties=options.ties,
                    dtype_tolerance=options.dtype_tolerance, op_timeout=op_timeout, progress=progress)
-    return summarize(report)
+    return summarize(report, keep)
 
 
 _STATE = {}
@@ -164,7 +170,7 @@ def run_ops(target, names, options, on_summary=lambda summary: None, progress=No
         deadline = None if options.budget is None else (start if started is None else started) + options.budget
         for name in names:
             summaries.append(check_one(name, target, options, database, progress(name) if progress else None,
-                                       deadline))
+                                       deadline, keep=True))
             on_summary(summaries[-1])
         return summaries, time.perf_counter() - start
     if hasattr(target, "ready"):
@@ -184,8 +190,8 @@ def run_ops(target, names, options, on_summary=lambda summary: None, progress=No
 
 def _durations_path(options):
     """Where the seconds of the last run are kept: next to the example database; None with
-    ``no_database``, which writes nothing to the working folder."""
-    if options.no_database:
+    ``no_database``, which writes nothing to the working folder, or with a database given as an object."""
+    if options.no_database or not isinstance(options.database, (str, type(None))):
         return None
     return os.path.join(options.database or DEFAULT_DATABASE, "durations.json")
 
