@@ -44,7 +44,7 @@ BACKWARDS = [
     ("nondeterministic", "two calls with the same arguments gave different results"),
     ("huge_allocation", "the backward raised MemoryError"),
     ("stalls_mid_reply", "the target's exp timed out after 2 s (its answer stalled)"),
-    ("huge_wrong_shape", "broke the worker's answer: a reply of 1600000152 bytes, more than this call can hold"),
+    ("huge_wrong_shape", "broke the worker's answer: a reply of 1600000215 bytes, more than this call can hold"),
     ("sympy_entry", "dl/dX: not an array (ndarray: holds objects that are not numbers (Tuple))"),
 ]
 
@@ -122,6 +122,35 @@ def test_a_forged_reply_runs_nothing_in_the_checker(kind, tmp_path):
     assert r.returncode == 1 and op["status"] == "fail"
     assert "broke the worker's answer: a reply may not build" in op["failures"][0]["message"]
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("reply,words", [
+    (("ok", [1.0]), "a reply that is not a message (tuple)"),
+    ({"kind": "eval"}, "an unexpected reply 'eval'"),
+    ({"kind": "loaded", "name": "x"}, "an unexpected reply 'loaded'"),  # an answer to another request
+    ({"kind": "ran", "output": None, "grads": []}, "a ran reply without notes, inputs_after, G_after, again"),
+])
+def test_a_reply_that_is_not_the_protocols_is_the_workers_crash(reply, words):
+    """Both sides read one protocol: a reply of another shape is a crash of the worker (its op's FAIL,
+    "unreadable answer"), never read by position into the wrong field."""
+    from derive.isolation.target import _answer
+    from derive.targets.base import TargetCrashed
+    with pytest.raises(TargetCrashed, match="unreadable answer") as info:
+        _answer(reply, "ran")
+    assert words in str(info.value)
+
+
+def test_an_error_reply_is_raised_as_what_it_stands_for():
+    from derive.isolation.protocol import reply
+    from derive.isolation.target import _answer
+    from derive.targets.base import ProtocolError, TargetCrashed
+    with pytest.raises(ProtocolError) as info:
+        _answer(reply("protocol", message="wants a Tensor", mismatch=True), "ran")
+    assert info.value.mismatch is True and str(info.value) == "wants a Tensor"
+    with pytest.raises(TargetCrashed, match=r"sys.exit\(3\)"):
+        _answer(reply("exit", code=3), "supported")
+    with pytest.raises(TypeError, match="has the fields"):
+        reply("exit")  # the worker cannot write a reply short of a field either
 
 
 def test_a_reply_builds_no_class_at_all():

@@ -27,6 +27,7 @@ from ..targets.base import (CONSTANT, ForwardError, Outcome, ProtocolError, Remo
 from .channel import (NODES_PER_ENTRY, MIN_NODES, Budget, ReplyError, decode_value, printable, reply_limit,
                       symbols_of)
 from .process import Worker
+from .protocol import REPLIES, Graph, Load, Run, Supports, read
 from ..targets.engine import MAX_SPELLINGS
 
 __all__ = ["IsolatedTarget", "isolated", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "shutdown"]
@@ -36,8 +37,6 @@ DEFAULT_TIMEOUT = 10.0
 #: seconds importing the target and settling its protocol may take (torch alone takes seconds)
 LOAD_TIMEOUT = 60.0
 MAX_LIVE = 4
-#: what a worker says of the target it loaded
-_LOAD_INFO = ("name", "style", "seeding", "exact_capable", "describe")
 
 _LIVE = OrderedDict()
 
@@ -122,7 +121,7 @@ class IsolatedTarget(Target):
         user_ops = [_wire_op(op) for op in ops() if not is_standard(op)]
         try:
             cwd = os.getcwd() if self.sandbox is None else self.sandbox.cwd
-            self.worker.post(("load", self.spec, self.requested_style, list(sys.path), cwd, user_ops), what)
+            self.worker.post(Load(self.spec, self.requested_style, list(sys.path), cwd, user_ops), what)
         except TargetCrashed as exc:
             raise TargetError(str(exc)) from None
         self._pending = what
@@ -139,23 +138,26 @@ class IsolatedTarget(Target):
         except TargetCrashed as exc:
             text, _ = self.worker.drain_output()
             raise TargetError(f"{exc}{_last_line(text)}") from None
-        kind = reply[0] if isinstance(reply, tuple) and reply else None
-        if kind == "ok" and isinstance(reply[1], dict) and set(_LOAD_INFO) <= set(reply[1]):
-            info = reply[1]
-            self.name, self.style = printable(info["name"]), printable(info["style"])
-            self.seeding, self.exact_capable = printable(info["seeding"]), bool(info["exact_capable"])
-            self._describe = printable(info["describe"])
-            self.uses_reference = bool(info.get("reference")) and not str(self.spec).startswith("numeric")
+        try:
+            reply = read(reply, "loaded")
+        except ValueError:
+            reply = {"kind": None}
+        kind = reply["kind"]
+        if kind == "loaded":
+            self.name, self.style = printable(reply["name"]), printable(reply["style"])
+            self.seeding, self.exact_capable = printable(reply["seeding"]), bool(reply["exact_capable"])
+            self._describe = printable(reply["describe"])
+            self.uses_reference = bool(reply["reference"]) and not str(self.spec).startswith("numeric")
             self._loaded_in = self.worker.started
             self.worker.drain_output()
             return self
         self.worker.stop()
         if kind == "target_error":
-            raise TargetError(printable(reply[1]))
+            raise TargetError(printable(reply["message"]))
         if kind == "exit":
-            raise TargetError(f"{what}: it called sys.exit({printable(_code(reply[1]))})")
+            raise TargetError(f"{what}: it called sys.exit({printable(_code(reply['code']))})")
         if kind in ("raised", "forward"):
-            raise TargetError(f"{what}: it raised {printable(reply[1])}: {printable(reply[2])}")
+            raise TargetError(f"{what}: it raised {printable(reply['type'])}: {printable(reply['message'])}")
         raise TargetError(f"{what}: the worker gave no usable answer")
 
     def _ensure_loaded(self):
@@ -179,36 +181,28 @@ class IsolatedTarget(Target):
         return self.worker.drain_output()
 
     # -- calls -------------------------------------------------------------------------
-    def _call(self, kind, op, *args, limit=None):
+    def _call(self, request, op, *args, answer, limit=None):
+        """The reply to ``request(op, *args)``: the answer ``answer``; an error reply is raised."""
         self._ensure_loaded()
         wire = self._wire.get(id(op))
         if wire is None or wire[0] is not op:
             wire = self._wire[id(op)] = (op, _wire_op(op))
         extra = {} if limit is None else {"limit": limit}
-        reply = self.worker.ask((kind, wire[1], *args), self.timeout, f"the target's {op.name}", **extra)
-        if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
-            raise TargetCrashed("crash", "the worker gave an unreadable answer")
-        return reply
+        return _answer(self.worker.ask(request(wire[1], *args), self.timeout, f"the target's {op.name}", **extra),
+                       answer)
 
     def supports(self, op):
         key = (op.name, id(op))
         if key not in self._supported:
-            reply = self._call("supports", op)
-            if reply[0] == "ok":
-                try:
-                    ok, reason, others, draws = reply[1]
-                    if not all(isinstance(names, list) and all(type(n) is str for n in names)
-                               for names in (others, draws)):
-                        raise TypeError("labels that are not text")
-                except (TypeError, ValueError) as exc:
-                    raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
-                self._supported[key] = (bool(ok), printable(reason))
-                self._others[key] = tuple(printable(label) for label in others[:MAX_SPELLINGS])
-                # only inputs the op says may be drawn: anything else the worker claims is ignored
-                self._draws[key] = tuple(spec.name for spec in op.inputs if spec.drawn is not None
-                                         and spec.name in draws)
-            else:
-                _raise(reply)
+            reply = self._call(Supports, op, answer="supported")
+            others, draws = reply["spellings"], reply["draws"]
+            if not all(isinstance(names, list) and all(type(n) is str for n in names) for names in (others, draws)):
+                raise TargetCrashed("crash", "the worker gave an unreadable answer (labels that are not text)")
+            self._supported[key] = (bool(reply["ok"]), printable(reply["reason"]))
+            self._others[key] = tuple(printable(label) for label in others[:MAX_SPELLINGS])
+            # only inputs the op says may be drawn: anything else the worker claims is ignored
+            self._draws[key] = tuple(spec.name for spec in op.inputs if spec.drawn is not None
+                                     and spec.name in draws)
         return self._supported[key]
 
     def other_spellings(self, op):
@@ -227,11 +221,10 @@ class IsolatedTarget(Target):
         a repeated call come back as they are (``Outcome.again``)."""
         if spelling is not None and spelling not in self.other_spellings(op):
             raise ValueError(f"{op.name}: no spelling {spelling!r} in {self.name}")
-        reply = self._call("run", op, case, inputs, G, repeat, spelling, limit=(2 + repeat) * reply_limit(*inputs, G))
-        if reply[0] != "ok":
-            _raise(reply)
+        reply = self._call(Run, op, case, inputs, G, repeat, spelling, answer="ran",
+                           limit=(2 + repeat) * reply_limit(*inputs, G))
         try:
-            output, grads, notes, (inputs_after, G_after), again = reply[1]
+            output, grads, notes, inputs_after, G_after, again = (reply[name] for name in REPLIES["ran"])
             decode = _decoder(inputs, G)
             grads = tuple(decode(g) for g in grads)
             if len(inputs_after) != len(inputs):
@@ -248,14 +241,10 @@ class IsolatedTarget(Target):
         """A generated graph through the engine in the worker (see ``EngineTarget.run_graph``)."""
         self._ensure_loaded()
         leaf_values = [np.asarray(v) for v in leaf_values]
-        reply = self.worker.ask(("graph", graph, leaf_values, np.asarray(G)), self.timeout, "the target's graph",
-                                limit=3 * reply_limit(*leaf_values))
-        if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
-            raise TargetCrashed("crash", "the worker gave an unreadable answer")
-        if reply[0] != "ok":
-            _raise(reply)
+        reply = _answer(self.worker.ask(Graph(graph, leaf_values, np.asarray(G)), self.timeout, "the target's graph",
+                                        limit=3 * reply_limit(*leaf_values)), "graphed")
         try:
-            first, second, zeroed = reply[1]
+            first, second, zeroed = (reply[name] for name in REPLIES["graphed"])
             decode = _decoder(leaf_values, G)
             decode_all = lambda grads: None if grads is None else [  # noqa: E731
                 None if g is CONSTANT else g for g in (decode(v) for v in grads)]
@@ -284,25 +273,35 @@ def _last_line(text):
     return f"; it printed: {lines[-1][:300]}" if lines else ""
 
 
+def _answer(reply, kind):
+    """``reply`` if it is the answer ``kind``; what an error reply stands for is raised, and anything
+    else is the worker's crash."""
+    try:
+        reply = read(reply, kind)
+    except ValueError as exc:
+        raise TargetCrashed("crash", f"the worker gave an unreadable answer ({exc})") from None
+    if reply["kind"] == kind:
+        return reply
+    _raise(reply)
+
+
 def _raise(reply):
     """Raise what an error reply stands for."""
-    kind = reply[0]
+    kind = reply["kind"]
     if kind == "unsupported":
-        raise Unsupported(printable(reply[1]))
+        raise Unsupported(printable(reply["message"]))
     if kind == "protocol":
-        raise ProtocolError(printable(reply[1]), mismatch=len(reply) > 2 and reply[2] is True)
+        raise ProtocolError(printable(reply["message"]), mismatch=reply["mismatch"] is True)
     if kind == "target_error":
-        raise TargetError(printable(reply[1]))
+        raise TargetError(printable(reply["message"]))
     if kind in ("forward", "raised"):
-        _, type_name, message, where, *output = reply
-        error = RemoteError(printable(type_name), printable(message), printable(where))
+        error = RemoteError(printable(reply["type"]), printable(reply["message"]), printable(reply["where"]))
         if kind == "forward":
             raise ForwardError(error)
-        if output:  # the forward's answer before its backward raised: compared first, by the checker
-            decoded = decode_value(output[0], CONSTANT)
+        if reply["output"] is not None:  # the forward's answer before its backward raised: compared first, by the checker
+            decoded = decode_value(reply["output"], CONSTANT)
             if isinstance(decoded, np.ndarray):
                 error.forward_output = decoded
         raise error
-    if kind == "exit":
-        raise TargetCrashed("exit", f"the target called sys.exit({printable(_code(reply[1]))})")
-    raise TargetCrashed("crash", f"the worker gave an unknown answer {kind!r}")
+    assert kind == "exit", kind  # read() lets no other kind through
+    raise TargetCrashed("exit", f"the target called sys.exit({printable(_code(reply['code']))})")

@@ -6,13 +6,7 @@ requests from the socket ``FD`` and answers each one.  Whatever the target does
 here (exit, crash, hang, print, patch derive's modules) stays here: the checker
 compares the answers in its own process.
 
-Requests (pickles from the checker): ``("load", spec, style, sys_path, cwd, user_ops)``,
-``("supports", op)``, ``("run", op, case, inputs, G, repeat, spelling)``, ``("graph", graph, leaf_values, G)``.
-Replies (builtins only, values described as in :mod:`derive.isolation.channel`): ``("ok", value)``
-or an error ``(kind, ...)`` with kind ``unsupported``, ``protocol``, ``forward``, ``raised``,
-``exit``, ``target_error``.  A supports' value is ``(ok, reason, labels of the op's other
-spellings, names of the inputs it draws itself)``; a run's value is ``(output, grads, notes, (inputs, G) after the
-call, grads of the repeated call or None)``.
+The requests it answers and the replies it writes are :mod:`derive.isolation.protocol`'s.
 """
 
 from __future__ import annotations
@@ -21,6 +15,8 @@ import os
 import signal
 import sys
 import traceback
+
+from derive.isolation.protocol import Graph, Load, Run, Supports, reply
 
 _TARGET = None
 
@@ -46,22 +42,21 @@ def _text(x, size=2000):
 
 
 def _raised(kind, exc):
-    reply = (kind, _text(type(exc).__name__, 200), _text(exc), _where(exc))
     output = getattr(exc, "forward_output", None)  # a backward's error after a forward that ran
-    if output is None:
-        return reply
-    from derive.isolation.channel import encode_value
-    from derive.targets.base import CONSTANT, to_array
-    try:
-        return reply + (encode_value(output, to_array, CONSTANT),)
-    except Exception:  # noqa: BLE001  an output that cannot be sent: the error alone
-        return reply
+    if output is not None:
+        from derive.isolation.channel import encode_value
+        from derive.targets.base import CONSTANT, to_array
+        try:
+            output = encode_value(output, to_array, CONSTANT)
+        except Exception:  # noqa: BLE001  an output that cannot be sent: the error alone
+            output = None
+    return reply(kind, type=_text(type(exc).__name__, 200), message=_text(exc), where=_where(exc), output=output)
 
 
 def _exit_reply(exc):
     code = exc.code
-    return ("exit", int(code) if type(code) is int or isinstance(code, bool) else None if code is None
-            else _text(code, 200))
+    return reply("exit", code=int(code) if type(code) is int or isinstance(code, bool) else None if code is None
+                 else _text(code, 200))
 
 
 def _load(spec, style, sys_path, cwd, user_ops=()):
@@ -76,13 +71,13 @@ def _load(spec, style, sys_path, cwd, user_ops=()):
         os.chdir(cwd)
         _TARGET = load_here(spec, style)
     except TargetError as exc:
-        return ("target_error", _text(exc))
+        return reply("target_error", message=_text(exc))
     t = _TARGET
     # derive itself never imports its reference implementation here: a target that did is said so
     reference = any(m == "numeric" or m.startswith("numeric.") for m in list(sys.modules))
-    return ("ok", {"name": _text(t.name), "style": _text(t.style, 200), "seeding": _text(t.seeding),
-                   "exact_capable": bool(t.exact_capable), "describe": _text(describe_loaded(t), 4000),
-                   "reference": bool(reference)})
+    return reply("loaded", name=_text(t.name), style=_text(t.style, 200), seeding=_text(t.seeding),
+                 exact_capable=bool(t.exact_capable), describe=_text(describe_loaded(t), 4000),
+                 reference=bool(reference))
 
 
 def _op(wire):
@@ -96,7 +91,7 @@ def _supports(op):
     ok, reason = _TARGET.supports(op)
     others = [_text(label, 200) for label in _TARGET.other_spellings(op)] if ok else []
     draws = [_text(name, 200) for name in _TARGET.draws(op)] if ok else []
-    return ("ok", (bool(ok), _text(reason), others, draws))
+    return reply("supported", ok=bool(ok), reason=_text(reason), spellings=others, draws=draws)
 
 
 def _run(op, case, inputs, G, repeat=1, spelling=None):
@@ -114,11 +109,13 @@ def _run(op, case, inputs, G, repeat=1, spelling=None):
     output = (("pieces", [encode(p) for p in outcome.output]) if isinstance(outcome.output, list)
               else encode(outcome.output))
     grads = [encode(g) for g in outcome.grads]
-    after = [encode(a) for a in inputs], ("pieces", each_piece(encode, G)) if isinstance(G, list) else encode(G)
+    inputs_after = [encode(a) for a in inputs]
+    G_after = ("pieces", each_piece(encode, G)) if isinstance(G, list) else encode(G)
     again = None
     if repeat == 2:
         again = [encode(g) for g in _TARGET.run(op, case, *pristine, **more).grads]
-    return ("ok", (output, grads, [_text(n) for n in outcome.notes], after, again))
+    return reply("ran", output=output, grads=grads, notes=[_text(n) for n in outcome.notes],
+                 inputs_after=inputs_after, G_after=G_after, again=again)
 
 
 def _graph(graph, leaf_values, G):
@@ -127,12 +124,12 @@ def _graph(graph, leaf_values, G):
     from derive.targets.base import CONSTANT, ProtocolError, to_array
     if not callable(getattr(_TARGET, "run_graph", None)):
         raise ProtocolError(f"{_TARGET.name} is not a graph engine (style {_TARGET.style})")
-    passes = _TARGET.run_graph(graph, leaf_values, G)
+    first, second, zeroed = _TARGET.run_graph(graph, leaf_values, G)
     encode = lambda grads: None if grads is None else [encode_value(g, to_array, CONSTANT) for g in grads]  # noqa: E731
-    return ("ok", [encode(p) for p in passes])
+    return reply("graphed", first=encode(first), second=encode(second), zeroed=encode(zeroed))
 
 
-_HANDLERS = {"load": _load, "supports": _supports, "run": _run, "graph": _graph}
+_HANDLERS = {Load: _load, Supports: _supports, Run: _run, Graph: _graph}
 
 
 def handle(request):
@@ -140,15 +137,14 @@ def handle(request):
     import numpy as np
     from derive.targets.base import ForwardError, ProtocolError, TargetError, Unsupported
     np.seterr(all="warn", under="ignore")  # NumPy's defaults: the target may have changed them
-    kind, *args = request
     try:
-        return _HANDLERS[kind](*args)
+        return _HANDLERS[type(request)](*request)
     except Unsupported as exc:
-        return ("unsupported", _text(exc))
+        return reply("unsupported", message=_text(exc))
     except ProtocolError as exc:
-        return ("protocol", _text(exc), bool(exc.mismatch))
+        return reply("protocol", message=_text(exc), mismatch=bool(exc.mismatch))
     except TargetError as exc:
-        return ("target_error", _text(exc))
+        return reply("target_error", message=_text(exc))
     except ForwardError as exc:
         return _raised("forward", exc.exc)
     except SystemExit as exc:
@@ -201,15 +197,16 @@ def main(fd, max_output_bytes=0, max_memory_bytes=0):
             request = conn.receive()
         except (EOFError, OSError):
             os._exit(0)
-        reply = handle(request)
+        answer = handle(request)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except Exception:  # noqa: BLE001  the target closed or replaced them
             pass
         try:
-            conn.send(reply)  # pickles first: nothing is written when that fails
+            conn.send(answer)  # pickles first: nothing is written when that fails
         except OSError:
             os._exit(0)
         except Exception as exc:  # noqa: BLE001  the target's answer cannot be pickled: said as such
-            conn.send(("raised", _text(type(exc).__name__, 200), f"its answer cannot be sent back: {_text(exc)}", ""))
+            conn.send(reply("raised", type=_text(type(exc).__name__, 200),
+                            message=f"its answer cannot be sent back: {_text(exc)}", where="", output=None))

@@ -29,15 +29,15 @@ class _SympyText:
 def _forged():
     kind = os.environ.get("FORGED_KIND", "eval")
     if kind == "numpy":
-        return pickle.dumps(("ok", np.array([_Eval()], dtype=object)), protocol=5)
-    return pickle.dumps(("ok", _Eval() if kind == "eval" else _SympyText()), protocol=5)
+        return pickle.dumps({"kind": "ran", "output": np.array([_Eval()], dtype=object)}, protocol=5)
+    return pickle.dumps({"kind": "ran", "output": _Eval() if kind == "eval" else _SympyText()}, protocol=5)
 
 
 _send = channel.Channel.send
 
 
 def _send_forged(self, obj):
-    if isinstance(obj, tuple) and obj and obj[0] == "ok" and isinstance(obj[1], tuple) and len(obj[1]) == 5:
+    if isinstance(obj, dict) and obj.get("kind") == "ran":
         head = _forged()
         self.sock.sendall(struct.pack("<4sIQ", b"DRV1", 0, len(head)) + head)
         return

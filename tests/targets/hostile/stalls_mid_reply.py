@@ -10,8 +10,7 @@ _send = channel.Channel.send
 
 
 def _stall(self, obj):
-    if isinstance(obj, tuple) and obj and obj[0] == "ok" and isinstance(obj[1], tuple) and len(obj[1]) == 5 \
-            and _stall.armed:
+    if isinstance(obj, dict) and obj.get("kind") == "ran" and _stall.armed:
         self.sock.sendall(struct.pack("<4sIQ", b"DRV1", 0, 1000) + b"\x80\x05")
         time.sleep(3600)
     _send(self, obj)
