@@ -366,6 +366,21 @@ def test_cli_no_database_writes_nothing_to_the_working_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cli_keeps_its_examples_in_the_cache_folder_not_the_working_folder(tmp_path):
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    work.mkdir()
+    target = tmp_path / "wrong_exp.py"
+    target.write_text("def exp(grad, x):\n    return grad  # forgets exp(x)\n")
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env["DERIVE_CACHE_DIR"] = str(cache)
+    r = subprocess.run([sys.executable, "-m", "derive.check", "exp", "--target", str(target), "--examples", "20"],
+                       capture_output=True, text=True, timeout=300, cwd=work, env=env)
+    assert r.returncode == 1 and "FAIL exp" in r.stdout, r.stdout + r.stderr
+    assert list(work.iterdir()) == []
+    saved = [p for p in (cache / "examples").rglob("*") if p.is_file()]
+    assert saved, "the failing example was not saved"
+
+
 def test_cli_version_is_the_package_version():
     r = cli("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"derive {derive.__version__}"

@@ -91,7 +91,7 @@ def _parser():
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="ops (or, grading, submissions) checked at once, each in its own process "
                         "(default: the number of cores; --in-process checks one at a time); ops start "
-                        "longest first, by the last run's times in .hypothesis/derive/durations.json")
+                        "longest first, by the last run's times, kept next to the example database")
     p.add_argument("--in-process", action="store_true",
                    help="run the target in this process (for a debugger); by default it runs in a worker "
                         "process, so that its exits, crashes, hangs and prints cannot decide the run")
@@ -107,7 +107,8 @@ def _parser():
     p.add_argument("--format", default="text", choices=["text", "json", "markdown"])
     db = p.add_mutually_exclusive_group()
     db.add_argument("--database", metavar="PATH",
-                    help="Hypothesis example database (failing examples are replayed first)")
+                    help="Hypothesis example database (failing examples are replayed first; default: "
+                         "the examples folder of derive's cache, see DERIVE_CACHE_DIR)")
     db.add_argument("--no-database", action="store_true", help="do not read or write an example database")
     return p
 
@@ -132,17 +133,24 @@ def _catalog_lines(fmt):
     return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
 
 
-def _no_storage():
-    """Hypothesis keeps more than examples in its folder (the constants it found in the code); with no
-    database nothing is written to the working folder: that goes to a folder of this run, removed at
-    exit (the variable reaches the processes this run starts too)."""
+def _storage(keep):
+    """Hypothesis keeps more than examples in its folder (the constants it found in the code), by
+    default ``.hypothesis`` in the working folder.  A run writes nothing there: it goes to derive's
+    cache folder, or with nothing to ``keep`` (``--no-database``, grading) to a folder of this run,
+    removed at exit.  A folder the user chose (``HYPOTHESIS_STORAGE_DIRECTORY``) is kept; the
+    variable reaches the processes this run starts too."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return
+    if keep:
+        from .._paths import cache_directory
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = cache_directory("hypothesis")
+        return
     import atexit
     import shutil
     import tempfile
-    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
-        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _run_options(args, shapes=None, params=None):
@@ -302,6 +310,7 @@ def _run(argv):
         raise _UsageError("--shapes checks one case of one op; name exactly one op")
     from ..grading import is_pattern
     if is_pattern(args.target):
+        _storage(keep=False)  # grading keeps no examples (each submission is checked afresh)
         return _grade(args, selected)
     from ..checker.report import Status, run_summary
     from ..checker.run import load, run_ops
@@ -314,8 +323,7 @@ def _run(argv):
     if args.sandbox == "auto" and not args.sandboxed:
         print(f"derive.check: the sandbox is {setting}", file=sys.stderr)
     options = _run_options(args, shapes, params)
-    if options.no_database:
-        _no_storage()
+    _storage(keep=not options.no_database)
     try:
         target = load(options, wait=False)  # loads while the first op derives
     except TargetError as exc:

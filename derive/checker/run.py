@@ -17,17 +17,22 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
-__all__ = ["RunOptions", "OpSummary", "summarize", "run_ops", "jobs_for", "example_database"]
+from .._paths import cache_directory
 
-#: where the examples Hypothesis saves are kept, unless a run names another folder
-DEFAULT_DATABASE = os.path.join(".hypothesis", "derive")
+__all__ = ["RunOptions", "OpSummary", "summarize", "run_ops", "jobs_for", "example_database", "default_database"]
+
+
+def default_database():
+    """Where the examples Hypothesis saves are kept, unless a run names another folder: the user's
+    cache (:func:`derive._paths.cache_directory`), not the working folder."""
+    return cache_directory("examples")
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """How one run loads its target and checks each op (the command line's options, as data).
 
-    ``database`` is the example database's folder (None: :data:`DEFAULT_DATABASE`), or a Hypothesis
+    ``database`` is the example database's folder (None: :func:`default_database`), or a Hypothesis
     ``ExampleDatabase`` itself (the pytest front-ends give the active profile's);
     ``no_database`` saves nothing and writes nothing to the working folder.  ``op_timeout``
     None is the checker's default; ``jobs`` None is one process per core.  ``budget`` is the
@@ -101,7 +106,7 @@ def example_database(options):
     from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
     if isinstance(options.database, ExampleDatabase):
         return options.database
-    return DirectoryBasedExampleDatabase(options.database or DEFAULT_DATABASE)
+    return DirectoryBasedExampleDatabase(options.database or default_database())
 
 
 def load(options, wait=True):
@@ -193,7 +198,7 @@ def _durations_path(options):
     ``no_database``, which writes nothing to the working folder, or with a database given as an object."""
     if options.no_database or not isinstance(options.database, (str, type(None))):
         return None
-    return os.path.join(options.database or DEFAULT_DATABASE, "durations.json")
+    return os.path.join(options.database or default_database(), "durations.json")
 
 
 def _read_durations(path):
