@@ -32,19 +32,6 @@ from . import resampling as R
 from . import split as P
 from . import statistics as S
 
-__all__ = [
-    "add", "subtract", "multiply", "divide", "power", "negative", "add_scalar", "mul_scalar", "divide_scalar",
-    "matmul", "transpose", "reshape", "broadcast_to", "sum", "mean", "flatten", "identity",
-    "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "sin", "cos", "abs", "softmax", "log_softmax",
-    "mse_loss", "cross_entropy", "svm_loss", "linear", "affine", "conv1d", "conv2d", "conv_transpose1d", "avg_pool2d", "max_pool2d",
-    "gelu", "silu", "softplus", "leaky_relu", "clip", "power_scalar", "maximum", "minimum", "where", "dropout",
-    "reciprocal", "less", "equal", "greater",
-    "var", "std", "logsumexp", "norm", "layer_norm", "batch_norm",
-    "getitem", "flip", "expand_dims", "squeeze", "concatenate", "stack", "embedding", "take_along_axis", "take", "masked_select", "pad", "max",
-    "min",
-    "einsum", "split", "unstack", "upsample1d", "downsample1d", "upsample2d", "downsample2d", "rnn_step",
-    "lstm_step", "temporal_affine", "temporal_softmax_loss", "batch_norm2d", "group_norm",
-]
 
 
 
@@ -355,26 +342,6 @@ def reciprocal_grad_x(grad, x):
 # the functions style: one VJP per op, ``op(grad, *inputs, **params)``
 # --------------------------------------------------------------------------
 
-def _binary(grad_x, grad_y):
-    """Compose a broadcasting binary VJP from its two per-operand functions."""
-
-    def vjp(grad, x, y):
-        x, y = np.asarray(x), np.asarray(y)
-        shape = np.broadcast_shapes(x.shape, y.shape)
-        xb, yb = np.broadcast_to(x, shape), np.broadcast_to(y, shape)
-        grad = np.asarray(grad)
-        return (broadcast_to_grad(grad_x(grad, xb, yb), x),
-                broadcast_to_grad(grad_y(grad, xb, yb), y))
-
-    return vjp
-
-
-def _unary(grad_x):
-    def vjp(grad, x, **params):
-        return (grad_x(np.asarray(grad), np.asarray(x), **params),)
-    return vjp
-
-
 def _named(name, fn, grads):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"VJP of ``{name}``: " + "; ".join(
@@ -382,110 +349,12 @@ def _named(name, fn, grads):
     return fn
 
 
-add = _named("add", _binary(add_grad_x, add_grad_y), [add_grad_x, add_grad_y])
-subtract = _named("subtract", _binary(subtract_grad_x, subtract_grad_y),
-                  [subtract_grad_x, subtract_grad_y])
-multiply = _named("multiply", _binary(multiply_grad_x, multiply_grad_y),
-                  [multiply_grad_x, multiply_grad_y])
-divide = _named("divide", _binary(divide_grad_x, divide_grad_y), [divide_grad_x, divide_grad_y])
-power = _named("power", _binary(power_grad_x, power_grad_y), [power_grad_x, power_grad_y])
-negative = _named("negative", _unary(negative_grad_x), [negative_grad_x])
-add_scalar = _named("add_scalar", _unary(add_scalar_grad_x), [add_scalar_grad_x])
-mul_scalar = _named("mul_scalar", _unary(mul_scalar_grad_x), [mul_scalar_grad_x])
-divide_scalar = _named("divide_scalar", _unary(divide_scalar_grad_x), [divide_scalar_grad_x])
-transpose = _named("transpose", _unary(transpose_grad_x), [transpose_grad_x])
-reshape = _named("reshape", _unary(reshape_grad_x), [reshape_grad_x])
-flatten = _named("flatten", _unary(flatten_grad_x), [flatten_grad_x])
-identity = _named("identity", _unary(identity_grad_x), [identity_grad_x])
-broadcast_to = _named("broadcast_to", _unary(broadcast_to_grad), [broadcast_to_grad])
-sum = _named("sum", _unary(sum_grad_x), [sum_grad_x])  # noqa: A001 - NumPy's name
-mean = _named("mean", _unary(mean_grad_x), [mean_grad_x])
-exp = _named("exp", _unary(exp_grad_x), [exp_grad_x])
-log = _named("log", _unary(log_grad_x), [log_grad_x])
-tanh = _named("tanh", _unary(tanh_grad_x), [tanh_grad_x])
-sigmoid = _named("sigmoid", _unary(sigmoid_grad_x), [sigmoid_grad_x])
-relu = _named("relu", _unary(relu_grad_x), [relu_grad_x])
-sqrt = _named("sqrt", _unary(sqrt_grad_x), [sqrt_grad_x])
-sin = _named("sin", _unary(sin_grad_x), [sin_grad_x])
-cos = _named("cos", _unary(cos_grad_x), [cos_grad_x])
-abs = _named("abs", _unary(abs_grad_x), [abs_grad_x])  # noqa: A001 - NumPy's name
-reciprocal = _named("reciprocal", _unary(reciprocal_grad_x), [reciprocal_grad_x])
-softmax = _named("softmax", _unary(L.softmax_grad_x), [L.softmax_grad_x])
-log_softmax = _named("log_softmax", _unary(L.log_softmax_grad_x), [L.log_softmax_grad_x])
-
-
-def matmul(grad, x, y):
-    """VJP of ``matmul``: ``(G @ Y.T, X.T @ G)``, with NumPy's 1-D and batch rules."""
-    return matmul_grad_x(grad, x, y), matmul_grad_y(grad, x, y)
-
-
-def mse_loss(grad, pred, target):
-    """VJP of ``mse_loss``: ``(2 G (P - T) / N, -2 G (P - T) / N)``."""
-    return L.mse_loss_grad_pred(grad, pred, target), L.mse_loss_grad_target(grad, pred, target)
-
-
-def cross_entropy(grad, logits, labels):
-    """VJP of ``cross_entropy``: ``(G (softmax(X) - onehot) / N, None)``; labels are not differentiable."""
-    return L.cross_entropy_grad_logits(grad, logits, labels), None
-
-
-def svm_loss(grad, scores, labels):
-    """VJP of ``svm_loss``: ``(G (M - onehot * M.sum(1)) / N, None)``, M the positive margins."""
-    return L.svm_loss_grad_scores(grad, scores, labels), None
-
-
-def linear(grad, x, weight, bias):
-    """VJP of ``linear``: ``(G @ W, G.T @ X, G.sum(axis=0))``."""
-    return (L.linear_grad_x(grad, x, weight, bias), L.linear_grad_weight(grad, x, weight, bias),
-            L.linear_grad_bias(grad, x, weight, bias))
-
-
-def affine(grad, x, w, b):
-    """VJP of ``affine``: ``((G @ w.T).reshape(x.shape), x.reshape(N, -1).T @ G, G.sum(axis=0))``."""
-    return L.affine_grad_x(grad, x, w, b), L.affine_grad_w(grad, x, w, b), L.affine_grad_b(grad, x, w, b)
-
-
-def conv1d(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
-    """VJP of ``conv1d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed),
-    each group on its own channels."""
-    p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return (C.conv1d_grad_x(grad, x, weight, bias, **p), C.conv1d_grad_weight(grad, x, weight, bias, **p),
-            C.conv1d_grad_bias(grad, x, weight, bias, **p))
-
-
-def conv2d(grad, x, weight, bias, stride=1, padding=0, dilation=1, groups=1):
-    """VJP of ``conv2d``: (G correlated with the flipped kernel, cropped; G against the columns; G summed),
-    each group on its own channels."""
-    p = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return (C.conv2d_grad_x(grad, x, weight, bias, **p), C.conv2d_grad_weight(grad, x, weight, bias, **p),
-            C.conv2d_grad_bias(grad, x, weight, bias, **p))
-
-
-def conv_transpose1d(grad, x, weight, bias, stride=1, padding=0, dilation=1):
-    """VJP of ``conv_transpose1d``: (conv1d of G with W; X against G's columns; G summed)."""
-    p = dict(stride=stride, padding=padding, dilation=dilation)
-    return (C.conv_transpose1d_grad_x(grad, x, weight, bias, **p),
-            C.conv_transpose1d_grad_weight(grad, x, weight, bias, **p),
-            C.conv_transpose1d_grad_bias(grad, x, weight, bias, **p))
-
-
-def avg_pool2d(grad, x, kernel=2, stride=2, padding=0):
-    """VJP of ``avg_pool2d``: ``G / K**2`` spread over each window, overlaps accumulated."""
-    return (C.avg_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
-
-
-def max_pool2d(grad, x, kernel=2, stride=2, padding=0):
-    """VJP of ``max_pool2d``: each window's ``G`` to its largest entry, overlaps accumulated, the
-    ``-inf`` padding cropped."""
-    return (C.max_pool2d_grad_x(grad, x, kernel=kernel, stride=stride, padding=padding),)
-
-
 def _vjp(name, inputs, grads):
     """The functions-style VJP ``name(grad, *inputs, **params)`` from per-operand gradients.
 
-    ``grads`` maps an input's name to its gradient function, computed at the
-    output's (broadcast) shape and un-broadcast by :func:`broadcast_to_grad`; an
-    input without one (a mask, a condition) gets ``None``.
+    ``grads`` maps an input's name to its gradient function, called with ``grad``, the inputs by
+    name and the op's parameters; a gradient at the output's (broadcast) shape is un-broadcast by
+    :func:`broadcast_to_grad`.  An input without one (labels, a mask, a condition) gets ``None``.
     """
     def vjp(grad, *args, **params):
         if len(args) != len(inputs):
@@ -494,9 +363,55 @@ def _vjp(name, inputs, grads):
         arrays = dict(zip(inputs, (np.asarray(a) for a in args)))
         return tuple(broadcast_to_grad(np.asarray(grads[n](grad, **arrays, **params)), arrays[n])
                      if n in grads else None for n in inputs)
+    vjp._derive_vjp = True  # counted into __all__
     return _named(name, vjp, list(grads.values()))
 
 
+# one rule per line: the op, its inputs, and the gradient of each differentiable one
+add = _vjp("add", ("x", "y"), {"x": add_grad_x, "y": add_grad_y})
+subtract = _vjp("subtract", ("x", "y"), {"x": subtract_grad_x, "y": subtract_grad_y})
+multiply = _vjp("multiply", ("x", "y"), {"x": multiply_grad_x, "y": multiply_grad_y})
+divide = _vjp("divide", ("x", "y"), {"x": divide_grad_x, "y": divide_grad_y})
+power = _vjp("power", ("x", "y"), {"x": power_grad_x, "y": power_grad_y})
+negative = _vjp("negative", ("x",), {"x": negative_grad_x})
+add_scalar = _vjp("add_scalar", ("x",), {"x": add_scalar_grad_x})
+mul_scalar = _vjp("mul_scalar", ("x",), {"x": mul_scalar_grad_x})
+divide_scalar = _vjp("divide_scalar", ("x",), {"x": divide_scalar_grad_x})
+transpose = _vjp("transpose", ("x",), {"x": transpose_grad_x})
+reshape = _vjp("reshape", ("x",), {"x": reshape_grad_x})
+flatten = _vjp("flatten", ("x",), {"x": flatten_grad_x})
+identity = _vjp("identity", ("x",), {"x": identity_grad_x})
+broadcast_to = _vjp("broadcast_to", ("x",), {"x": broadcast_to_grad})
+sum = _vjp("sum", ("x",), {"x": sum_grad_x})  # noqa: A001 - NumPy's name
+mean = _vjp("mean", ("x",), {"x": mean_grad_x})
+exp = _vjp("exp", ("x",), {"x": exp_grad_x})
+log = _vjp("log", ("x",), {"x": log_grad_x})
+tanh = _vjp("tanh", ("x",), {"x": tanh_grad_x})
+sigmoid = _vjp("sigmoid", ("x",), {"x": sigmoid_grad_x})
+relu = _vjp("relu", ("x",), {"x": relu_grad_x})
+sqrt = _vjp("sqrt", ("x",), {"x": sqrt_grad_x})
+sin = _vjp("sin", ("x",), {"x": sin_grad_x})
+cos = _vjp("cos", ("x",), {"x": cos_grad_x})
+abs = _vjp("abs", ("x",), {"x": abs_grad_x})  # noqa: A001 - NumPy's name
+reciprocal = _vjp("reciprocal", ("x",), {"x": reciprocal_grad_x})
+softmax = _vjp("softmax", ("x",), {"x": L.softmax_grad_x})
+log_softmax = _vjp("log_softmax", ("x",), {"x": L.log_softmax_grad_x})
+matmul = _vjp("matmul", ("x", "y"), {"x": matmul_grad_x, "y": matmul_grad_y})
+mse_loss = _vjp("mse_loss", ("pred", "target"), {"pred": L.mse_loss_grad_pred, "target": L.mse_loss_grad_target})
+cross_entropy = _vjp("cross_entropy", ("logits", "labels"), {"logits": L.cross_entropy_grad_logits})
+svm_loss = _vjp("svm_loss", ("scores", "labels"), {"scores": L.svm_loss_grad_scores})
+linear = _vjp("linear", ("x", "weight", "bias"),
+              {"x": L.linear_grad_x, "weight": L.linear_grad_weight, "bias": L.linear_grad_bias})
+affine = _vjp("affine", ("x", "w", "b"), {"x": L.affine_grad_x, "w": L.affine_grad_w, "b": L.affine_grad_b})
+conv1d = _vjp("conv1d", ("x", "weight", "bias"),
+              {"x": C.conv1d_grad_x, "weight": C.conv1d_grad_weight, "bias": C.conv1d_grad_bias})
+conv2d = _vjp("conv2d", ("x", "weight", "bias"),
+              {"x": C.conv2d_grad_x, "weight": C.conv2d_grad_weight, "bias": C.conv2d_grad_bias})
+conv_transpose1d = _vjp("conv_transpose1d", ("x", "weight", "bias"),
+                        {"x": C.conv_transpose1d_grad_x, "weight": C.conv_transpose1d_grad_weight,
+                         "bias": C.conv_transpose1d_grad_bias})
+avg_pool2d = _vjp("avg_pool2d", ("x",), {"x": C.avg_pool2d_grad_x})
+max_pool2d = _vjp("max_pool2d", ("x",), {"x": C.max_pool2d_grad_x})
 gelu = _vjp("gelu", ("x",), {"x": A.gelu_grad_x})
 silu = _vjp("silu", ("x",), {"x": A.silu_grad_x})
 softplus = _vjp("softplus", ("x",), {"x": A.softplus_grad_x})
@@ -549,6 +464,9 @@ group_norm = _vjp("group_norm", ("x", "weight", "bias"),
                   {"x": S.group_norm_grad_x, "weight": S.group_norm_grad_weight, "bias": S.group_norm_grad_bias})
 
 
+
+# ops with several outputs: ``grad`` is the list of their Gs, one per output
+
 def lstm_step(grad, x, prev_h, prev_c, Wx, Wh, b):
     """VJP of one LSTM step: ``grad`` is ``[dnext_h, dnext_c]``, one per output; returns
     ``(dx, dprev_h, dprev_c, dWx, dWh, db)``."""
@@ -565,3 +483,8 @@ def split(grad, x, indices_or_sections=2, axis=0):
 def unstack(grad, x, axis=0):
     """VJP of ``unstack`` (``torch.unbind``): ``grad`` is ``[G_0, G_1, ...]``; ``dl/dX = stack(G, axis)``."""
     return (P.unstack_grad_x(list(grad), np.asarray(x), axis),)
+
+
+lstm_step._derive_vjp = split._derive_vjp = unstack._derive_vjp = True
+#: every op's VJP, in the order defined (``_vjp``'s and the three above); nothing else lists them
+__all__ = [name for name, value in list(globals().items()) if getattr(value, "_derive_vjp", False)]
