@@ -75,8 +75,9 @@ def assert_vjp(op, backward_or_target="numeric", *, shapes=None, params=None, ex
     options = RunOptions(examples=active.max_examples if examples is None else examples, seed=seed,
                          shapes=None if shapes is None else tuple(shapes), params=params or {}, dtype=dtype,
                          database=database, no_database=database is None)
-    target = as_target(get_op(op).name, backward_or_target, style)
-    (summary,), _ = run_ops(target, [get_op(op).name], options)
+    op = get_op(op)  # an expression's op too, which is not registered by name
+    target = as_target(op, backward_or_target, style)
+    (summary,), _ = run_ops(target, [op], options)
     report = summary.report
     if not report:
         raise AssertionError(str(report))

@@ -411,3 +411,26 @@ def test_a_float16_gradient_is_judged_at_the_inputs_precision():
     assert lenient.status == "pass" and any("compared at float16's tolerance" in n for n in lenient.notes)
     with pytest.raises(ValueError, match="dtype_tolerance must be one of inputs, gradient"):
         derive.check("exp", dtype_tolerance="loose")
+
+
+def test_a_worker_started_ahead_is_adopted_and_runs_the_target():
+    """The command line starts a worker before its own heavy imports; the target's worker is that process."""
+    from derive.isolation import process
+    from derive.isolation.target import IsolatedTarget
+    process.prestart()
+    spare = process._SPARE[0].process
+    target = IsolatedTarget("numeric.backward", None, load_timeout=60)
+    try:
+        target.load()
+        assert target.worker.process is spare and process._SPARE == []
+        assert derive.check("exp", target=target, examples=3, seed=0, database=None)
+    finally:
+        target.close()
+
+
+def test_starting_a_worker_imports_no_sympy():
+    """What the command line imports to start its worker early stays light, or the head start is lost."""
+    code = ("import sys, derive.isolation.process, derive.grading.submissions; "
+            "print(sorted(m for m in ('sympy', 'hypothesis', 'derive.catalog') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr

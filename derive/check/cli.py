@@ -289,6 +289,7 @@ def _run(argv):
     if args.list:
         print("\n".join(_catalog_lines(args.format)))
         return 0
+    _prestart(args)
     from ..checker.verify import MAX_EXAMPLES
     if not 1 <= args.examples <= MAX_EXAMPLES:
         raise _UsageError(f"--examples must be between 1 and {MAX_EXAMPLES:,}, got {args.examples}")
@@ -367,6 +368,16 @@ def _run(argv):
     if args.strict and passed != len(reports):
         return 1
     return 0
+
+
+def _prestart(args):
+    """Start the worker of a run that will want one (isolated, unsandboxed, one target) before the
+    heavy imports: its imports and this process's then take one import time, not two."""
+    from ..grading.submissions import is_pattern
+    if not args.in_process and args.sandbox in (None, "off") and not is_pattern(args.target) \
+            and not getattr(args, "expression", None):
+        from ..isolation.process import prestart
+        prestart()
 
 
 def _sandbox_setting(args, grading):

@@ -117,7 +117,7 @@ def load(options, wait=True):
 
 
 def check_one(name, target, options, database, progress=None, deadline=None, keep=False):
-    """The :class:`OpSummary` of checking op ``name`` on ``target`` (by ``deadline``, a
+    """The :class:`OpSummary` of checking op ``name`` (or an Op) on ``target`` (by ``deadline``, a
     ``time.perf_counter()`` value, or not at all), holding its report with ``keep``."""
     from .report import Report, Status
     from .verify import DEFAULT_OP_TIMEOUT, check
@@ -125,7 +125,7 @@ def check_one(name, target, options, database, progress=None, deadline=None, kee
     if deadline is not None:
         remaining = deadline - time.perf_counter()
         if remaining <= 1:
-            return summarize(Report(op=name, target=target.name, status=Status.SKIPPED,
+            return summarize(Report(op=getattr(name, "name", name), target=target.name, status=Status.SKIPPED,
                                     message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"),
                              keep)
         op_timeout = min(op_timeout, remaining)
@@ -158,7 +158,7 @@ def jobs_for(options, count):
 
 
 def run_ops(target, names, options, on_summary=lambda summary: None, progress=None, started=None):
-    """Check the ops ``names`` on ``target``; ``on_summary(summary)`` in the order given, as each is
+    """Check the ops ``names`` (names, or Op objects in this process) on ``target``; ``on_summary(summary)`` in the order given, as each is
     known.  Returns the summaries and the elapsed seconds.
 
     Over more than one process (:func:`jobs_for`), each loads its own copy of the target, and the ops

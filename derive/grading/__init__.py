@@ -14,9 +14,25 @@ same seed and limits for all, and writes
   one machine.
 """
 
-from .gradebook import rows, summary, write
-from .run import Options, check_submission, grade
-from .submissions import find, is_pattern, short_names
+import importlib as _importlib
+
+#: the public surface and where each name lives, imported on first use (the command line asks
+#: ``is_pattern`` before it imports the checker)
+_PUBLIC = {**dict.fromkeys(["rows", "summary", "write"], "gradebook"),
+           **dict.fromkeys(["Options", "check_submission", "grade"], "run"),
+           **dict.fromkeys(["find", "is_pattern", "short_names"], "submissions")}
 
 __all__ = ["Options", "grade", "check_submission", "write", "rows", "summary", "find", "is_pattern",
            "short_names"]
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -28,9 +28,24 @@ Targets given as objects (a function, a module object, a Binding) already live i
 the caller's process and run there.
 """
 
-from .loading import load_target
-from .process import MAX_OUTPUT_BYTES, OUTPUT_LIMIT, Worker
-from .target import DEFAULT_TIMEOUT, LOAD_TIMEOUT, IsolatedTarget, isolated, shutdown
+import importlib as _importlib
+
+#: the public surface and where each name lives, imported on first use: the command line starts a
+#: worker (:func:`~.process.prestart`) before anything imports SymPy
+_PUBLIC = {"load_target": "loading", **dict.fromkeys(["MAX_OUTPUT_BYTES", "OUTPUT_LIMIT", "Worker"], "process"),
+           **dict.fromkeys(["DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "IsolatedTarget", "isolated", "shutdown"], "target")}
 
 __all__ = ["load_target", "IsolatedTarget", "Worker", "isolated", "shutdown", "DEFAULT_TIMEOUT", "LOAD_TIMEOUT",
            "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -20,10 +20,9 @@ import sysconfig
 import tempfile
 import time
 
-from ..targets.base import TargetCrashed
 from .channel import SMALL_REPLY, Channel, ReplyError, ReplyTimeout, loads_reply, printable
 
-__all__ = ["Worker", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES", "MAX_MEMORY_BYTES"]
+__all__ = ["Worker", "prestart", "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES", "MAX_MEMORY_BYTES"]
 
 #: characters of a call's output kept to show with its failure
 OUTPUT_LIMIT = 2000
@@ -33,6 +32,27 @@ SPIN = 0.002
 MAX_MEMORY_BYTES = 8 * 2 ** 30
 #: a worker that writes more than this (output and files together) is ended (SIGXFSZ)
 MAX_OUTPUT_BYTES = 256 * 2 ** 20
+
+
+def _crashed(kind, message):
+    """The :class:`~derive.targets.base.TargetCrashed` to raise (imported then: this module stays light
+    enough to start a worker before the catalog is imported)."""
+    from ..targets.base import TargetCrashed
+    return TargetCrashed(kind, message)
+
+
+#: a worker started ahead of need (:func:`prestart`), for the next unsandboxed Worker to take
+_SPARE = []
+
+
+def prestart():
+    """Start a worker process now, before the checker imports SymPy and the catalog, so that the two
+    processes import at once; the next :class:`Worker` without a sandbox adopts it (it has run no
+    target code, only derive's imports).  The command line calls this first thing."""
+    if not _SPARE:
+        spare = Worker()
+        spare.start()
+        _SPARE.append(spare)
 
 
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -70,6 +90,13 @@ class Worker:
 
     # -- life cycle ------------------------------------------------------------------
     def start(self):
+        if self.sandbox is None and _SPARE:
+            spare = _SPARE.pop()
+            if spare.alive():
+                self.process, self.conn, self._capture = spare.process, spare.conn, spare._capture
+                self.started += 1
+                return
+            spare.stop()
         parent, child = socket.socketpair()
         for sock in (parent, child):  # large arrays cross in few large writes
             for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
@@ -155,7 +182,7 @@ class Worker:
             if remaining <= 0:
                 self._collect()
                 self.stop()
-                raise TargetCrashed("timeout", f"{what} timed out after {timeout:g} s")
+                raise _crashed("timeout", f"{what} timed out after {timeout:g} s")
             try:
                 ready = self.conn.poll(min(remaining, 0.5))
             except (OSError, ValueError):
@@ -169,13 +196,13 @@ class Worker:
         except ReplyTimeout:
             self._collect()
             self.stop()
-            raise TargetCrashed("timeout", f"{what} timed out after {timeout:g} s (its answer stalled)") from None
+            raise _crashed("timeout", f"{what} timed out after {timeout:g} s (its answer stalled)") from None
         except (EOFError, OSError):
             return self._died(what)
         except ReplyError as exc:
             self._collect()
             self.stop()
-            raise TargetCrashed("crash", f"{what} broke the worker's answer: {exc}") from None
+            raise _crashed("crash", f"{what} broke the worker's answer: {exc}") from None
         self._collect()
         return reply
 
@@ -193,8 +220,8 @@ class Worker:
             name = _signal_name(-code)
             detail = " (it wrote more output than the limit)" if name == "SIGXFSZ" else \
                 f" (at {site})" if site else ""
-            raise TargetCrashed("crash", f"{what} crashed with {name}{detail}")
-        raise TargetCrashed("exit", f"{what} ended the process with exit code {code} "
+            raise _crashed("crash", f"{what} crashed with {name}{detail}")
+        raise _crashed("exit", f"{what} ended the process with exit code {code} "
                                     "(os._exit, or an exit from C code)")
 
     def _tail(self, size=8192):
