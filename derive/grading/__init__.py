@@ -14,7 +14,7 @@ same seed and limits for all, and writes
   one machine.
 """
 
-import importlib as _importlib
+from .._lazy import lazy_names
 
 #: the public surface and where each name lives, imported on first use (the command line asks
 #: ``is_pattern`` before it imports the checker)
@@ -26,13 +26,4 @@ __all__ = ["Options", "grade", "check_submission", "write", "rows", "summary", "
            "short_names"]
 
 
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC)

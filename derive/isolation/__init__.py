@@ -28,7 +28,7 @@ Targets given as objects (a function, a module object, a Binding) already live i
 the caller's process and run there.
 """
 
-import importlib as _importlib
+from .._lazy import lazy_names
 
 #: the public surface and where each name lives, imported on first use: the command line starts a
 #: worker (:func:`~.process.prestart`) before anything imports SymPy
@@ -39,13 +39,4 @@ __all__ = ["load_target", "IsolatedTarget", "Worker", "isolated", "shutdown", "D
            "OUTPUT_LIMIT", "MAX_OUTPUT_BYTES"]
 
 
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_names(__name__, _PUBLIC)
