@@ -13,14 +13,9 @@ from derive.catalog.registry import names
 
 @pytest.mark.parametrize("op", names())
 def test_backward_matches_derivation(op, derive_target, derive_dtype, derive_op_timeout):
-    from hypothesis import settings
-
     from derive.checker.report import Status
-    from derive.checker.run import RunOptions, run_ops
-    active = settings()  # the active Hypothesis profile's examples and database
-    options = RunOptions(examples=active.max_examples, database=active.database, no_database=active.database is None,
-                         dtype=derive_dtype, op_timeout=derive_op_timeout)
-    (summary,), _ = run_ops(derive_target, [op], options)
+    from derive.checker.run import profile_options, run_ops
+    (summary,), _ = run_ops(derive_target, [op], profile_options(dtype=derive_dtype, op_timeout=derive_op_timeout))
     if summary.status == Status.SKIPPED:
         pytest.skip(summary.report.message)
     assert summary, str(summary)

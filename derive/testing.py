@@ -16,7 +16,7 @@ import types
 from .catalog.registry import get_op
 from .targets import FunctionsTarget, Target
 from .isolation import load_target
-from .checker.run import RunOptions, run_ops
+from .checker.run import profile_options, run_ops
 
 __all__ = ["assert_vjp", "as_target"]
 
@@ -69,12 +69,8 @@ def assert_vjp(op, backward_or_target="numeric", *, shapes=None, params=None, ex
         With the same report as the CLI: the minimal case, the wrong entry,
         the expected formula and value, and a diagnosis.
     """
-    from hypothesis import settings
-    active = settings()  # the active Hypothesis profile's examples and database, unless given
-    database = active.database if database is None else database
-    options = RunOptions(examples=active.max_examples if examples is None else examples, seed=seed,
-                         shapes=None if shapes is None else tuple(shapes), params=params or {}, dtype=dtype,
-                         database=database, no_database=database is None)
+    options = profile_options(examples, database, seed=seed, shapes=None if shapes is None else tuple(shapes),
+                              params=params or {}, dtype=dtype)
     op = get_op(op)  # an expression's op too, which is not registered by name
     target = as_target(op, backward_or_target, style)
     (summary,), _ = run_ops(target, [op], options)

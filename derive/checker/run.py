@@ -10,6 +10,7 @@ run checks what one op at a time would check.
 from __future__ import annotations
 
 import json
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -19,7 +20,8 @@ from typing import Optional
 
 from .._paths import cache_directory
 
-__all__ = ["RunOptions", "OpSummary", "summarize", "run_ops", "jobs_for", "example_database", "default_database"]
+__all__ = ["RunOptions", "OpSummary", "summarize", "run_ops", "jobs_for", "example_database", "default_database",
+           "profile_options"]
 
 
 def default_database():
@@ -65,7 +67,7 @@ class RunOptions:
 class OpSummary:
     """What a front-end shows of one op's report, without the report's live objects (picklable, so it
     crosses from a worker process).  ``report`` is the :class:`~derive.checker.report.Report` itself
-    when the op was checked in this process, else None."""
+    when the op was checked in this process; a worker's summary comes without it."""
 
     op: str
     status: str
@@ -91,12 +93,22 @@ class OpSummary:
         return self.data
 
 
-def summarize(report, keep=False):
-    """The :class:`OpSummary` of a :class:`~derive.checker.report.Report` (holding it, with ``keep``)."""
+def summarize(report):
+    """The :class:`OpSummary` of a :class:`~derive.checker.report.Report`, holding it."""
     first = report.first_problem()
     return OpSummary(op=report.op, status=report.status, examples=report.examples, evidence=dict(report.evidence),
                      first=first or "", text=str(report), body_text=report.body(), data=report.to_dict(),
-                     ok=bool(report), report=report if keep else None)
+                     ok=bool(report), report=report)
+
+
+def profile_options(examples=None, database=None, **fields):
+    """The :class:`RunOptions` of a check inside pytest: the active Hypothesis profile's examples and
+    database unless given (a profile with ``database=None`` keeps none); ``fields`` as given."""
+    from hypothesis import settings
+    active = settings()
+    database = active.database if database is None else database
+    return RunOptions(examples=active.max_examples if examples is None else examples, database=database,
+                      no_database=database is None, **fields)
 
 
 def example_database(options):
@@ -116,9 +128,9 @@ def load(options, wait=True):
                        load_timeout=options.load_timeout, wait=wait, sandbox=options.sandbox)
 
 
-def check_one(name, target, options, database, progress=None, deadline=None, keep=False):
+def check_one(name, target, options, database, progress=None, deadline=None):
     """The :class:`OpSummary` of checking op ``name`` (or an Op) on ``target`` (by ``deadline``, a
-    ``time.perf_counter()`` value, or not at all), holding its report with ``keep``."""
+    ``time.perf_counter()`` value, or not at all)."""
     from .report import Report, Status
     from .verify import DEFAULT_OP_TIMEOUT, check
     op_timeout = options.op_timeout or DEFAULT_OP_TIMEOUT
@@ -126,13 +138,12 @@ def check_one(name, target, options, database, progress=None, deadline=None, kee
         remaining = deadline - time.perf_counter()
         if remaining <= 1:
             return summarize(Report(op=getattr(name, "name", name), target=target.name, status=Status.SKIPPED,
-                                    message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"),
-                             keep)
+                                    message=f"not checked: the budget of {options.budget:g} s was spent (--budget)"))
         op_timeout = min(op_timeout, remaining)
     report = check(name, target=target, examples=options.examples, seed=options.seed, dtype=options.dtype,
                    database=database, shapes=options.shapes, params=options.params, ties=options.ties,
                    dtype_tolerance=options.dtype_tolerance, op_timeout=op_timeout, progress=progress)
-    return summarize(report, keep)
+    return summarize(report)
 
 
 _STATE = {}
@@ -146,7 +157,8 @@ def _start(options):
 
 
 def _check_in_worker(name):
-    return check_one(name, _STATE["target"], _STATE["options"], _STATE["database"])
+    summary = check_one(name, _STATE["target"], _STATE["options"], _STATE["database"])
+    return dataclasses.replace(summary, report=None)  # the report's live objects stay in the worker
 
 
 def jobs_for(options, count):
@@ -175,7 +187,7 @@ def run_ops(target, names, options, on_summary=lambda summary: None, progress=No
         deadline = None if options.budget is None else (start if started is None else started) + options.budget
         for name in names:
             summaries.append(check_one(name, target, options, database, progress(name) if progress else None,
-                                       deadline, keep=True))
+                                       deadline))
             on_summary(summaries[-1])
         return summaries, time.perf_counter() - start
     if hasattr(target, "ready"):
