@@ -14,6 +14,7 @@ For an op ``Z = f(X, Y, ...)`` and an input ``X``, the derivation
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -21,11 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from . import closed_form as cf
+from . import closed_form as cf, stored
 from ..catalog.registry import format_shape, get_op, on_change
 from .contraction import contract, entry_derivative, settle_brackets, tidy
 from ..vocabulary.evaluate import IndexFormula
-from .scatter import scatter_form
+from .scatter import Scatter, scatter_form
 from ..vocabulary.expressions import Bracket, SymArray, _fresh, dim, index
 
 __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case", "G_NAME"]
@@ -359,7 +360,14 @@ def vjp(op, *shapes, **params):
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is None:
-            cached = _derive(op, sym_shapes, _params_symbolic(params))
+            kept = stored.load(op, sym_shapes, key[2])
+            if kept is not None:
+                cached = _compiled(*kept)
+            else:
+                cached = _derive(op, sym_shapes, _params_symbolic(params))
+                kinds = {g.name: evaluator_kind(g.evaluator) for g in cached}
+                if None not in kinds.values():
+                    stored.save(cached, kinds, sym_shapes, key[2])
             _CACHE[key] = cached
     return cached
 
@@ -430,6 +438,29 @@ def _derive_input(op, name, X, free, G, out, out_index, z, arrays, params):
 
 
 INDEX_EVALUATION = "the index formula, evaluated vectorized"
+
+
+def evaluator_kind(evaluator):
+    """``"closed form"`` (no evaluator), ``"index formula"``, ``"scatter"``, or None (another)."""
+    if evaluator is None:
+        return "closed form"
+    return {IndexFormula: "index formula", Scatter: "scatter"}.get(type(evaluator))
+
+
+def _compiled(derivation, kinds):
+    """``derivation`` (stored, without evaluators) with each input's evaluator compiled as
+    :func:`_derive_input` made it: ``kinds`` says which."""
+    gradients = {}
+    for name, g in derivation.gradients.items():
+        evaluator = None
+        if kinds[name] == "index formula":
+            evaluator = IndexFormula(g.index_formula, g.index, g.shape, *g.layout)
+        elif kinds[name] == "scatter":
+            evaluator = scatter_form(derivation.output_entry, derivation.output_index, derivation.output_shape,
+                                     SymArray(name, g.shape), SymArray(G_NAME, derivation.output_shape),
+                                     g.layout)[1]
+        gradients[name] = dataclasses.replace(g, evaluator=evaluator)
+    return dataclasses.replace(derivation, gradients=gradients)
 
 
 _TERMS: dict = {}
