@@ -184,6 +184,14 @@ def _limit_resources(max_output_bytes, max_memory_bytes):
             pass
 
 
+def _import_ahead():
+    """Import what loading a target needs (SymPy and the catalog, with its op declarations) while the
+    checker imports its own: a worker is started before the checker's imports, so the two overlap."""
+    from derive.bindings import load_here  # noqa: F401
+    from derive.catalog.registry import ops
+    ops()
+
+
 def main(fd, max_output_bytes=0, max_memory_bytes=0):
     """Serve requests on socket ``fd`` until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the checker's to handle
@@ -192,6 +200,7 @@ def main(fd, max_output_bytes=0, max_memory_bytes=0):
     import socket
     from derive.isolation.channel import Channel
     conn = Channel(socket.socket(fileno=fd))
+    _import_ahead()
     while True:
         try:
             request = conn.receive()
