@@ -133,24 +133,15 @@ def _catalog_lines(fmt):
     return [f"{r[0]:<{width}}  {r[4]}" + (f"  [aliases: {r[1]}]" if r[1] else "") for r in rows]
 
 
-def _storage(keep):
-    """Hypothesis keeps more than examples in its folder (the constants it found in the code), by
-    default ``.hypothesis`` in the working folder.  A run writes nothing there: it goes to derive's
-    cache folder, or with nothing to ``keep`` (``--no-database``, grading) to a folder of this run,
-    removed at exit.  A folder the user chose (``HYPOTHESIS_STORAGE_DIRECTORY``) is kept; the
-    variable reaches the processes this run starts too."""
-    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
-        return
-    if keep:
+def _storage():
+    """Hypothesis keeps more than examples in its folder (the constants it found in the code it
+    imported), by default ``.hypothesis`` in the working folder.  A run writes nothing there: it
+    goes to derive's cache folder, where the next run finds the constants already collected (the
+    examples are kept apart, and only with the database).  A folder the user chose
+    (``HYPOTHESIS_STORAGE_DIRECTORY``) is kept; the variable reaches the processes this run starts too."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
         from .._paths import cache_directory
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = cache_directory("hypothesis")
-        return
-    import atexit
-    import shutil
-    import tempfile
-    folder = tempfile.mkdtemp(prefix="derive-hypothesis-")
-    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = folder
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def _run_options(args, shapes=None, params=None):
@@ -311,7 +302,7 @@ def _run(argv):
         raise _UsageError("--shapes checks one case of one op; name exactly one op")
     from ..grading import is_pattern
     if is_pattern(args.target):
-        _storage(keep=False)  # grading keeps no examples (each submission is checked afresh)
+        _storage()
         return _grade(args, selected)
     from ..checker.report import Status, run_summary
     from ..checker.run import load, run_ops
@@ -324,7 +315,7 @@ def _run(argv):
     if args.sandbox == "auto" and not args.sandboxed:
         print(f"derive.check: the sandbox is {setting}", file=sys.stderr)
     options = _run_options(args, shapes, params)
-    _storage(keep=not options.no_database)
+    _storage()
     try:
         target = load(options, wait=False)  # loads while the first op derives
     except TargetError as exc:
