@@ -19,7 +19,7 @@ from hypothesis import strategies as hst
 
 from . import strategies as st
 from .registry import Case, Input, Op, register
-from .spelling import call_function
+from .spelling import call_function, call_joined
 from ..vocabulary.expressions import Output, bracket
 
 X_ = Input("X")
@@ -161,7 +161,7 @@ register(Op(
     name="concatenate", aliases=("cat", "concat"), inputs=(X_, Input("Y")), params={"axis": 0},
     define=define_concatenate, forward=lambda X, Y, axis=0: np.concatenate([X, Y], axis),
     cases=concatenate_case, shape_generic=False, canonical=Case(((2, 3), (4, 3)), {"axis": 0}), exact=True,
-    call=_spell("concatenate"), doc="Z = np.concatenate([X, Y], axis)"))
+    call=functools.partial(call_joined, name="concatenate"), doc="Z = np.concatenate([X, Y], axis)"))
 
 
 def define_stack(X, Y, axis=0):
@@ -181,7 +181,7 @@ register(Op(
     forward=lambda X, Y, axis=0: np.stack([X, Y], axis),
     cases=lambda: st._shape().flatmap(lambda s: hst.integers(-len(s) - 1, len(s)).map(
         lambda a: Case((s, s), {"axis": a}))),
-    canonical=Case((("n", "m"), ("n", "m")), {"axis": 1}), exact=True, call=_spell("stack"),
+    canonical=Case((("n", "m"), ("n", "m")), {"axis": 1}), exact=True, call=functools.partial(call_joined, name="stack"),
     doc="Z = np.stack([X, Y], axis): a new axis of size 2"))
 
 

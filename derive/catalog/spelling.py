@@ -137,6 +137,38 @@ def call_function(api, *tensors, name, **params):
     return None
 
 
+def call_joined(api, *tensors, name, **params):
+    """Spell a join (concatenate, stack) as ``api.<name>([X, Y], **params)`` where the function takes
+    the arrays as one sequence (NumPy's, JAX's, autograd's, torch's), else as ``api.<name>(X, Y,
+    **params)`` (a course's two-argument function); None if ``api`` has none."""
+    for alias in _names(name):
+        fn = getattr(api, alias, None) if api is not None else None
+        if callable(fn) and offered("function", api, alias):
+            spelled("function", api, alias)
+            args = (list(tensors),) if takes_one_sequence(fn) else tensors
+            return fn(*args, **_fitted(fn, params, name))
+    return None
+
+
+#: a first parameter of these names is the sequence of arrays (``np.concatenate(arrays)``)
+_SEQUENCE_NAMES = {"arrays", "tensors", "tup", "seq", "xs", "arr_list", "tensor_list", "inputs", "values", "args"}
+
+
+def takes_one_sequence(fn):
+    """Whether ``fn`` takes its arrays as one sequence: one required positional parameter, or a first
+    one named like a sequence; a builtin without a signature is NumPy's convention (a sequence)."""
+    import inspect
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters) and not positional:
+        return False  # concatenate(*tensors, axis=0)
+    required = [p for p in positional if p.default is p.empty]
+    return len(required) == 1 or bool(positional) and positional[0].name in _SEQUENCE_NAMES
+
+
 def _fitted(fn, params, name):
     """``params`` as ``fn`` takes them (see :func:`fit_params`)."""
     try:
