@@ -20,6 +20,14 @@ def _nn(name):
     return spell
 
 
+def _compared(name):
+    """``jnp.<name>(x, y)`` as x's dtype, as a JAX user writes a step.  Under ``jax.vjp`` a comparison
+    gives a concrete array, not a tracer, which derive would otherwise read as "not in the target"."""
+    def spell(api, x, y):
+        return getattr(api, name)(x, y).astype(api.result_type(x, y))
+    return spell
+
+
 def _as_jax(a):
     import jax.numpy as jnp
     return jnp.asarray(a)
@@ -28,5 +36,6 @@ def _as_jax(a):
 binding = Binding(
     "jax.numpy", name="jax", vjp=vjp, setup=_x64, leaf=_as_jax, exact=False,
     ops={"sigmoid": _nn("sigmoid"), "relu": _nn("relu"), "softmax": _nn("softmax"),
-         "log_softmax": _nn("log_softmax")},
+         "log_softmax": _nn("log_softmax"),
+         **{name: _compared(name) for name in ("less", "equal", "greater")}},
 )

@@ -67,11 +67,14 @@ class FunctionalTarget(ProbedTarget):
         fn, xs, diff = self._function(op, case, inputs)
         with after_forward(output):
             try:
-                _, vjp_fn = self.vjp(fn, xs)
+                traced, vjp_fn = self.vjp(fn, xs)
             except ForwardError as exc:
                 # the plain forward ran: what raised under the trace is the library building its VJP
                 raise exc.exc from None
-            grads = vjp_fn(each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G))
+            seed = each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G)
+            if isinstance(seed, list) and isinstance(traced, tuple):
+                seed = tuple(seed)  # JAX wants G in the output's own container (unstack's tuple)
+            grads = vjp_fn(seed)
         grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
         out = [None] * len(op.inputs)
         for k, g in zip(diff, grads):
