@@ -16,6 +16,19 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+#: what CI installs with the ``reference`` extra: there, a missing one is an error, not skipped tests
+REFERENCE_LIBRARIES = ("torch", "jax")
+
+
+def pytest_configure(config):
+    if os.environ.get("CI"):
+        import importlib.util
+        missing = [name for name in REFERENCE_LIBRARIES if importlib.util.find_spec(name) is None]
+        if missing:
+            raise pytest.UsageError(f"CI runs the reference tests, but {', '.join(missing)} is not installed: "
+                                    'pip install -e ".[reference]"')
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
     """xdist's ``-n auto`` by default, decided here rather than in ``addopts``: ``-n N`` and
