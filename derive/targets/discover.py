@@ -28,6 +28,7 @@ from .leaves import leaf_factories
 from .cache_pairs import CachePairTarget, find_pairs
 from .scalar_engine import ScalarEngineTarget, holds_one_number
 from .engine import ARGUMENT, GRAD_ATTRIBUTES, SCALAR, STEPS, EngineTarget, Seeding, _instance_attributes, assign
+from .torch_functions import TorchFunctionTarget, is_torch_function
 from .function_class import (FunctionClassTarget, class_for, function_classes, is_static, settle_wrapping,
                              split_params)
 from .functional import FunctionalTarget
@@ -154,6 +155,9 @@ def _discover(obj, label, style=None):
     if style == "function-class" or (style is None and classes and not backward_fns):
         if not classes:
             raise TargetError(f"{label} has no classes with forward and backward (function-class style)")
+        torch_classes = {k: c for k, c in classes.items() if is_torch_function(c)}
+        if torch_classes:  # run by torch's own autograd, never with NumPy arrays
+            return TorchFunctionTarget(obj, label, torch_classes)
         if not any(is_static(c) for c in classes.values()):
             engine = _instance_engine(obj, label, classes, tensor)
             if engine is not None:
