@@ -15,6 +15,8 @@ import types
 
 from .catalog.registry import get_op
 from .targets import FunctionsTarget, Target
+from .targets.jax_rules import is_jax_rule
+from .targets.torch_functions import is_torch_function
 from .isolation import load_target
 from .checker.run import profile_options, run_ops
 
@@ -25,17 +27,19 @@ def as_target(op, backward_or_target, style=None):
     """A :class:`~derive.targets.Target` from a backward function, a module, a class or a target name."""
     if isinstance(backward_or_target, Target):
         return backward_or_target
+    if is_jax_rule(backward_or_target) or is_torch_function(backward_or_target) or (
+            inspect.isclass(backward_or_target) and callable(getattr(backward_or_target, "forward", None))
+            and callable(getattr(backward_or_target, "backward", None))):
+        # one rule (jax.custom_vjp, a torch.autograd.Function, a homework engine's class) is ``op``'s,
+        # whatever its name
+        namespace = types.ModuleType(getattr(backward_or_target, "__module__", None) or "rule")
+        setattr(namespace, get_op(op).name, backward_or_target)
+        return load_target(namespace, style)
     if callable(backward_or_target) and not inspect.isclass(backward_or_target) and \
             not isinstance(backward_or_target, types.ModuleType):
         op = get_op(op)
         namespace = types.SimpleNamespace(**{op.name: backward_or_target})
         return FunctionsTarget(namespace, getattr(backward_or_target, "__name__", "backward"))
-    if inspect.isclass(backward_or_target) and callable(getattr(backward_or_target, "forward", None)) and \
-            callable(getattr(backward_or_target, "backward", None)):
-        # one Function class (torch.autograd.Function, a homework engine's) is ``op``'s, whatever its name
-        namespace = types.ModuleType(backward_or_target.__module__)
-        setattr(namespace, get_op(op).name, backward_or_target)
-        return load_target(namespace, style)
     return load_target(backward_or_target, style)
 
 
