@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")  # in the reference extra: CI runs these
 import derive  # noqa: E402
 from derive.isolation import load_target  # noqa: E402
 from derive.testing import assert_vjp  # noqa: E402
+from fixtures import import_fixture  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(__file__), "targets", "torch_functions")
 CORRECT, BUGGY = os.path.join(HERE, "correct.py"), os.path.join(HERE, "buggy.py")
@@ -60,12 +61,7 @@ def test_a_mean_for_a_sum_over_the_batch_is_diagnosed():
 
 
 def test_assert_vjp_takes_a_function_class_whatever_its_name():
-    sys.path.insert(0, HERE)
-    try:
-        import buggy
-        import correct
-    finally:
-        sys.path.remove(HERE)
+    correct, buggy = import_fixture(CORRECT, "torch_correct"), import_fixture(BUGGY, "torch_buggy")
     report = assert_vjp("silu", correct.SiLU, examples=20)
     assert report and report.examples == 20
     with pytest.raises(AssertionError, match=r"dl/dbias"):

@@ -1,16 +1,13 @@
 """JAX: ops spelled with ``jax.numpy`` (and ``jax.nn``) in float64, gradients from ``jax.vjp``."""
 
 from ..targets.binding import Binding
+from ..targets.custom_rules import jax_vjp as vjp
 
 
 def _x64():
     import jax
     jax.config.update("jax_enable_x64", True)
 
-
-def vjp(fn, inputs):
-    import jax
-    return jax.vjp(fn, *inputs)
 
 
 def _nn(name):

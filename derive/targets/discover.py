@@ -32,7 +32,7 @@ from .torch_functions import TorchFunctionTarget, is_torch_function
 from .function_class import (FunctionClassTarget, class_for, function_classes, is_static, settle_wrapping,
                              split_params)
 from .functional import FunctionalTarget
-from .jax_rules import JaxRuleTarget, jax_rules
+from .custom_rules import CustomRuleTarget, custom_rules
 from .functions import FunctionsTarget, lookup, takes_grad_first
 from .spelling import probe_inputs
 from .conventions import settle_conventions
@@ -144,9 +144,9 @@ def _discover(obj, label, style=None):
     classes = function_classes(obj) if not inspect.isclass(obj) else {}
     tensor = find_tensor_class(obj)
     pairs = find_pairs(obj) if not inspect.isclass(obj) else {}
-    rules = jax_rules(obj) if not inspect.isclass(obj) else {}
-    if rules and style in (None, "functional"):  # jax.custom_vjp / custom_jvp: through jax.vjp
-        return JaxRuleTarget(whole, label, rules)
+    rules = custom_rules(obj) if not inspect.isclass(obj) else {}
+    if rules and style in (None, "functional"):  # jax.custom_vjp, autograd's @primitive: through their VJP
+        return CustomRuleTarget(whole, label, rules)
     if style == "cache-pairs" or (style is None and pairs and len(pairs) >= len(backward_fns)):
         if not pairs:
             raise TargetError(f"{label} has no forward/backward pairs (`affine_forward` / `affine_backward`)")
