@@ -16,6 +16,7 @@ import types
 from .catalog.registry import get_op
 from .targets import FunctionsTarget, Target
 from .targets.custom_rules import is_custom_rule
+from .targets.mygrad_operations import is_mygrad_operation
 from .targets.torch_functions import is_torch_function
 from .isolation import load_target
 from .checker.run import profile_options, run_ops
@@ -27,11 +28,12 @@ def as_target(op, backward_or_target, style=None):
     """A :class:`~derive.targets.Target` from a backward function, a module, a class or a target name."""
     if isinstance(backward_or_target, Target):
         return backward_or_target
-    if is_custom_rule(backward_or_target) or is_torch_function(backward_or_target) or (
+    if is_custom_rule(backward_or_target) or is_torch_function(backward_or_target) or \
+            is_mygrad_operation(backward_or_target) or (
             inspect.isclass(backward_or_target) and callable(getattr(backward_or_target, "forward", None))
             and callable(getattr(backward_or_target, "backward", None))):
-        # one rule (jax.custom_vjp, autograd's @primitive, a torch.autograd.Function, a homework engine's
-        # class) is ``op``'s, whatever its name
+        # one rule (jax.custom_vjp, autograd's @primitive, a torch.autograd.Function, a MyGrad Operation, a
+        # homework engine's class) is ``op``'s, whatever its name
         namespace = types.ModuleType(getattr(backward_or_target, "__module__", None) or "rule")
         setattr(namespace, get_op(op).name, backward_or_target)
         return load_target(namespace, style)

@@ -1,7 +1,8 @@
-"""A library author's custom rules of function transforms, checked out of the box through the
-transform's own VJP, so that the custom rule is what runs: jax.custom_vjp and jax.custom_jvp
-through jax.vjp, HIPS autograd's @primitive with defvjp through make_vjp.  The fixtures in
-tests/targets/<framework>_rules/ are written here in each library's documented forms."""
+"""A library author's custom rules, checked out of the box through the framework's own machinery,
+so that the custom rule is what runs: jax.custom_vjp and jax.custom_jvp through jax.vjp, HIPS
+autograd's @primitive with defvjp through make_vjp, MyGrad's Operation through execute_op (torch's
+Function: tests/test_torch_functions.py).  The fixtures in tests/targets/ are written here in each
+library's documented forms."""
 
 import json
 import os
@@ -16,19 +17,21 @@ from derive.testing import assert_vjp
 
 
 #: framework -> (its fixtures' folder, examples per op, each buggy rule: the input whose gradient is wrong
-#: and how it is found, and the one-rule assert_vjp case)
+#: and how it is found, how the report says it was called, silu's name in the fixtures)
 FRAMEWORKS = {
     "jax": ("jax_rules", 20, {"silu": ("X", "value"), "softplus": ("X", "value"), "leaky_relu": ("X", "value"),
                               "linear": (None, "exception")},  # x.T @ g.T raises where N != M
-            "jax.vjp(rule, *inputs)"),
+            "jax.vjp(rule, *inputs)", "silu"),
     "autograd": ("autograd_rules", 60, {"silu": ("X", "value"), "linear": ("bias", "value"),
                                         "logsumexp": ("X", "value")},
-                 "autograd.make_vjp(rule)(*inputs)"),
+                 "autograd.make_vjp(rule)(*inputs)", "silu"),
+    "mygrad": ("mygrad_operations", 60, {"silu": ("X", "value"), "multiply": ("X", "value"), "sum": ("X", "value")},
+               "mygrad.execute_op(Op, *tensors)", "SiLU"),
 }
 
 
 def _fixtures(framework):
-    pytest.importorskip(framework)  # jax: in the reference extra; autograd: in the test extra
+    pytest.importorskip(framework)  # jax: in the reference extra; autograd, mygrad: in the test extra
     return os.path.join(TARGETS, FRAMEWORKS[framework][0])
 
 
@@ -50,7 +53,7 @@ def test_a_module_of_custom_rules_loads_through_the_transform(framework):
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_correct_rules_pass_and_mistakes_fail_naming_their_input(framework):
-    folder, examples, mistakes, _ = FRAMEWORKS[framework]
+    _, examples, mistakes, _, _ = FRAMEWORKS[framework]
     folder = _fixtures(framework)
     r, ops = check_all(os.path.join(folder, "correct.py"), examples)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
@@ -66,6 +69,7 @@ def test_correct_rules_pass_and_mistakes_fail_naming_their_input(framework):
 def test_assert_vjp_takes_one_custom_rule_whatever_its_name(framework):
     folder = _fixtures(framework)
     correct, buggy = (import_fixture(os.path.join(folder, f"{name}.py"), f"{framework}_{name}") for name in ("correct", "buggy"))
-    assert assert_vjp("silu", correct.silu, examples=10).examples == 10
+    name = FRAMEWORKS[framework][4]
+    assert assert_vjp("silu", getattr(correct, name), examples=10).examples == 10
     with pytest.raises(AssertionError, match=r"dl/dX"):
-        assert_vjp("silu", buggy.silu, examples=10)
+        assert_vjp("silu", getattr(buggy, name), examples=10)

@@ -26,7 +26,7 @@ __all__ = ["is_jax_rule", "is_autograd_primitive", "is_custom_rule", "custom_rul
 def is_jax_rule(obj):
     """Whether ``obj`` is a ``jax.custom_vjp`` or ``jax.custom_jvp`` function (told without importing jax)."""
     kind = type(obj)
-    return kind.__name__ in ("custom_vjp", "custom_jvp") and kind.__module__.startswith("jax")
+    return kind.__name__ in ("custom_vjp", "custom_jvp") and kind.__module__.split(".")[0] == "jax"
 
 
 def is_autograd_primitive(obj):

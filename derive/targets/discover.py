@@ -33,6 +33,7 @@ from .function_class import (FunctionClassTarget, class_for, function_classes, i
                              split_params)
 from .functional import FunctionalTarget
 from .custom_rules import CustomRuleTarget, custom_rules
+from .mygrad_operations import MyGradOperationTarget, mygrad_operations
 from .functions import FunctionsTarget, lookup, takes_grad_first
 from .spelling import probe_inputs
 from .conventions import settle_conventions
@@ -147,6 +148,9 @@ def _discover(obj, label, style=None):
     rules = custom_rules(obj) if not inspect.isclass(obj) else {}
     if rules and style in (None, "functional"):  # jax.custom_vjp, autograd's @primitive: through their VJP
         return CustomRuleTarget(whole, label, rules)
+    operations = mygrad_operations(obj) if not inspect.isclass(obj) else {}
+    if operations and style in (None, "function-class"):  # MyGrad's Operation: through execute_op
+        return MyGradOperationTarget(whole, label, operations)
     if style == "cache-pairs" or (style is None and pairs and len(pairs) >= len(backward_fns)):
         if not pairs:
             raise TargetError(f"{label} has no forward/backward pairs (`affine_forward` / `affine_backward`)")
