@@ -27,8 +27,21 @@ def _stable(text):
 
 
 def _texts(book):
-    return [(out.output_type, _stable(out.get("text") or out.get("data", {}).get("text/plain") or ""))
-            for cell in book.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+    """Each code cell's outputs as text; a stream's consecutive pieces as one (a kernel under load
+    sends one print's text in several messages)."""
+    texts = []
+    for cell in book.cells:
+        if cell.cell_type != "code":
+            continue
+        streams = None
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
+            if out.output_type == "stream" and streams == out.get("name"):
+                texts[-1] = (texts[-1][0], texts[-1][1] + text)
+                continue
+            streams = out.get("name") if out.output_type == "stream" else None
+            texts.append((out.output_type, text))
+    return [(kind, _stable(text)) for kind, text in texts]
 
 
 def test_there_are_notebooks():
