@@ -46,6 +46,14 @@ def pytest_configure(config):
     # before Hypothesis's own plugin loads the profile named by --hypothesis-profile
     from derive.checker import profiles
     profiles.register()
+    # the user's own ops (--derive-ops, derive_ops) before collection, in every process
+    paths = [*config.getoption("--derive-ops"), *config.getini("derive_ops")]
+    if paths:
+        from derive.catalog.declarations import DeclarationError, load_declarations
+        try:
+            load_declarations(paths)
+        except DeclarationError as exc:
+            raise pytest.UsageError(str(exc).replace("--ops", "--derive-ops", 1)) from None
 
 
 @pytest.hookimpl(trylast=True)
@@ -93,7 +101,13 @@ def pytest_addoption(parser):
                     help="time limit of one call of the target (default: the profile's, 10 s)")
     group.addoption("--derive-op-timeout", default=None, type=float, metavar="SECONDS",
                     help="time limit of one op's check (default: the profile's)")
+    group.addoption("--derive-ops", action="append", default=[], metavar="FILE",
+                    help="a file of your own ops (derive.define(...) at its top level), loaded before the "
+                         "tests are collected; repeatable")
     parser.addini("derive_target", "the target --derive-target names when it is not given", default="")
+    parser.addini("derive_ops", "files of your own ops, as --derive-ops (relative to the ini file)", type="paths",
+                  default=[])
+
 
 
 def _uses_target(item):

@@ -42,6 +42,9 @@ def _parser():
                             "backward against it on Hypothesis-generated shapes.")
     p.add_argument("ops", nargs="*", metavar="OP", help="op names or aliases, or 'all'")
     p.add_argument("--list", action="store_true", help="print the op catalog and exit")
+    p.add_argument("--ops", action="append", default=[], dest="ops_files", metavar="FILE",
+                   help="a file of your own ops (derive.define(...) at its top level), loaded before anything "
+                        "else; repeatable")
     p.add_argument("--version", action="version", version=f"derive {__version__}")
     p.add_argument("--expression", metavar="TEXT",
                    help="derive the gradient of a whole expression over catalog ops, e.g. "
@@ -151,7 +154,19 @@ def _run_options(args, shapes=None, params=None):
                       load_timeout=args.load_timeout, sandbox=getattr(args, "sandboxed", False),
                       examples=args.examples, seed=args.seed, dtype=args.dtype, database=args.database,
                       no_database=args.no_database, op_timeout=args.op_timeout, ties=args.ties,
+                      ops_files=tuple(os.path.abspath(p) for p in args.ops_files),
                       dtype_tolerance=args.dtype_tolerance, jobs=args.jobs, shapes=shapes, params=params or {})
+
+
+def _declarations(paths):
+    """Load the ``--ops`` files (a usage error, in one line, for one that is missing or raises)."""
+    if not paths:
+        return
+    from ..catalog.declarations import DeclarationError, load_declarations
+    try:
+        load_declarations(paths)
+    except DeclarationError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _resolve_ops(names):
@@ -165,7 +180,8 @@ def _resolve_ops(names):
         try:
             resolved.append(get_op(n))
         except ValueError as exc:
-            raise _UsageError(str(exc)) from None
+            raise _UsageError(f"{exc} (an op of your own: derive.define(...) in a file, given as --ops FILE)") \
+                from None
     return resolved
 
 
@@ -277,6 +293,7 @@ def _graphs(args):
 
 def _run(argv):
     args = _parser().parse_args(argv)
+    _declarations(args.ops_files)
     if args.list:
         print("\n".join(_catalog_lines(args.format)))
         return 0
@@ -455,7 +472,8 @@ def _grade(args, selected):
     options = Options(ops=ops, examples=args.examples, seed=0 if args.seed is None else args.seed,
                       dtype=args.dtype, style=args.style, timeout=args.timeout, op_timeout=args.op_timeout,
                       load_timeout=args.load_timeout, ties=args.ties, dtype_tolerance=args.dtype_tolerance,
-                      budget=args.budget or DEFAULT_BUDGET, sandbox=_sandbox_setting(args, grading=True))
+                      budget=args.budget or DEFAULT_BUDGET, sandbox=_sandbox_setting(args, grading=True),
+                      ops_files=tuple(os.path.abspath(p) for p in args.ops_files))
     lock = _lock(args.gradebook)
     finished = _resumed(names, specs, owns, options, args.gradebook) if args.resume else {}
     # a sandbox hides every other submission: their common folder when it can be hidden, else each one

@@ -40,7 +40,8 @@ class RunOptions:
     None is the checker's default; ``jobs`` None is one process per core.  ``budget`` is the
     seconds the whole run may take, in one process (a graded submission's): an op not started
     in time is a SKIP that says so, and none runs past it.  ``shapes`` and ``params`` check one
-    given case (of one op).
+    given case (of one op).  ``ops_files`` are declaration files
+    (:func:`~derive.catalog.declarations.load_declarations`) each process loads first.
     """
 
     target: str = "numeric"
@@ -61,6 +62,8 @@ class RunOptions:
     budget: Optional[float] = None
     shapes: Optional[tuple] = None
     params: dict = field(default_factory=dict)
+    #: files of the user's own ops (``--ops``), loaded in every process the run starts
+    ops_files: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ _STATE = {}
 
 def _start(options):
     """Worker initializer: load the target once for every op this process checks."""
+    from ..catalog.declarations import load_declarations
+    load_declarations(options.ops_files)  # a spawned process knows only the standard ops
     _STATE["options"] = options
     _STATE["target"] = load(options)
     _STATE["database"] = example_database(options)

@@ -52,6 +52,8 @@ class Options:
     #: where the sandboxes' scratch folders go (a grading run's own folder; None: the system's)
     scratch: str | None = None
     extra: dict = field(default_factory=dict)
+    #: files of the user's own ops (``--ops``), loaded by each checker process first
+    ops_files: tuple = ()
 
 
 def fingerprint(options):
@@ -119,7 +121,7 @@ def run_options(options, spec):
     return RunOptions(target=spec, style=options.style, timeout=options.timeout, load_timeout=options.load_timeout,
                       examples=options.examples, seed=options.seed, dtype=options.dtype, no_database=True,
                       op_timeout=options.op_timeout, ties=options.ties, dtype_tolerance=options.dtype_tolerance,
-                      jobs=1, budget=options.budget)
+                      jobs=1, budget=options.budget, ops_files=tuple(options.ops_files))
 
 
 def check_submission(name, spec, options, out_dir, own=None, hide=()):
@@ -174,6 +176,8 @@ def _checker(conn, options, out_dir):
     """A checker process: submissions in, their data out, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grading process's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from ..catalog.declarations import load_declarations
+    load_declarations(options.ops_files)  # a spawned process knows only the standard ops
     while True:
         try:
             job = conn.recv()
