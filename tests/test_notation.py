@@ -273,3 +273,66 @@ def test_a_grouped_convolution_with_an_equality_requirement():
         assert not got["X"][0, 0, 0].has(G[0, 1, 0])
     finally:
         derive.unregister("grouped_conv")
+
+
+@pytest.fixture
+def l2_normalize():
+    """A float parameter: eps of a normalisation, a real number drawn near its default."""
+    op = derive.define("Z[n, d] = X[n, d] / sqrt(sum(j: X[n, j] * X[n, j]) + eps)", inputs="X[N, D]",
+                       name="l2_normalize", params={"eps": 1e-5})
+    yield op
+    derive.unregister("l2_normalize")
+
+
+def _l2_backward(grad, x, eps=1e-5, forget_eps=False):
+    norm = np.sqrt((x * x).sum(1, keepdims=True) + (0.0 if forget_eps else eps))
+    return grad / norm - x * (grad * x).sum(1, keepdims=True) / norm ** 3
+
+
+def test_a_float_parameter_is_a_real_number_in_the_derivation_and_the_draw(l2_normalize):
+    (eps,) = [s for s in derive.vjp("l2_normalize")["X"].index_formula.free_symbols if s.name == "eps"]
+    assert eps.is_real and eps.is_positive and not eps.is_integer
+    seen = []
+
+    def backward(grad, x, eps=1e-5):
+        seen.append(eps)
+        return _l2_backward(grad, x, eps)
+
+    report = derive.check("l2_normalize", target=backward, examples=40, database=None)
+    assert report and report.examples == 40, str(report)
+    assert {1e-5, 5e-6, 2e-5} & set(seen) and all(isinstance(e, float) and e > 0 for e in seen)
+    wrong = derive.check("l2_normalize", target=lambda grad, x, eps=1e-5: _l2_backward(grad, x, eps, True),
+                         examples=40, database=None)
+    assert wrong.status == "fail" and wrong.failures[0].input == "X", str(wrong)
+
+
+@pytest.fixture
+def first_channel():
+    """A constant index: only channel 0 of X is read."""
+    op = derive.define("Z[n, h] = X[n, 0, h] * W[h]", inputs="X[N, C, H], W[H]", name="first_channel")
+    yield op
+    derive.unregister("first_channel")
+
+
+def test_a_constant_index_reads_one_slice_and_its_gradient_is_zero_elsewhere(first_channel):
+    d = derive.vjp("first_channel")
+    assert d["W"].closed_form == "np.einsum('ki,ki->i', G, X[:, 0, :])"
+
+    def backward(grad, x, w, everywhere=False):
+        dx = np.zeros_like(x)
+        if everywhere:
+            dx[:] = (grad * w)[:, None, :]
+        else:
+            dx[:, 0, :] = grad * w
+        return dx, (grad * x[:, 0, :]).sum(0)
+
+    assert derive.check("first_channel", target=backward, examples=40, database=None)
+    wrong = derive.check("first_channel", target=lambda grad, x, w: backward(grad, x, w, everywhere=True),
+                         examples=40, database=None)
+    assert wrong.status == "fail" and wrong.failures[0].input == "X" and wrong.failures[0].expected == "0", \
+        str(wrong)
+
+
+def test_a_parameter_kept_as_a_symbol_prints_as_a_symbol(user_conv):
+    assert derive.vjp("user_conv").header() == "user_conv(X(N, L), W(K,), stride=stride, padding=padding)"
+    assert derive.vjp("pad").header().endswith("pad_width=((1, 0), (2, 1)))")  # a value stays a value

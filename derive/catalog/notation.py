@@ -158,9 +158,21 @@ def parse(text, inputs):
                    binders=binders, bare=bare)
 
 
+def _is_real(default):
+    """A parameter whose default is a float (``eps=1e-5``) is a real number, not an integer."""
+    return isinstance(default, float)
+
+
 def _param_symbol(name, default):
+    if _is_real(default):
+        return sp.Symbol(name, real=True, positive=True) if default > 0 else sp.Symbol(name, real=True)
     return sp.Symbol(name, integer=True, positive=True) if default >= 1 else \
         sp.Symbol(name, integer=True, nonnegative=True)
+
+
+def param_value(symbol, value):
+    """``value`` as the number a parameter symbol stands for: an int, or a float for a real one."""
+    return int(value) if symbol.is_integer else float(value)
 
 
 class _Definition:
@@ -193,8 +205,13 @@ class _Definition:
             v = params.get(k, default)
             if isinstance(v, str):
                 v = _param_symbol(k, default)
-            if isinstance(v, sp.Basic) and not v.is_Integer:
+            if isinstance(v, sp.Basic) and not v.is_Number:
                 out[k] = v
+                continue
+            if _is_real(default):
+                if default > 0 and not float(v) > 0:
+                    raise ValueError(f"{self.name}: {k} must be positive, got {v}")
+                out[k] = sp.Float(float(v))
                 continue
             v = int(v)
             if v < (1 if default >= 1 else 0):
@@ -273,7 +290,8 @@ class _Definition:
                         if e in known and sp.simplify(known[e] - n) == 0:
                             continue
                         conditions += [sp.Le(0, e), sp.Le(e, n - 1)]
-                    guard = sp.Mul(*[simplify_bracket(Bracket(c), known) for c in conditions])
+                    brackets = [Bracket(c) for c in conditions]  # a constant index's bounds decide at once
+                    guard = sp.Mul(*[simplify_bracket(b, known) if isinstance(b, Bracket) else b for b in brackets])
                     return guard * array[idx] if guard != 1 else array[idx]
             return Reader()
 
@@ -340,7 +358,8 @@ def _forward(definition, formula, params, fixed=()):
             compiled[key] = IndexFormula(out.entry(*free), free, out.shape, dims,
                                          {v: k for k, v in symbols.items()})
         env = dict(zip(formula.input_names, (np.asarray(a) for a in arrays)))
-        env.update({k: int(values.get(k, v)) for k, v in params.items() if k not in fixed})
+        env.update({k: float(values.get(k, v)) if _is_real(v) else int(values.get(k, v))
+                    for k, v in params.items() if k not in fixed})
         return compiled[key](env)
     forward.__name__ = f"forward_{definition.name}"
     return forward
@@ -354,7 +373,8 @@ def _default_cases(formula, definition, params):
     @st.composite
     def cases(draw):
         values = {n: draw(st.integers(1, 4)) for n in names}
-        chosen = {k: draw(st.integers(max(0 if v == 0 else 1, v - 1), v + 2)) for k, v in params.items()}
+        chosen = {k: draw(st.sampled_from([v, v / 2, 2 * v] if v > 0 else [v, v - 0.5, v + 0.5])) if _is_real(v)
+                  else draw(st.integers(max(0 if v == 0 else 1, v - 1), v + 2)) for k, v in params.items()}
         shapes = tuple(tuple(values[s] for s in sizes) for _, sizes in formula.inputs)
         return Case(shapes, chosen)
 

@@ -145,7 +145,9 @@ class Derivation:
 
     def header(self):
         shapes = ", ".join(f"{n}{format_shape(s)}" for n, s in zip(self.op.input_names, self.shapes))
-        params = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        symbolic = getattr(self.op, "symbolic_params", {})
+        params = "".join(f", {k}={v}" if k in symbolic and str(v) == str(symbolic[k]) else f", {k}={v!r}"
+                         for k, v in self.params.items())  # a parameter kept as a symbol prints as one
         return f"{self.op.name}({shapes}{params})"
 
     def __str__(self):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..catalog.notation import param_value
 from ..catalog.registry import get_op
 from .derivation import G_NAME, general_pattern, shape_pattern, vjp
 from ..vocabulary.evaluate import IndexFormula
@@ -37,7 +38,7 @@ def derivation_for(op, case):
         _validate_notation_case(op, shapes, params)
         bindings = {dim(name): n for decl, shape in zip(op.canonical.shapes, shapes)
                     for name, n in zip(decl, shape) if isinstance(name, (str, sp.Symbol))}
-        bindings.update({symbol: int(params[name]) for name, symbol in op.symbolic_params.items()})
+        bindings.update({symbol: param_value(symbol, params[name]) for name, symbol in op.symbolic_params.items()})
         fixed = {k: v for k, v in params.items() if k not in op.symbolic_params}  # each value its own derivation
         return vjp(op, **fixed), bindings
     pattern, sizes = shape_pattern([tuple(sp.Integer(n) for n in s) for s in shapes])
@@ -48,7 +49,7 @@ def derivation_for(op, case):
                                            for n in target)}
     bindings = {}
     for name, symbol in op.symbolic_params.items():  # one derivation for every stride, padding...
-        bindings[symbol] = int(params[name])
+        bindings[symbol] = param_value(symbol, params[name])
         params = {**params, name: symbol}
     general, params, origin = general_pattern(op, pattern, params)
     bindings.update({new: sizes.get(old, 1) for new, old in origin.items()})
@@ -60,7 +61,7 @@ _VALID: dict = {}
 
 def _validate_notation_case(op, shapes, params):
     """ValueError when the case does not fit the op's declared shapes and requirements (cached)."""
-    key = (op.name, shapes, tuple(sorted((k, int(v)) for k, v in params.items())))
+    key = (op.name, shapes, tuple(sorted((k, v) for k, v in params.items())))
     if key not in _VALID:
         if len(_VALID) > 4096:
             _VALID.clear()
@@ -153,6 +154,6 @@ def _output_shape(derivation, sizes):
     if entry is None or entry[0] is not derivation:
         if len(_SHAPES) > 4096:
             _SHAPES.clear()
-        bound = {sp.sympify(k): sp.Integer(int(v)) for k, v in sizes.items()}
+        bound = {sp.sympify(k): sp.sympify(v) for k, v in sizes.items()}
         entry = _SHAPES[key] = (derivation, tuple(int(sp.sympify(n).xreplace(bound)) for n in derivation.output_shape))
     return entry[1]
