@@ -9,12 +9,12 @@ Every op is declared once in the catalog, with its elementwise definition:
 True
 
 :func:`vjp` derives the gradient through the chain-rule sum
-``dl/dX[i, j] = Sum_{k, l} G[k, l] dZ[k, l]/dX[i, j]``, down to the index
+``dl/dX[i, j] = Sum_{k, m} G[k, m] dZ[k, m]/dX[i, j]``, down to the index
 formula and its closed form:
 
 >>> d = derive.vjp("matmul")
 >>> d["X"].index_formula
-Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+Sum(G[i, m]*Y[j, m], (m, 0, r - 1))
 >>> d["X"].closed_form
 'G @ Y.T'
 >>> d["Y"].closed_form

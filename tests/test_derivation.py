@@ -215,12 +215,12 @@ def test_closed_form_equals_index_formula_and_finite_differences(name):
 
 def test_matmul_is_G_Yt_and_Xt_G():
     d = derive.vjp("matmul")
-    i, j, l = (sp.Symbol(n, integer=True) for n in "ijl")
+    i, j, m = (sp.Symbol(n, integer=True) for n in "ijm")
     G, Y = sp.IndexedBase("G"), sp.IndexedBase("Y")
     r = sp.Symbol("r", positive=True, integer=True)
-    assert d["X"].index_formula == sp.Sum(G[i, l] * Y[j, l], (l, 0, r - 1))
+    assert d["X"].index_formula == sp.Sum(G[i, m] * Y[j, m], (m, 0, r - 1))
     assert (d["X"].closed_form, d["Y"].closed_form) == ("G @ Y.T", "X.T @ G")
-    assert d["X"].einsum == "il,jl->ij"
+    assert d["X"].einsum == "im,jm->ij"
     assert not d["X"].index_formula.has(sp.KroneckerDelta, sp.Piecewise)
 
 
@@ -252,7 +252,7 @@ def test_steps_and_rendering():
                      "closed form"]
     assert d["X"].steps[1][1].has(sp.KroneckerDelta)
     text = str(d)
-    assert "dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))" in text and "G @ Y.T" in text
+    assert "dl/dX[i, j] = Sum(G[i, m]*Y[j, m], (m, 0, r - 1))" in text and "G @ Y.T" in text
     latex = d._repr_latex_()
     assert latex.startswith("$") and r"\sum" in latex and "G @ Y.T" in latex
 
@@ -330,4 +330,13 @@ def test_a_bracket_on_an_index_inside_a_floor_is_kept():
     assert kept != 1 and kept.has(sp.floor)
     assert simplify_bracket(bracket(sp.Le(j + 2 * l, 2 * Cg + 5)), ranges) == 1  # affine: decided
     grouped = derive.vjp(derive.get_op("conv1d"), groups=2)["X"].index_formula
-    assert "[0 <= -Cg*floor(l/floor(F/2)) + j]" in str(grouped), grouped
+    assert "[0 <= -Cg*floor(m/floor(F/2)) + j]" in str(grouped), grouped
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_no_index_is_named_l_the_loss_of_dl_dX(op):
+    """``dl/dX`` names the loss ``l``: an index of that name would read as the loss in the printed sums."""
+    d = derive.vjp(op)
+    names = {str(s) for g in d for s in g.index_formula.free_symbols | set(g.index) | set(d.output_index)}
+    names |= {str(limit[0]) for g in d for s in g.index_formula.atoms(sp.Sum) for limit in s.limits}
+    assert "l" not in names, str(d)

@@ -43,7 +43,7 @@ def test_a_strided_delta_leaves_a_divisibility_bracket_not_a_piecewise():
     d = derive.vjp("conv1d")
     text = str(d["X"].index_formula)
     assert "[Mod(a - dilation*s + padding, stride) = 0]" in text
-    assert "G[i, l, (a - dilation*s + padding)/stride]" in text
+    assert "G[i, m, (a - dilation*s + padding)/stride]" in text
     assert not d["X"].index_formula.has(sp.Piecewise, sp.KroneckerDelta)
 
 

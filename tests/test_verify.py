@@ -252,7 +252,7 @@ def cli(*args, cwd=None):
 def test_cli_matmul_prints_derivation_and_passes():
     r = cli("matmul", "--examples", "20", "--seed", "1", "--no-database")
     assert r.returncode == 0, r.stderr
-    assert "dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))" in r.stdout
+    assert "dl/dX[i, j] = Sum(G[i, m]*Y[j, m], (m, 0, r - 1))" in r.stdout
     assert "G @ Y.T" in r.stdout and "X.T @ G" in r.stdout
     assert "PASS matmul: 20 examples" in r.stdout
 

@@ -8,7 +8,7 @@
 ...     params={"stride": 1, "padding": 0})
 >>> d = derive.vjp("my_conv1d", ("N", "L"), ("K",))
 >>> d["W"].index_formula
-Sum(G[k, l]*X[k, i + l], (l, 0, -K + L), (k, 0, N - 1))
+Sum(G[k, m]*X[k, i + m], (m, 0, -K + L), (k, 0, N - 1))
 >>> derive.unregister("my_conv1d")
 
 The formula is ``Out[indices] = expression``.  In the expression:

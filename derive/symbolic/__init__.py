@@ -4,7 +4,7 @@ One module per step of the pipeline (the expressions it works on are
 :mod:`derive.vocabulary`'s, and index notation is parsed in :mod:`derive.catalog.notation`):
 
 - :mod:`~derive.symbolic.derivation`: the chain-rule sum
-  ``dl/dX[i, j] = Sum_{k, l} G[k, l] dZ[k, l]/dX[i, j]`` and its steps;
+  ``dl/dX[i, j] = Sum_{k, m} G[k, m] dZ[k, m]/dX[i, j]`` and its steps;
 - :mod:`~derive.symbolic.contraction`: Kronecker deltas summed away, strided
   ones leaving a divisibility bracket, data-dependent ones an indicator;
 - :mod:`~derive.symbolic.closed_form`: the NumPy closed form a person would
@@ -23,9 +23,9 @@ A walk through the steps for a matrix product:
 >>> g = derive.vjp("matmul")["X"]
 >>> for name, expr in g.steps:
 ...     print(f"{name}: {expr}")
-chain-rule sum: Sum(Derivative(Sum(X[k, s]*Y[s, l], (s, 0, q - 1)), X[i, j])*G[k, l], (k, 0, p - 1), (l, 0, r - 1))
-after differentiation: Sum(G[k, l]*Sum(KroneckerDelta(i, k)*KroneckerDelta(j, s)*Y[s, l], (s, 0, q - 1)), (k, 0, p - 1), (l, 0, r - 1))
-after contracting the Kronecker deltas: Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+chain-rule sum: Sum(Derivative(Sum(X[k, s]*Y[s, m], (s, 0, q - 1)), X[i, j])*G[k, m], (k, 0, p - 1), (m, 0, r - 1))
+after differentiation: Sum(G[k, m]*Sum(KroneckerDelta(i, k)*KroneckerDelta(j, s)*Y[s, m], (s, 0, q - 1)), (k, 0, p - 1), (m, 0, r - 1))
+after contracting the Kronecker deltas: Sum(G[i, m]*Y[j, m], (m, 0, r - 1))
 closed form: G @ Y.T
 
 A strided read keeps the stride's divisibility as a bracket, and with no NumPy
@@ -33,7 +33,7 @@ closed form the gradient is evaluated as a scatter-add (the col2im of a convolut
 
 >>> g = derive.vjp("conv1d")["X"]
 >>> g.closed_form
-'scatter-add: dX[k, r, dilation*s + m*stride - padding] += sum(l: G[k, l, m]*W[l, r, s])'
+'scatter-add: dX[k, r, dilation*s + n*stride - padding] += sum(m: G[k, m, n]*W[m, r, s])'
 
 An index that is data gives an indicator, summed over the entries that read row ``i``:
 

@@ -3,8 +3,8 @@
 ``dZ[k, l]/dX[i, j]`` of an elementwise definition is a product of Kronecker
 deltas between index expressions; :func:`contract` sums them out of the chain-rule
 sum knowing each index's range, so the result has neither a delta nor a
-``Piecewise`` range guard: ``Sum(G[k, l]*KroneckerDelta(i, k)*Y[j, l], ...)``
-becomes ``Sum(G[i, l]*Y[j, l], (l, 0, r - 1))``.
+``Piecewise`` range guard: ``Sum(G[k, m]*KroneckerDelta(i, k)*Y[j, m], ...)``
+becomes ``Sum(G[i, m]*Y[j, m], (m, 0, r - 1))``.
 """
 
 from __future__ import annotations

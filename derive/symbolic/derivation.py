@@ -2,12 +2,12 @@
 
 For an op ``Z = f(X, Y, ...)`` and an input ``X``, the derivation
 
-1. forms the chain-rule sum ``dl/dX[i, j] = Sum_{k, l} G[k, l] * dZ[k, l]/dX[i, j]``
+1. forms the chain-rule sum ``dl/dX[i, j] = Sum_{k, m} G[k, m] * dZ[k, m]/dX[i, j]``
    over every output index,
 2. differentiates the op's elementwise definition (SymPy turns ``dX[k, r]/dX[i, j]``
    into Kronecker deltas; :mod:`derive.symbolic.contraction`),
 3. contracts the deltas knowing each index's range, so no ``Piecewise`` range
-   guard and no delta is left: ``dl/dX[i, j] = Sum(G[i, l]*Y[j, l], (l, 0, r - 1))``
+   guard and no delta is left: ``dl/dX[i, j] = Sum(G[i, m]*Y[j, m], (m, 0, r - 1))``
    (:mod:`derive.symbolic.contraction`),
 4. recovers the closed form (:mod:`derive.symbolic.closed_form`): ``G @ Y.T``.
 """
@@ -33,7 +33,7 @@ __all__ = ["vjp", "Derivation", "InputGradient", "clear_cache", "symbolic_case",
 
 G_NAME = "G"
 _FREE_NAMES = "i j a b c d e f".split()
-_OUT_NAMES = "k l m n o p q".split()
+_OUT_NAMES = "k m n o p q".split()  # no l: dl/dX is the loss
 _CACHE: dict = {}
 _LOCK = threading.RLock()
 
@@ -344,7 +344,7 @@ def vjp(op, *shapes, **params):
     --------
     >>> d = vjp("matmul")
     >>> d["X"].index_formula
-    Sum(G[i, l]*Y[j, l], (l, 0, r - 1))
+    Sum(G[i, m]*Y[j, m], (m, 0, r - 1))
     >>> d["X"].closed_form, d["Y"].closed_form
     ('G @ Y.T', 'X.T @ G')
     >>> vjp("sum", ("a", "b", "c"), axis=1)["X"].closed_form

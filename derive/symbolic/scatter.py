@@ -21,7 +21,7 @@ first time it is used it is checked against the contracted index formula (see
 >>> import derive
 >>> grad = derive.vjp("conv1d", ("N", "C", "L"), ("F", "C", "K"), ("F",), stride=2, padding=1)["X"]
 >>> print(grad.closed_form)
-scatter-add: dX[k, r, 2*m + s - 1] += sum(l: G[k, l, m]*W[l, r, s])
+scatter-add: dX[k, r, 2*n + s - 1] += sum(m: G[k, m, n]*W[m, r, s])
 """
 
 from __future__ import annotations
