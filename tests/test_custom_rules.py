@@ -20,7 +20,8 @@ from derive.testing import assert_vjp
 #: and how it is found, how the report says it was called, silu's name in the fixtures)
 FRAMEWORKS = {
     "jax": ("jax_rules", 20, {"silu": ("X", "value"), "softplus": ("X", "value"), "leaky_relu": ("X", "value"),
-                              "linear": (None, "exception")},  # x.T @ g.T raises where N != M
+                              "linear": (None, "exception"),  # x.T @ g.T raises where N != M
+                              "mse_loss": ("pred", "value")},  # a scalar as shape (1,): G comes as (1,) too
             "jax.vjp(rule, *inputs)", "silu"),
     "autograd": ("autograd_rules", 60, {"silu": ("X", "value"), "linear": ("bias", "value"),
                                         "logsumexp": ("X", "value")},

@@ -190,7 +190,8 @@ def _discover(obj, label, style=None):
         f"cannot tell how to call {label}: looked for backward functions f(grad, *inputs) "
         f"(op-named functions found: {found}; none takes a gradient first), forward/backward pairs with a "
         f"cache (`affine_forward` / `affine_backward`: none), classes with forward and "
-        f"backward (none), and a Tensor class with backward() and a grad attribute (none). "
+        f"backward (none), a Tensor class with backward() and a grad attribute (none), and jax.custom_vjp, "
+        f"custom_jvp or autograd @primitive rules named after an op (none). "
         f"Force a style with --style, or write a Binding (README, 'Bindings')")
 
 

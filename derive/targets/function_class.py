@@ -60,9 +60,10 @@ def is_static(cls):
 
 def class_for(classes, op):
     """The class of ``classes`` (by normalised name) for ``op`` or one of its aliases, also with torch's
-    ``Loss`` suffix (``CrossEntropyLoss`` for cross_entropy)."""
+    ``Loss`` suffix (``CrossEntropyLoss`` for cross_entropy) and a ``Function`` or ``Fn`` suffix
+    (``LinearFunction``, torch's own examples' name for a Function)."""
     for n in (op.name, *op.aliases):
-        for name in (_norm(n), _norm(n) + "loss"):
+        for name in (_norm(n), _norm(n) + "loss", _norm(n) + "function", _norm(n) + "fn"):
             if name in classes:
                 return classes[name]
     return None

@@ -13,6 +13,20 @@ from .base import ForwardError, Outcome, after_forward, each_piece, output_value
 from .spelling import ProbedTarget, call_forward
 
 
+def _as_output(seed, traced):
+    """G in the traced output's own shape and dtype, as JAX's vjp insists: a scalar op's output
+    of shape (1,), which the forward's check accepts, gets G of shape (1,); a float64 output of
+    a float32 run (a constant made in float64) gets G in float64."""
+    shape, dtype = getattr(traced, "shape", None), getattr(traced, "dtype", None)
+    if shape is None or not hasattr(seed, "reshape"):
+        return seed
+    if tuple(seed.shape) != tuple(shape) and int(np.prod(shape, dtype=np.int64)) == int(np.size(seed)):
+        seed = seed.reshape(shape)
+    if dtype is not None and getattr(seed, "dtype", dtype) != dtype and hasattr(seed, "astype"):
+        seed = seed.astype(dtype)
+    return seed
+
+
 class FunctionalTarget(ProbedTarget):
     """A VJP transform over a NumPy-like namespace.
 
@@ -74,6 +88,8 @@ class FunctionalTarget(ProbedTarget):
             seed = each_piece(lambda g: self.to_input(g) if np.asarray(g).dtype != object else g, G)
             if isinstance(seed, list) and isinstance(traced, tuple):
                 seed = tuple(seed)  # JAX wants G in the output's own container (unstack's tuple)
+            elif not isinstance(seed, list):
+                seed = _as_output(seed, traced)
             grads = vjp_fn(seed)
         grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
         out = [None] * len(op.inputs)

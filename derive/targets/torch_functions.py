@@ -112,7 +112,9 @@ class TorchFunctionTarget(Target):
         except Exception as exc:  # noqa: BLE001  not a tensor
             raise ForwardError(TypeError(f"{cls.__name__}.apply returned {type(out).__name__}, not a tensor")) \
                 from exc
-        seeds = [torch.as_tensor(np.asarray(g), dtype=o.dtype) for o, g in zip(outs, G if pieces else [G])]
+        # G in each output's own shape: a scalar op's (1,) output, which the forward's check accepts
+        seeds = [torch.as_tensor(np.asarray(g), dtype=o.dtype).reshape(o.shape) if np.size(g) == o.numel()
+                 else torch.as_tensor(np.asarray(g), dtype=o.dtype) for o, g in zip(outs, G if pieces else [G])]
         wanted = [(k, t) for k, (spec, t) in enumerate(zip(op.inputs, tensors)) if spec.differentiable]
         live = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]  # mark_non_differentiable's are not
         grads = [None] * len(op.inputs)

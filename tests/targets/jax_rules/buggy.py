@@ -67,3 +67,21 @@ def leaky_relu_bwd(negative_slope, x, g):
 
 
 leaky_relu.defvjp(leaky_relu_fwd, leaky_relu_bwd)
+
+
+@jax.custom_vjp
+def mse_loss(pred, target):
+    return jnp.mean((pred - target) ** 2).reshape(1)
+
+
+def mse_loss_fwd(pred, target):
+    return mse_loss(pred, target), (pred, target)
+
+
+def mse_loss_bwd(res, g):
+    pred, target = res
+    d = 2 * (pred - target) * g[0]  # the mean's 1/size is lost
+    return d, -d
+
+
+mse_loss.defvjp(mse_loss_fwd, mse_loss_bwd)

@@ -45,7 +45,7 @@ class Linear(Function):
         return grad_input, grad_weight, grad_bias
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):  # torch's examples name a Function so
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
         ctx.save_for_backward(x)
