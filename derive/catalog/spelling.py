@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import types
 
-__all__ = ["Unsupported", "fit_params", "same_param", "SYNONYMS", "call_by_name", "by_name_else", "call_function",
+__all__ = ["Unsupported", "fit_params", "params_by_position", "same_param", "SYNONYMS", "call_by_name", "by_name_else", "call_function",
            "operator_else", "SPELLED", "PASSED_OVER", "FILE_MODULE_PREFIX", "label", "offered", "spelled",
            "takes_sizes_apart"]
 
@@ -33,6 +33,32 @@ class Unsupported(Exception):
 #: other names libraries give the catalog's parameters: needle's ``summation(a, axes)``,
 #: ``power_scalar(a, scalar)``; a callee that names neither gets neither
 SYNONYMS = {"axis": ("axes",), "exponent": ("scalar",)}
+
+
+def params_by_position(fn, skip, params, op, owner):
+    """The arguments after the first ``skip`` parameters of ``fn``, for a call that takes no keywords
+    (``Function.apply``, JAX's ``nondiff_argnums``): each parameter ``fn`` names, from ``params``
+    (matched by name as :func:`fit_params` matches) or its default, up to the first ``*args``,
+    ``**kwargs`` or keyword-only one; :class:`Unsupported` for one derive cannot fill."""
+    import inspect
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters[:skip]):
+        return list(params.values())  # forward(ctx, *args): the params in the op's order
+    fitted = fit_params(fn, params, op.params, owner, per_axis=op.per_axis) if params else {}
+    args = []
+    for p in parameters[skip:]:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        if p.name in fitted:
+            args.append(fitted[p.name])
+        elif p.default is not p.empty:
+            args.append(p.default)
+        else:
+            raise Unsupported(f"{owner} wants {p.name}, which derive cannot fill")
+    return args
 
 
 def fit_params(fn, params, defaults, who, per_axis=()):

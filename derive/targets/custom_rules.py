@@ -13,9 +13,7 @@ where the rule's function names them, as they must for ``nondiff_argnums``.
 
 from __future__ import annotations
 
-import inspect
-
-from .base import Unsupported, fit_params
+from ..catalog.spelling import params_by_position
 from .functional import FunctionalTarget
 from .functions import lookup
 
@@ -67,22 +65,7 @@ def _spelling(name, rule):
 
     def spell(api, *arrays, **params):
         from ..catalog.registry import get_op
-        op = get_op(name)
-        try:
-            parameters = list(inspect.signature(fun).parameters.values())[len(arrays):]
-        except (TypeError, ValueError):
-            parameters = []
-        fitted = fit_params(fun, params, op.params, name, per_axis=op.per_axis) if params else {}
-        extra = []
-        for p in parameters:
-            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                break
-            if p.name in fitted:
-                extra.append(fitted[p.name])
-            elif p.default is not p.empty:
-                extra.append(p.default)
-            else:
-                raise Unsupported(f"{name} wants {p.name}, which derive cannot fill")
+        extra = params_by_position(fun, len(arrays), params, get_op(name), name)
         return rule(*arrays, *extra)
     return spell
 

@@ -19,7 +19,8 @@ import inspect
 
 import numpy as np
 
-from .base import ForwardError, Outcome, Target, Unsupported, after_forward, fit_params, missing_because
+from ..catalog.spelling import params_by_position
+from .base import ForwardError, Outcome, Target, Unsupported, after_forward, missing_because
 from .function_class import class_for, function_classes
 
 __all__ = ["is_torch_function", "torch_function_classes", "TorchFunctionTarget"]
@@ -42,28 +43,6 @@ def _takes_ctx(cls):
     """Old style ``forward(ctx, *inputs)``; the new style (with ``setup_context``) has no ctx."""
     from torch.autograd import Function
     return getattr(cls, "setup_context", Function.setup_context) is Function.setup_context
-
-
-def _positional(cls, op, n_inputs, params):
-    """The arguments of ``apply`` after the inputs: each parameter ``forward`` names after them, from
-    ``params`` (matched by name) or its default; :class:`Unsupported` for one derive cannot fill."""
-    forward = cls.forward
-    names = list(inspect.signature(forward).parameters.values())[(1 if _takes_ctx(cls) else 0):]
-    rest = names[n_inputs:]
-    if any(p.kind is p.VAR_POSITIONAL for p in names[:n_inputs]):
-        return list(params.values())  # forward(ctx, *args): the params in the op's order
-    fitted = fit_params(forward, params, op.params, cls.__name__, per_axis=op.per_axis)
-    args = []
-    for p in rest:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY):
-            break
-        if p.name in fitted:
-            args.append(fitted[p.name])
-        elif p.default is not p.empty:
-            args.append(p.default)
-        else:
-            raise Unsupported(f"{cls.__name__}.forward wants {p.name}, which derive cannot fill")
-    return args
 
 
 class TorchFunctionTarget(Target):
@@ -100,7 +79,8 @@ class TorchFunctionTarget(Target):
         if cls is None:
             raise Unsupported(f"no Function for `{op.name}` in {self.name}")
         tensors = self._tensors(op, inputs)
-        extra = _positional(cls, op, len(tensors), op.with_defaults(case.params))
+        extra = params_by_position(cls.forward, (1 if _takes_ctx(cls) else 0) + len(tensors),
+                                   op.with_defaults(case.params), op, f"{cls.__name__}.forward")
         try:
             out = cls.apply(*tensors, *extra)
         except Exception as exc:  # noqa: BLE001  the author's forward (or torch refusing its answer)
